@@ -1,0 +1,1 @@
+"""Rules, the alert state machine, escalation, maintenance windows and inhibition."""

@@ -1,0 +1,239 @@
+"""busta.yml: pydantic models (unknown keys forbidden) and the loader.
+
+This is the only module that reads ``os.environ``: ``${NAME}`` in any string value is
+replaced by the environment variable ``NAME`` (secrets never live in the file), and the
+config path comes from ``--config`` or ``BUSTA_CONFIG``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from busta_quality.alerts.config import AlertingConfig
+from busta_quality.errors import ConfigError
+
+DEFAULT_CONFIG = "busta.yml"
+ENV_CONFIG = "BUSTA_CONFIG"
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LakeConfig(_Strict):
+    root: str = "./lake"
+
+
+class StoreConfig(_Strict):
+    url: str = "sqlite:///.busta/busta.db"
+
+
+class DataDocsConfig(_Strict):
+    enabled: bool = True
+    #: validation results kept per suite; older ones are pruned so Data Docs stays fast
+    retention: int = Field(default=50, ge=1)
+
+
+class GXConfig(_Strict):
+    project_dir: str = "./gx"
+    data_docs: DataDocsConfig = DataDocsConfig()
+
+
+class SparkConfig(_Strict):
+    master: str = "local[*]"
+    conf: dict[str, str] = {}
+
+
+class LayerPolicy(_Strict):
+    on_critical: Literal["halt", "warn"] = "halt"
+    on_warning: Literal["continue", "halt"] = "continue"
+    engine: Literal["pandas", "duckdb", "sql", "spark"] = "pandas"
+    #: SQLAlchemy URL for the ``sql`` engine (the batch is loaded into a table there)
+    sql_url: str | None = None
+
+
+class LayersConfig(_Strict):
+    bronze: LayerPolicy = LayerPolicy()
+    silver: LayerPolicy = LayerPolicy()
+    gold: LayerPolicy = LayerPolicy()
+
+    def policy(self, layer: str) -> LayerPolicy:
+        return getattr(self, layer)
+
+
+class SourceConfig(_Strict):
+    kind: Literal["football_data", "odds_api"]
+    #: league code used when the file does not say (football-data's ``Div``)
+    league: str = "E0"
+    description: str = ""
+
+
+def _default_sources() -> dict[str, SourceConfig]:
+    return {
+        "football_data": SourceConfig(kind="football_data"),
+        "odds_api": SourceConfig(kind="odds_api", league="EPL"),
+    }
+
+
+class BustaConfig(_Strict):
+    project: str = "busta"
+    lake: LakeConfig = LakeConfig()
+    store: StoreConfig = StoreConfig()
+    gx: GXConfig = GXConfig()
+    spark: SparkConfig = SparkConfig()
+    layers: LayersConfig = LayersConfig()
+    sources: dict[str, SourceConfig] = Field(default_factory=_default_sources)
+    alerting: AlertingConfig = AlertingConfig()
+
+    #: directory paths in the file are relative to (not part of the YAML)
+    base_dir: Path = Field(default=Path("."), exclude=True)
+    #: where the config came from, for messages (not part of the YAML)
+    source_path: str = Field(default="<defaults>", exclude=True)
+
+    @field_validator("sources")
+    @classmethod
+    def _source_names(cls, v: dict[str, SourceConfig]) -> dict[str, SourceConfig]:
+        for name in v:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                raise ValueError(f"source name {name!r} must match [a-z][a-z0-9_]*")
+        return v
+
+    def path(self, value: str) -> Path:
+        p = Path(value)
+        return (p if p.is_absolute() else self.base_dir / p).resolve()
+
+    @property
+    def lake_root(self) -> Path:
+        return self.path(self.lake.root)
+
+    @property
+    def gx_dir(self) -> Path:
+        return self.path(self.gx.project_dir)
+
+    @property
+    def store_url(self) -> str:
+        url = self.store.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.path(url[len(prefix) :]))
+        return url
+
+    def source(self, name: str) -> SourceConfig:
+        try:
+            return self.sources[name]
+        except KeyError:
+            known = ", ".join(sorted(self.sources)) or "(none)"
+            raise ConfigError(
+                f"{self.source_path}: unknown source {name!r}",
+                f"sources defined under 'sources:' are: {known}",
+            ) from None
+
+
+def resolve_config_path(cli_value: str | None) -> Path | None:
+    """``--config`` wins, then ``BUSTA_CONFIG``, then ``./busta.yml`` if it exists."""
+    if cli_value:
+        return Path(cli_value)
+    env = os.environ.get(ENV_CONFIG)
+    if env:
+        return Path(env)
+    default = Path(DEFAULT_CONFIG)
+    return default if default.exists() else None
+
+
+def load_config(path: str | Path | None = None, *, cli_value: str | None = None) -> BustaConfig:
+    """Load and validate busta.yml; every problem raises :class:`ConfigError` (exit 2)."""
+    p = Path(path) if path is not None else resolve_config_path(cli_value)
+    if p is None:
+        return BustaConfig(base_dir=Path.cwd().resolve())
+    if not p.exists():
+        raise ConfigError(
+            f"{p}: config file not found",
+            f"pass --config PATH or set {ENV_CONFIG}; looked at {p.resolve()}",
+        )
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot read config file: {exc}") from exc
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{p}:{mark.line + 1}:{mark.column + 1}" if mark else str(p)
+        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{p}: the top level must be a mapping of keys, not {type(raw).__name__}")
+    raw = _substitute(raw, (), p, text)
+    try:
+        return BustaConfig(**raw, base_dir=p.resolve().parent, source_path=str(p))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        keys = tuple(str(k) for k in err["loc"])
+        line = _line_of(text, keys)
+        where = f"{p}:{line}" if line else str(p)
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (not part of busta.yml; see docs/configuration.md)"
+        more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
+        raise ConfigError(
+            f"{where}: {'.'.join(keys)}: {msg}{more}",
+            "see docs/configuration.md for every key and its allowed values",
+        ) from exc
+
+
+def _substitute(value: Any, keys: tuple[str, ...], path: Path, text: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _substitute(v, (*keys, str(k)), path, text) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, (*keys, str(i)), path, text) for i, v in enumerate(value)]
+    if isinstance(value, str):
+
+        def repl(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name not in os.environ:
+                line = _line_of(text, keys)
+                where = f"{path}:{line}" if line else str(path)
+                raise ConfigError(
+                    f"{where}: {'.'.join(keys)}: environment variable {name} is not set",
+                    f"export {name}=... (secrets are read from the environment, never the file)",
+                )
+            return os.environ[name]
+
+        return _VAR.sub(repl, value)
+    return value
+
+
+def _line_of(text: str, keys: tuple[str, ...]) -> int | None:
+    """1-based line of the deepest existing key of ``keys`` in the YAML ``text``."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for key in keys:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if k.value == key:
+                    line, node = k.start_mark.line + 1, v
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and key.isdigit() and int(key) < len(node.value):
+            node = node.value[int(key)]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """The one accessor for environment variables outside config loading."""
+    return os.environ.get(name, default)

@@ -1,0 +1,81 @@
+"""Errors a user can meet, each with what went wrong, where, and what to do.
+
+Every error maps to one :class:`ExitCode`; the CLI is the only place that turns them into
+a process exit status.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The documented exit codes of every ``busta`` command (docs/cli.md)."""
+
+    OK = 0  #: passed (warnings allowed)
+    QUALITY_FAILURE = 1  #: a failure at or above ``--fail-on``
+    USAGE = 2  #: usage or configuration error (click uses 2 for usage errors too)
+    RUNTIME = 3  #: unreadable input, store unavailable, a check that could not run
+
+
+class BustaError(Exception):
+    """Base class: ``message`` says what and where, ``hint`` says what to do."""
+
+    exit_code: ExitCode = ExitCode.RUNTIME
+    code: str = "error"
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message, "hint": self.hint}
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
+
+
+class ConfigError(BustaError):
+    """busta.yml is missing, unreadable or invalid; or a secret is not set."""
+
+    exit_code = ExitCode.USAGE
+    code = "config_error"
+
+
+class UsageError(BustaError):
+    exit_code = ExitCode.USAGE
+    code = "usage_error"
+
+
+class InputError(BustaError):
+    """An input file cannot be read at all (missing, unreadable, not the format)."""
+
+    exit_code = ExitCode.RUNTIME
+    code = "input_error"
+
+
+class StoreError(BustaError):
+    """busta's SQL store cannot be reached or migrated."""
+
+    exit_code = ExitCode.RUNTIME
+    code = "store_error"
+
+
+class LakeError(BustaError):
+    """A lake path is not writable or a batch is missing."""
+
+    exit_code = ExitCode.RUNTIME
+    code = "lake_error"
+
+
+class QualityEngineError(BustaError):
+    """The validation engine could not run (GX project broken, suite missing...)."""
+
+    exit_code = ExitCode.RUNTIME
+    code = "quality_engine_error"
+
+
+class NotFoundError(BustaError):
+    exit_code = ExitCode.USAGE
+    code = "not_found"

@@ -1,0 +1,190 @@
+"""Opening the store (with migrations) and the queries the rest of busta uses.
+
+SQLAlchemy sessions and connections live here and in the other ``store`` modules only.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from busta_quality.errors import StoreError
+from busta_quality.models import CheckResult
+from busta_quality.store.tables import check_runs, expectation_results
+
+_MIGRATIONS = Path(__file__).with_name("migrations")
+_migrated: set[str] = set()
+_lock = threading.Lock()
+
+
+def _hide(url: str) -> str:
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - only used in messages
+        return "<unparseable url>"
+
+
+def open_store(url: str) -> Store:
+    """Connect to ``url`` and bring its schema to the latest migration."""
+    try:
+        if url.startswith("sqlite:///") and ":memory:" not in url:
+            Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, future=True, pool_pre_ping=True)
+        if engine.dialect.name == "sqlite":
+
+            @sa.event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn: Any, _rec: Any) -> None:
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA busy_timeout=30000")
+                cur.close()
+
+        store = Store(engine)
+        store.migrate()
+        return store
+    except StoreError:
+        raise
+    except (SQLAlchemyError, OSError, ImportError) as exc:
+        raise StoreError(
+            f"store {_hide(url)} is unavailable: {exc.__class__.__name__}: {exc}".split("\n")[0],
+            "check store.url in busta.yml and that the database is reachable",
+        ) from exc
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def migrate(self) -> None:
+        from alembic import command
+        from alembic.config import Config
+
+        key = self.engine.url.render_as_string(hide_password=False)
+        with _lock:
+            if key in _migrated:
+                return
+            cfg = Config()
+            cfg.set_main_option("script_location", str(_MIGRATIONS))
+            with self.engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+            _migrated.add(key)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"store {self.url}: {exc.__class__.__name__}: {exc}".split("\n")[0],
+                "check that the database is reachable and migrated",
+            ) from exc
+
+    # gate results ------------------------------------------------------------------
+    def record_check(self, result: CheckResult) -> int:
+        """Write one gate run and its per-expectation outcomes in one transaction."""
+        with self.begin() as conn:
+            row_id = conn.execute(
+                check_runs.insert().values(
+                    run_id=result.run_id,
+                    layer=result.layer,
+                    source=result.source,
+                    dataset=result.dataset,
+                    suite=result.suite,
+                    batch=result.batch,
+                    rows=result.rows,
+                    success=result.success,
+                    quality_score=result.quality_score,
+                    evaluated=result.evaluated,
+                    failed=result.failed,
+                    errors=len(result.errors),
+                    max_severity=result.max_severity,
+                    decision=result.decision.value if result.decision else None,
+                    engine=result.engine,
+                    origin=result.origin,
+                    data_docs=result.data_docs,
+                    started_at=result.started_at,
+                    finished_at=result.finished_at,
+                )
+            ).inserted_primary_key[0]
+            samples = {(f.expectation, f.column): f.sample for f in result.failures}
+            messages = {(e.expectation, e.column): e.message for e in result.errors}
+            rows = [
+                {
+                    "check_run_id": row_id,
+                    "expectation": o.expectation,
+                    "column_name": o.column,
+                    "severity": o.severity,
+                    "status": o.status,
+                    "unexpected_count": o.unexpected_count,
+                    "unexpected_percent": o.unexpected_percent,
+                    "detail": json.dumps(
+                        samples.get((o.expectation, o.column))
+                        or messages.get((o.expectation, o.column)),
+                        default=str,
+                    ),
+                }
+                for o in result.outcomes
+            ]
+            if rows:
+                conn.execute(expectation_results.insert(), rows)
+        return int(row_id)
+
+    def set_decision(self, check_id: int, decision: str) -> None:
+        with self.begin() as conn:
+            conn.execute(
+                check_runs.update().where(check_runs.c.id == check_id).values(decision=decision)
+            )
+
+    def check_runs(
+        self,
+        *,
+        run_id: str | None = None,
+        layer: str | None = None,
+        source: str | None = None,
+        origin: str | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        q = sa.select(check_runs).order_by(check_runs.c.id.desc()).limit(limit)
+        if run_id:
+            q = q.where(check_runs.c.run_id == run_id)
+        if layer:
+            q = q.where(check_runs.c.layer == layer)
+        if source:
+            q = q.where(check_runs.c.source == source)
+        if origin:
+            q = q.where(check_runs.c.origin == origin)
+        with self.begin() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def expectation_rows(self, check_id: int) -> list[dict[str, Any]]:
+        q = (
+            sa.select(expectation_results)
+            .where(expectation_results.c.check_run_id == check_id)
+            .order_by(expectation_results.c.id)
+        )
+        with self.begin() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def count_check_runs(self) -> int:
+        with self.begin() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(check_runs)).scalar())
+
+    def latest_finished_at(self) -> datetime | None:
+        with self.begin() as conn:
+            return conn.execute(sa.select(sa.func.max(check_runs.c.finished_at))).scalar()

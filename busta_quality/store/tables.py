@@ -1,0 +1,67 @@
+"""Table definitions. Every schema change is an Alembic migration in ``migrations/``."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+check_runs = Table(
+    "check_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False),
+    Column("layer", String(16), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("dataset", String(64), nullable=False),
+    Column("suite", String(128), nullable=False),
+    Column("batch", String(512), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("success", Boolean, nullable=False),
+    Column("quality_score", Float, nullable=False),
+    Column("evaluated", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("errors", Integer, nullable=False, default=0),
+    Column("max_severity", String(16)),
+    Column("decision", String(32)),
+    Column("engine", String(16), nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("data_docs", Text),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Index("ix_check_runs_run_id", "run_id"),
+    Index("ix_check_runs_layer_dataset_finished", "layer", "dataset", "finished_at"),
+    Index("ix_check_runs_source_finished", "source", "finished_at"),
+)
+
+expectation_results = Table(
+    "expectation_results",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "check_run_id",
+        Integer,
+        ForeignKey("check_runs.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("expectation", String(128), nullable=False),
+    Column("column_name", String(256)),
+    Column("severity", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # passed | failed | error
+    Column("unexpected_count", Integer),
+    Column("unexpected_percent", Float),
+    Column("detail", Text),  # JSON: sample values or the error message
+    Index("ix_expectation_results_run", "check_run_id"),
+)
