@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from busta_quality.errors import InputError
-from busta_quality.pipeline._common import check_readable, lineage, read_bytes, text_series
+from busta_quality.pipeline.football_data import check_readable, lineage, read_bytes, text_series
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "event_id",
