@@ -78,13 +78,13 @@ class Lake:
         _move(src, dst)
         return dst
 
-    def quarantine(
-        self, layer: str, dataset: str, run_id: str, reason: dict[str, Any]
-    ) -> Path:
+    def quarantine(self, layer: str, dataset: str, run_id: str, reason: dict[str, Any]) -> Path:
         """Move a staged batch to quarantine/ with a machine-readable reason next to it."""
         src = self.staging_path(layer, dataset, run_id)
         dst = self.quarantine_path(layer, dataset, run_id)
-        write_text_atomic(dst.with_suffix(".reason.json"), json.dumps(reason, indent=2, default=str))
+        write_text_atomic(
+            dst.with_suffix(".reason.json"), json.dumps(reason, indent=2, default=str)
+        )
         if src.exists():
             _move(src, dst)
         return dst

@@ -29,3 +29,60 @@ def console() -> Any:
     from rich.console import Console
 
     return Console(file=sys.stdout, highlight=False, soft_wrap=False, width=160)
+
+
+_DECISION_STYLE = {
+    "promoted": "green",
+    "promoted_with_warnings": "yellow",
+    "quarantined": "bold red",
+    None: "cyan",
+}
+
+
+def runs_table(runs: list[dict[str, Any]], title: str) -> None:
+    """The readable table of gate/validation runs (``runs`` in the --json shape)."""
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    for col in (
+        "run",
+        "layer",
+        "dataset",
+        "rows",
+        "score",
+        "failed",
+        "errors",
+        "max sev",
+        "decision",
+    ):
+        table.add_column(
+            col, justify="right" if col in ("rows", "score", "failed", "errors") else "left"
+        )
+    for r in runs:
+        decision = r.get("decision")
+        table.add_row(
+            r["run_id"],
+            r["layer"],
+            r["dataset"],
+            str(r["rows"]),
+            f"{r['quality_score']:.0%}",
+            str(r["failed"]),
+            str(len(r["errors"])),
+            r["max_severity"] or "-",
+            f"[{_DECISION_STYLE.get(decision, 'white')}]{decision or 'checked'}[/]",
+        )
+    con = console()
+    con.print(table)
+    for r in runs:
+        for f in r["failures"]:
+            sample = ", ".join(map(str, f["sample"][:3]))
+            count = "" if f["unexpected_count"] is None else f" {f['unexpected_count']} rows"
+            con.print(
+                f"  [{'red' if f['severity'] == 'critical' else 'yellow' if f['severity'] == 'warning' else 'cyan'}]"
+                f"{f['severity']:>8}[/] {r['layer']}.{r['dataset']}: {f['expectation']}"
+                f"({f['column'] or ''}){count}{' e.g. ' + sample if sample else ''}"
+            )
+        for e in r["errors"]:
+            con.print(
+                f"  [magenta]   error[/] {r['layer']}.{r['dataset']}: {e['expectation']}: {e['message']}"
+            )

@@ -29,7 +29,7 @@ _lock = threading.Lock()
 def _hide(url: str) -> str:
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - only used in messages
+    except Exception:
         return "<unparseable url>"
 
 

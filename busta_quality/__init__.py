@@ -1,0 +1,26 @@
+"""busta-quality: quality gates and source health for the busta sports-betting lake.
+
+Python API (cheap to import; heavy modules load on first use)::
+
+    from busta_quality import after_ingest
+    report = after_ingest("football_data", "landing/E0.csv", config="busta.yml")
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from busta_quality.ingest import IngestReport, after_ingest
+
+__all__ = ["IngestReport", "__version__", "after_ingest"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("after_ingest", "IngestReport"):
+        from busta_quality import ingest
+
+        return getattr(ingest, name)
+    raise AttributeError(name)

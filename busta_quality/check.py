@@ -1,0 +1,78 @@
+"""``busta quality-check``: validate promoted batches in the lake on demand.
+
+Nothing moves: results are recorded (decision empty) and Data Docs updated. Every batch is
+validated even if an earlier one fails, so one broken batch does not hide the others.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from busta_quality.config import BustaConfig
+from busta_quality.errors import NotFoundError
+from busta_quality.lake import BatchRef, Lake
+from busta_quality.models import LAYERS, CheckResult
+
+
+def _source_of(ref: BatchRef) -> str:
+    if ref.layer == "bronze":
+        return ref.dataset
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(ref.path, columns=["_source"])
+    return str(table.column(0)[0]) if table.num_rows else "unknown"
+
+
+def select_batches(
+    lake: Lake, *, layer: str | None, source: str | None, which: str
+) -> list[tuple[BatchRef, str]]:
+    chosen: list[tuple[BatchRef, str]] = []
+    for lay in [layer] if layer else list(LAYERS):
+        for dataset in lake.datasets(lay):
+            refs = lake.batches(lay, dataset)
+            refs_src = [(r, _source_of(r)) for r in refs]
+            if source:
+                refs_src = [(r, s) for r, s in refs_src if s == source]
+            if which == "latest":
+                refs_src = refs_src[-1:]
+            elif which != "all":
+                refs_src = [(r, s) for r, s in refs_src if r.run_id == which]
+            chosen += refs_src
+    return chosen
+
+
+def check_lake(
+    cfg: BustaConfig,
+    store: Any,
+    *,
+    layer: str | None = None,
+    source: str | None = None,
+    which: str = "latest",
+) -> list[CheckResult]:
+    from busta_quality.quality.docs import prune
+    from busta_quality.quality.gate import StagedBatch, validate
+
+    lake = Lake(cfg.lake_root)
+    chosen = select_batches(lake, layer=layer, source=source, which=which)
+    if not chosen:
+        what = " ".join(
+            f"{k}={v}" for k, v in (("layer", layer), ("source", source), ("batch", which)) if v
+        )
+        raise NotFoundError(
+            f"no promoted batches in {lake.root} match {what or 'anything'}",
+            "run `busta ingest SOURCE PATH` first, or widen --layer/--source/--batch",
+        )
+    results: list[CheckResult] = []
+    for ref, src in chosen:
+        import pyarrow.parquet as pq
+
+        rows = pq.read_metadata(ref.path).num_rows
+        batch = StagedBatch(ref.layer, ref.dataset, src, ref.run_id, ref.path, rows=rows)
+        result = validate(cfg, batch)
+        store.record_check(result)
+        results.append(result)
+    prune(cfg)
+    from busta_quality.quality.gate import _feed_alerts
+
+    _feed_alerts(cfg, store, results)
+    return results

@@ -1,0 +1,57 @@
+"""Data Docs: where the site is, and keeping its build time independent of history.
+
+GX re-renders the index from every stored validation result on each update; busta keeps at
+most ``gx.data_docs.retention`` results per suite (older results and their pages are removed;
+the long history lives in busta's SQL store).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from busta_quality.config import BustaConfig
+from busta_quality.quality.context import get_context
+
+log = logging.getLogger(__name__)
+
+
+def site_dir(cfg: BustaConfig) -> Path:
+    return cfg.gx_dir / "uncommitted" / "data_docs" / "local_site"
+
+
+def index_path(cfg: BustaConfig) -> Path:
+    return site_dir(cfg) / "index.html"
+
+
+def build(cfg: BustaConfig) -> Path:
+    """Rebuild the whole site (suites and the retained results)."""
+    ctx = get_context(str(cfg.gx_dir))
+    ctx.build_data_docs()
+    return index_path(cfg)
+
+
+def prune(cfg: BustaConfig) -> int:
+    """Remove validation results beyond the retention per suite; returns how many went."""
+    ctx = get_context(str(cfg.gx_dir))
+    store = ctx.validation_results_store
+    keep = cfg.gx.data_docs.retention
+    by_suite: dict[str, list[Any]] = defaultdict(list)
+    for key in store.list_keys():
+        by_suite[key.expectation_suite_identifier.name].append(key)
+    removed = 0
+    for keys in by_suite.values():
+        if len(keys) <= keep:
+            continue
+        keys.sort(key=lambda k: (str(k.run_id.run_time), str(k.run_id.run_name)))
+        for key in keys[: len(keys) - keep]:
+            try:
+                store.remove_key(key)
+                page = site_dir(cfg) / "validations" / Path(*map(str, key.to_tuple()))
+                page.with_suffix(page.suffix + ".html").unlink(missing_ok=True)
+                removed += 1
+            except Exception:
+                log.warning("could not prune validation result %s", key, exc_info=True)
+    return removed

@@ -1,0 +1,137 @@
+"""GX validation results → busta's :class:`~busta_quality.models.CheckResult`.
+
+An expectation that raised inside GX (``exception_info.raised_exception``) is an *error*:
+neither a pass nor a data failure. It is counted in ``errors``, not in ``evaluated``.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from busta_quality.models import CheckError, CheckResult, ExpectationOutcome, Failure
+
+SAMPLE_SIZE = 5
+
+
+def _column(kwargs: dict[str, Any]) -> str | None:
+    if kwargs.get("column"):
+        return str(kwargs["column"])
+    if kwargs.get("column_A"):
+        return f"{kwargs['column_A']},{kwargs['column_B']}"
+    if kwargs.get("column_list"):
+        return ",".join(map(str, kwargs["column_list"]))
+    return None
+
+
+def _exception_message(info: Any) -> str | None:
+    """GX puts exception_info either flat or keyed by metric id; find a raised one."""
+    if not info:
+        return None
+    if isinstance(info, dict) and "raised_exception" in info:
+        if info.get("raised_exception"):
+            return str(info.get("exception_message") or "expectation raised an exception")
+        return None
+    if isinstance(info, dict):
+        for value in info.values():
+            msg = _exception_message(
+                value if isinstance(value, dict) else getattr(value, "__dict__", None)
+            )
+            if msg:
+                return msg
+    raised = getattr(info, "raised_exception", False)
+    if raised:
+        return str(getattr(info, "exception_message", "expectation raised an exception"))
+    return None
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item):
+        try:
+            return _jsonable(item())
+        except (TypeError, ValueError):
+            pass
+    return str(value)
+
+
+def to_check_result(
+    vr: Any,
+    *,
+    run_id: str,
+    layer: str,
+    source: str,
+    dataset: str,
+    batch: str,
+    rows: int,
+    started_at: datetime,
+    finished_at: datetime,
+    engine: str,
+    data_docs: str | None,
+    origin: str,
+) -> CheckResult:
+    failures: list[Failure] = []
+    errors: list[CheckError] = []
+    outcomes: list[ExpectationOutcome] = []
+    for er in vr.results:
+        cfg = er.expectation_config
+        kwargs = dict(cfg.kwargs)
+        name = cfg.type
+        column = _column(kwargs)
+        severity = str(getattr(cfg.severity, "value", cfg.severity) or "critical")
+        message = _exception_message(er.exception_info)
+        result = er.result or {}
+        if message is not None:
+            errors.append(CheckError(name, column, severity, message.split("\n")[0][:500]))
+            outcomes.append(ExpectationOutcome(name, column, severity, "error"))
+            continue
+        count = result.get("unexpected_count")
+        pct = result.get("unexpected_percent")
+        pct = None if pct is None or (isinstance(pct, float) and math.isnan(pct)) else float(pct)
+        if er.success:
+            outcomes.append(ExpectationOutcome(name, column, severity, "passed", count, pct))
+            continue
+        sample = result.get("partial_unexpected_list") or []
+        failures.append(
+            Failure(
+                expectation=name,
+                column=column,
+                severity=severity,
+                unexpected_count=None if count is None else int(count),
+                unexpected_percent=pct,
+                sample=[_jsonable(s) for s in sample[:SAMPLE_SIZE]],
+                observed=_jsonable(result.get("observed_value")),
+                notes=str(cfg.notes or ""),
+            )
+        )
+        outcomes.append(ExpectationOutcome(name, column, severity, "failed", count, pct))
+    evaluated = len(outcomes) - len(errors)
+    return CheckResult(
+        run_id=run_id,
+        layer=layer,
+        source=source,
+        dataset=dataset,
+        suite=vr.suite_name,
+        batch=batch,
+        rows=rows,
+        success=not failures and not errors,
+        evaluated=evaluated,
+        failed=len(failures),
+        failures=tuple(failures),
+        errors=tuple(errors),
+        outcomes=tuple(outcomes),
+        started_at=started_at,
+        finished_at=finished_at,
+        engine=engine,
+        data_docs=data_docs,
+        origin=origin,
+    )
