@@ -1,0 +1,126 @@
+"""The channel contract: one ``send()`` that returns a :class:`Delivery` and never raises.
+
+A channel plugin is a subclass of :class:`Channel` registered under the ``busta.channels``
+entry-point group. It declares a pydantic ``Settings`` model (``extra="forbid"``, secrets as
+``SecretStr``) that validates its keys in busta.yml.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+EVENTS = ("firing", "resolved", "acknowledged", "escalated", "repeat")
+
+
+class ChannelSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One alert transition for one channel, as taken from the outbox."""
+
+    event: str  # firing | resolved | acknowledged | escalated | repeat | test
+    alert: dict[str, Any]  # the alert snapshot at the transition (Alert.to_dict shape)
+    idempotency_key: str
+    #: the channel's reference from this alert's first delivery (e.g. a Slack thread ts)
+    thread_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What happened to one send attempt."""
+
+    ok: bool
+    #: worth trying again (timeouts, 5xx, 429); False for config errors like a bad token
+    retryable: bool = False
+    detail: str = ""
+    http_status: int | None = None
+    #: seconds the receiver asked us to wait (HTTP 429 Retry-After)
+    retry_after: float | None = None
+    #: a channel-side reference to remember (Slack ts for threading, PagerDuty dedup_key)
+    ref: str | None = None
+    #: the channel chose not to send this event (not an error)
+    skipped: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def failed(
+        cls,
+        detail: str,
+        *,
+        retryable: bool = True,
+        http_status: int | None = None,
+        retry_after: float | None = None,
+    ) -> Delivery:
+        return cls(
+            ok=False,
+            retryable=retryable,
+            detail=detail[:500],
+            http_status=http_status,
+            retry_after=retry_after,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "skipped": self.skipped,
+            "retryable": self.retryable,
+            "detail": self.detail,
+            "http_status": self.http_status,
+            "retry_after": self.retry_after,
+            "ref": self.ref,
+        }
+
+
+def retryable_status(status: int) -> bool:
+    return status == 429 or status == 408 or status >= 500
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            from datetime import UTC, datetime
+
+            when = parsedate_to_datetime(value)
+            return max(0.0, (when - datetime.now(UTC)).total_seconds())
+        except (TypeError, ValueError):
+            return None
+
+
+class Channel:
+    """Base class of every channel plugin."""
+
+    Settings: ClassVar[type[ChannelSettings]] = ChannelSettings
+    #: events sent unless the channel's ``notify_on`` says otherwise
+    default_events: ClassVar[tuple[str, ...]] = EVENTS
+
+    def __init__(self, name: str, settings: ChannelSettings, *, timeout_s: float = 5.0) -> None:
+        self.name = name
+        self.settings = settings
+        self.timeout_s = timeout_s
+
+    def __repr__(self) -> str:  # settings' SecretStr fields render as '**********'
+        return f"{type(self).__name__}(name={self.name!r}, settings={self.settings!r})"
+
+    def send(self, notification: Notification) -> Delivery:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """Non-secret settings, for ``busta channels list``."""
+        from pydantic import SecretStr
+
+        out: dict[str, Any] = {}
+        for key, value in self.settings:
+            out[key] = "**********" if isinstance(value, SecretStr) and value else value
+        return json.loads(json.dumps(out, default=str))

@@ -1,0 +1,81 @@
+"""Email via smtplib: STARTTLS or SSL, optional login, HTML + plain-text parts.
+
+Follow-ups (resolved, escalated) reference the first message's Message-ID, so mail
+clients thread them.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Literal
+
+from pydantic import SecretStr
+
+from busta_quality.notify import render
+from busta_quality.notify.base import Channel, ChannelSettings, Delivery, Notification
+
+
+class EmailSettings(ChannelSettings):
+    host: str
+    port: int = 587
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    from_addr: str = "busta-quality@localhost"
+    to: list[str]
+    subject_prefix: str = "[busta]"
+
+
+class EmailChannel(Channel):
+    Settings = EmailSettings
+    settings: EmailSettings
+    default_events = ("firing", "resolved", "escalated", "repeat")
+
+    def build(self, n: Notification) -> EmailMessage:
+        s = self.settings
+        msg = EmailMessage()
+        msg["Subject"] = f"{s.subject_prefix} {render.title(n.event, n.alert)}".strip()
+        msg["From"] = s.from_addr
+        msg["To"] = ", ".join(s.to)
+        msg["Message-ID"] = make_msgid(domain="busta.local")
+        msg["X-Busta-Idempotency-Key"] = n.idempotency_key
+        if n.thread_ref:
+            msg["In-Reply-To"] = n.thread_ref
+            msg["References"] = n.thread_ref
+        msg.set_content(render.text(n.event, n.alert))
+        msg.add_alternative(render.html_body(n.event, n.alert), subtype="html")
+        return msg
+
+    def send(self, notification: Notification) -> Delivery:
+        s = self.settings
+        try:
+            msg = self.build(notification)
+            ctx = ssl.create_default_context()
+            if s.security == "ssl":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    s.host, s.port, timeout=self.timeout_s, context=ctx
+                )
+            else:
+                smtp = smtplib.SMTP(s.host, s.port, timeout=self.timeout_s)
+            with smtp:
+                if s.security == "starttls":
+                    smtp.starttls(context=ctx)
+                if s.username:
+                    smtp.login(s.username, s.password.get_secret_value() if s.password else "")
+                smtp.send_message(msg)
+            return Delivery(
+                ok=True,
+                ref=notification.thread_ref or str(msg["Message-ID"]),
+                detail=f"sent to {len(s.to)} recipient(s)",
+            )
+        except (smtplib.SMTPAuthenticationError, smtplib.SMTPRecipientsRefused) as exc:
+            return Delivery.failed(f"{type(exc).__name__}: {exc}", retryable=False)
+        except smtplib.SMTPResponseException as exc:
+            return Delivery.failed(
+                f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", retryable=exc.smtp_code < 500
+            )
+        except Exception as exc:
+            return Delivery.failed(f"{type(exc).__name__}: {exc}")

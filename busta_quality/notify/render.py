@@ -1,0 +1,158 @@
+"""Rendering an alert snapshot into text, Slack Block Kit, HTML and JSON payloads.
+
+Pure functions over the ``Alert.to_dict()`` shape (docs/alerting.md); channels only
+choose which rendering to send.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+MAX_FAILURES = 10
+MAX_SAMPLE = 5
+
+_EMOJI = {"critical": ":red_circle:", "warning": ":large_orange_circle:"}
+_VERB = {
+    "firing": "FIRING",
+    "resolved": "RESOLVED",
+    "acknowledged": "ACKNOWLEDGED",
+    "escalated": "ESCALATED",
+    "repeat": "STILL FIRING",
+    "test": "TEST",
+}
+
+
+def where(alert: dict[str, Any]) -> str:
+    labels = alert.get("labels") or {}
+    parts = [labels[k] for k in ("source", "layer", "dataset") if labels.get(k)]
+    return "/".join(parts) or ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def title(event: str, alert: dict[str, Any]) -> str:
+    sev = str(alert.get("severity", "")).upper()
+    summary = alert.get("summary") or alert.get("rule", "alert")
+    return f"[{_VERB.get(event, event.upper())}] [{sev}] {summary} ({where(alert)})"
+
+
+def _sample(values: list[Any]) -> str:
+    shown = ", ".join(repr(v) for v in list(values)[:MAX_SAMPLE])
+    return shown + (", …" if len(values) > MAX_SAMPLE else "")
+
+
+def failure_lines(alert: dict[str, Any]) -> list[str]:
+    detail = alert.get("detail") or {}
+    lines = []
+    for f in (detail.get("failures") or [])[:MAX_FAILURES]:
+        col = f" on `{f['column']}`" if f.get("column") else ""
+        count = ""
+        if f.get("unexpected_count") is not None:
+            pct = f.get("unexpected_percent")
+            count = f": {f['unexpected_count']} unexpected" + (
+                f" ({pct:.2f}%)" if isinstance(pct, int | float) else ""
+            )
+        sample = f"; e.g. {_sample(f['sample'])}" if f.get("sample") else ""
+        lines.append(f"[{f.get('severity', '?')}] {f['expectation']}{col}{count}{sample}")
+    more = len(detail.get("failures") or []) - MAX_FAILURES
+    if more > 0:
+        lines.append(f"… and {more} more failed expectation(s)")
+    for e in (detail.get("errors") or [])[:MAX_FAILURES]:
+        col = f" on `{e['column']}`" if e.get("column") else ""
+        lines.append(f"[error] {e['expectation']}{col}: {e.get('message', '')}")
+    return lines
+
+
+def facts(alert: dict[str, Any]) -> list[tuple[str, str]]:
+    detail = alert.get("detail") or {}
+    labels = alert.get("labels") or {}
+    out = [
+        ("severity", str(alert.get("severity"))),
+        ("rule", f"{alert.get('rule')} ({alert.get('condition', '')})"),
+        ("value", _num(alert.get("value"))),
+    ]
+    out += [(k, str(v)) for k, v in sorted(labels.items())]
+    for key in ("batch", "run_id"):
+        if detail.get(key):
+            out.append((key, str(detail[key])))
+    out.append(("first seen", str(alert.get("first_seen"))))
+    if (alert.get("occurrences") or 0) > 1:
+        out.append(("occurrences", str(alert["occurrences"])))
+    if alert.get("acknowledged_by"):
+        out.append(("acknowledged by", str(alert["acknowledged_by"])))
+    return out
+
+
+def _num(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, int | float) else str(v)
+
+
+def text(event: str, alert: dict[str, Any]) -> str:
+    lines = [title(event, alert), ""]
+    lines += [f"{k}: {v}" for k, v in facts(alert)]
+    fl = failure_lines(alert)
+    if fl and event not in ("resolved", "acknowledged"):
+        lines += ["", "What failed:"] + [f"  - {line}" for line in fl]
+    docs = (alert.get("detail") or {}).get("data_docs")
+    if docs:
+        lines += ["", f"Data Docs: {docs}"]
+    lines += ["", f"alert #{alert.get('id')} fingerprint {alert.get('fingerprint')}"]
+    return "\n".join(lines)
+
+
+def html_body(event: str, alert: dict[str, Any]) -> str:
+    e = html.escape
+    rows = "".join(f"<tr><th align='left'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in facts(alert))
+    fl = failure_lines(alert) if event not in ("resolved", "acknowledged") else []
+    items = "".join(f"<li><code>{e(x)}</code></li>" for x in fl)
+    docs = (alert.get("detail") or {}).get("data_docs")
+    link = f"<p><a href='{e(docs)}'>Data Docs</a></p>" if docs else ""
+    what = f"<h3>What failed</h3><ul>{items}</ul>" if items else ""
+    return (
+        f"<html><body><h2>{e(title(event, alert))}</h2><table>{rows}</table>"
+        f"{what}{link}<p><small>alert #{alert.get('id')} · {e(str(alert.get('fingerprint')))}"
+        "</small></p></body></html>"
+    )
+
+
+def slack_blocks(event: str, alert: dict[str, Any]) -> list[dict[str, Any]]:
+    """Block Kit: header, facts, what failed (expectations, columns, counts, samples), link."""
+    emoji = ":white_check_mark:" if event == "resolved" else _EMOJI.get(alert.get("severity"), "")
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"{emoji} *{_md(title(event, alert))}*"},
+        },
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*{_md(k)}*\n{_md(v)}"} for k, v in facts(alert)[:10]
+            ],
+        },
+    ]
+    fl = failure_lines(alert) if event not in ("resolved", "acknowledged") else []
+    if fl:
+        body = "\n".join(f"• {_md(x)}" for x in fl)
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"*What failed*\n{body}"[:2900]}}
+        )
+    docs = (alert.get("detail") or {}).get("data_docs")
+    ctx = [{"type": "mrkdwn", "text": f"alert #{alert.get('id')} · `{alert.get('fingerprint')}`"}]
+    if docs:
+        ctx.append({"type": "mrkdwn", "text": f"<{docs}|Data Docs>"})
+    blocks.append({"type": "context", "elements": ctx})
+    return blocks
+
+
+def _md(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def payload(event: str, alert: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+    """The generic JSON payload (webhook body; documented in docs/alerting.md)."""
+    return {
+        "version": 1,
+        "event": event,
+        "idempotency_key": idempotency_key,
+        "title": title(event, alert),
+        "alert": alert,
+    }
