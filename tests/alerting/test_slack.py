@@ -1,0 +1,66 @@
+"""Slack: the failing run's message (what failed) and the threaded resolved follow-up."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from busta_quality.alerts import handle_check_result
+from busta_quality.notify import dispatch
+from busta_quality.store import alerts as q
+
+from .conftest import T0, clean, failing, failure, make_config, make_store, slack_channel
+
+
+def test_failing_run_posts_block_kit_message_then_resolved_in_thread(tmp_path, standin):
+    cfg = make_config(tmp_path, channels={"slack": slack_channel(standin.url)})
+    store = make_store(cfg)
+    bad = failing(
+        failures=[
+            failure("expect_column_values_to_not_be_null", "home_team", "critical", 3,
+                    ["", None, "N/A"]),
+            failure("expect_column_values_to_be_between", "odds_home", "warning", 7, [0.5, 101]),
+        ]
+    )  # fmt: skip
+    changed = handle_check_result(cfg, store, bad, now=T0)
+    assert {a["rule"] for a in changed} == {"quality_score_low", "critical_expectation_failed"}
+    assert all(a["state"] == "firing" for a in changed)
+
+    counts = dispatch(cfg, store, now=T0, deadline_s=5)
+    assert counts["delivered"] == 2 and counts["pending"] == 0
+    msgs = standin.slack_messages()
+    crit = next(m for m in msgs if "critical expectation" in m["text"])
+    assert crit["channel"] == "#data-alerts"
+    body = str(crit["blocks"])
+    for needle in ("expect_column_values_to_not_be_null", "home_team", "3 unexpected",
+                   "'N/A'", "football_data", "bronze", "batch", "Data Docs",
+                   "file:///tmp/data_docs/bronze/matches/index.html"):  # fmt: skip
+        assert needle in body, needle
+    # the token went in the Authorization header, never in the body
+    for r in standin.delivered:
+        assert r.headers["Authorization"] == "Bearer xoxb-test-secret-token"
+        assert "xoxb-test-secret-token" not in r.raw.decode()
+    ts_of = {m["text"]: ts for m, ts in zip(msgs, ("1001.000100", "1002.000100"), strict=True)}
+
+    handle_check_result(cfg, store, clean(), now=T0 + timedelta(minutes=5))
+    assert dispatch(cfg, store, now=T0 + timedelta(minutes=5), deadline_s=5)["delivered"] == 2
+    follow = standin.slack_messages()[2:]
+    assert len(follow) == 2
+    assert all("RESOLVED" in m["text"] for m in follow)
+    # each follow-up is a threaded reply to the firing message of the same alert
+    for m in follow:
+        firing_text = m["text"].replace("[RESOLVED]", "[FIRING]")
+        assert m["thread_ts"] == ts_of[firing_text]
+    assert q.list_alerts(store, states=["resolved"]) and not q.list_alerts(
+        store, states=["firing"]
+    )
+
+
+def test_incoming_webhook_mode(tmp_path, standin):
+    ch = {"type": "slack", "webhook_url": f"{standin.url}/hooks/T000/B000/XXXX"}
+    cfg = make_config(tmp_path, channels={"hook": ch})
+    store = make_store(cfg)
+    handle_check_result(cfg, store, failing(), now=T0)
+    assert dispatch(cfg, store, now=T0, deadline_s=5)["delivered"] == 1
+    hooks = [r for r in standin.delivered if r.path.startswith("/hooks/")]
+    assert len(hooks) == 1
+    assert "expect_column_values_to_not_be_null" in hooks[0].raw.decode()
