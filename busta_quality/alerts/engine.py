@@ -198,6 +198,7 @@ class Engine:
                 "seq": 0,
                 **common,
             }
+            row.setdefault("detail", dict(sig.detail))
             row["id"] = self.tx.insert_alert(row)
             self.tx.add_event(row["id"], self.now, None, "pending", note=f"value {value:g}")
             row.update(self._blank())
@@ -310,8 +311,8 @@ class Engine:
         self.notify(a, "firing")
 
     def _release(self, a: dict[str, Any]) -> None:
-        if self._suppression(a) is None:
-            self._fire(a)
+        """Re-check a suppressed alert: fire it, or keep it suppressed (reason refreshed)."""
+        self._fire(a)
 
     def resolve(self, a: dict[str, Any], *, note: str, actor: str | None = None) -> None:
         self._set_state(

@@ -13,6 +13,7 @@ from busta_quality.config import BustaConfig
 from busta_quality.models import CheckError, CheckResult, Failure
 from busta_quality.store import open_store
 from busta_quality.store.db import Store
+
 from .servers import SMTPSink, StandIn
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -157,4 +157,3 @@ def wait_for(pred: Any, timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.02)
     return bool(pred())
-

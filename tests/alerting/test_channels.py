@@ -26,9 +26,7 @@ def _one_alert_cycle(cfg, store):
 
 
 def test_builtin_channels_load_through_entry_points():
-    assert {"slack", "email", "webhook", "pagerduty", "alertmanager"} <= set(
-        known_channel_types()
-    )
+    assert {"slack", "email", "webhook", "pagerduty", "alertmanager"} <= set(known_channel_types())
 
 
 def test_email_reaches_real_smtp_server_with_text_and_html(tmp_path, smtp):

@@ -50,9 +50,7 @@ def test_failing_run_posts_block_kit_message_then_resolved_in_thread(tmp_path, s
     for m in follow:
         firing_text = m["text"].replace("[RESOLVED]", "[FIRING]")
         assert m["thread_ts"] == ts_of[firing_text]
-    assert q.list_alerts(store, states=["resolved"]) and not q.list_alerts(
-        store, states=["firing"]
-    )
+    assert q.list_alerts(store, states=["resolved"]) and not q.list_alerts(store, states=["firing"])
 
 
 def test_incoming_webhook_mode(tmp_path, standin):
