@@ -82,7 +82,7 @@ def dispatch(
         lease = timedelta(seconds=max(dcfg.lease_s, longest * 2 + 5))
         rows = q.claim(store, owner=me, now=t, lease_until=t + lease, limit=1)
         if not rows:
-            due = q.pending_due_times(store)
+            due = q.pending_due_times(store, clock())
             if not due:
                 break
             wait = (min(due) - clock()).total_seconds()

@@ -398,18 +398,22 @@ def release(store: Store, row_id: int, owner: str) -> None:
         )
 
 
-def pending_due_times(store: Store) -> list[datetime]:
-    """When each pending row can next be claimed (max of its retry time and lease)."""
+def pending_due_times(store: Store, now: datetime) -> list[datetime]:
+    """When each pending, unleased row falls due (rows leased by another live dispatcher
+    are that dispatcher's job; an expired lease makes the row due at once)."""
     q = sa.select(alert_outbox.c.next_attempt_at, alert_outbox.c.lease_until).where(
         alert_outbox.c.status == "pending"
     )
-    out = []
+    out: list[datetime] = []
     with store.begin() as conn:
         for nxt, lease in conn.execute(q):
-            due = utc(nxt)
             lease_u = utc(lease)
-            out.append(max(due, lease_u) if lease_u and due else due)  # type: ignore[type-var]
-    return [d for d in out if d is not None]
+            if lease_u is not None and lease_u > now:
+                continue
+            due = utc(nxt)
+            if due is not None:
+                out.append(due)
+    return out
 
 
 def outbox_counts(store: Store) -> dict[str, int]:
