@@ -119,7 +119,7 @@ def test_dispatcher_killed_mid_delivery_is_redelivered_once(tmp_path, standin):
     (tmp_path / "busta.yml").write_text(
         yaml.safe_dump(
             {"store": {"url": f"sqlite:///{tmp_path}/busta.db"}, "alerting": {"channels": channels}}
-        )  # fmt: skip
+        )
     )
     cfg = make_config(tmp_path, channels=channels)
     store = make_store(cfg)
