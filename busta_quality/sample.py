@@ -518,6 +518,7 @@ def generate_odds_batch(n_rows: int, *, seed: int) -> pd.DataFrame:
     book_keys = [k for k, _ in ODDS_API_BOOKMAKERS[:n_books]]
     book_titles = [t for _, t in ODDS_API_BOOKMAKERS[:n_books]]
     outcome_team = np.where(out == 0, home_idx[ev], np.where(out == 2, away_idx[ev], 20))
+    updated_col = _text_column(updated_txt, ev)
     frame = {
         "event_id": _text_column(event_ids, ev),
         "sport_key": _text_column(["soccer_epl"], n=n),
@@ -526,9 +527,9 @@ def generate_odds_batch(n_rows: int, *, seed: int) -> pd.DataFrame:
         "away_team": _text_column(names, away_idx[ev]),
         "bookmaker_key": _text_column(book_keys, book),
         "bookmaker_title": _text_column(book_titles, book),
-        "bookmaker_last_update": _text_column(updated_txt, ev),
+        "bookmaker_last_update": updated_col,
         "market_key": _text_column(["h2h"], n=n),
-        "market_last_update": _text_column(updated_txt, ev),
+        "market_last_update": updated_col,  # same values: one Arrow buffer, shared (CoW)
         "outcome_name": _text_column([*names, "Draw"], outcome_team),
         "outcome_price": pd.Series(price, dtype="float64"),
         "outcome_point": pd.Series(np.full(n, np.nan), dtype="float64"),
@@ -541,7 +542,7 @@ def generate_odds_batch(n_rows: int, *, seed: int) -> pd.DataFrame:
         "_source_file": _text_column([f"/sample/odds_api_{seed}.json"], n=n),
         "_source_row": pd.Series(pd.array(i + 1, dtype="Int64")),
     }
-    return pd.DataFrame(frame)
+    return pd.DataFrame(frame, copy=False)
 
 
 # the demo ------------------------------------------------------------------------------
