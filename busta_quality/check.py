@@ -49,7 +49,7 @@ def check_lake(
     source: str | None = None,
     which: str = "latest",
 ) -> list[CheckResult]:
-    from busta_quality.quality.docs import prune
+    from busta_quality.quality.docs import prune, update
     from busta_quality.quality.gate import StagedBatch, validate
 
     lake = Lake(cfg.lake_root)
@@ -72,6 +72,7 @@ def check_lake(
         store.record_check(result)
         results.append(result)
     prune(cfg)
+    update(cfg)
     from busta_quality.quality.gate import _feed_alerts
 
     _feed_alerts(cfg, store, results)

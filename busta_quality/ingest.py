@@ -73,7 +73,14 @@ def ingest(cfg: BustaConfig, store: Any, source: str, paths: list[Path]) -> Inge
             report.errors.append(exc)
             continue
         report.extend(run_pipeline(cfg, store, source, bronze, run_id=run_id))
+    _update_docs(cfg)
     return report
+
+
+def _update_docs(cfg: BustaConfig) -> None:
+    from busta_quality.quality import docs
+
+    docs.update(cfg)
 
 
 def _read(kind: str, path: Path, *, source: str, run_id: str) -> pd.DataFrame:
@@ -147,7 +154,9 @@ def after_ingest(
             return report
     else:
         bronze = data
-    return run_pipeline(cfg, store, source, bronze, run_id=run_id)
+    report = run_pipeline(cfg, store, source, bronze, run_id=run_id)
+    _update_docs(cfg)
+    return report
 
 
 def decisions(report: IngestReport) -> dict[str, Decision]:

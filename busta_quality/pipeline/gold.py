@@ -86,7 +86,9 @@ def build_gold(silver: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     cons = pd.DataFrame({"bookmakers": g.size()})
     for o in OUTCOMES:
         cons[f"best_{o}"] = g[o].max()
-        cons[f"avg_{o}"] = g[o].mean()
+        # a mean of equal prices can land a float ulp above their max; prices have at most a
+        # few decimals, so 9 keeps every real digit and keeps best >= avg exact
+        cons[f"avg_{o}"] = g[o].mean().round(9)
     inv = sum(1.0 / cons[f"avg_{o}"] for o in OUTCOMES)
     for o in OUTCOMES:
         cons[f"prob_{o}"] = (1.0 / cons[f"avg_{o}"]) / inv

@@ -17,6 +17,9 @@ from busta_quality.quality.context import get_context
 
 log = logging.getLogger(__name__)
 
+#: validation results whose pages are still to be rendered (filled by the gate)
+PENDING: list[Any] = []
+
 
 def site_dir(cfg: BustaConfig) -> Path:
     return cfg.gx_dir / "uncommitted" / "data_docs" / "local_site"
@@ -30,6 +33,30 @@ def build(cfg: BustaConfig) -> Path:
     """Rebuild the whole site (suites and the retained results)."""
     ctx = get_context(str(cfg.gx_dir))
     ctx.build_data_docs()
+    return index_path(cfg)
+
+
+def url_for(cfg: BustaConfig, key: Any) -> str | None:
+    """The Data Docs page (file URL) of one validation result, rendered or about to be."""
+    ctx = get_context(str(cfg.gx_dir))
+    urls = ctx.get_docs_sites_urls(resource_identifier=key, only_if_exists=False)
+    return urls[0]["site_url"] if urls else None
+
+
+def update(cfg: BustaConfig) -> Path | None:
+    """Render the pages of the results validated since the last update, and the index once."""
+    if not cfg.gx.data_docs.enabled:
+        PENDING.clear()
+        return None
+    keys, PENDING[:] = list(PENDING), []
+    ctx = get_context(str(cfg.gx_dir))
+    if not index_path(cfg).exists():
+        ctx.build_data_docs()  # first build: suites, retained results and the index
+        return index_path(cfg)
+    store_keys = set(ctx.validation_results_store.list_keys())
+    keys = [k for k in keys if k in store_keys]  # pruned meanwhile: nothing to render
+    if keys:
+        ctx.build_data_docs(resource_identifiers=keys)
     return index_path(cfg)
 
 

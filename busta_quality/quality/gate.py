@@ -18,7 +18,7 @@ from busta_quality.config import BustaConfig, LayerPolicy
 from busta_quality.errors import QualityEngineError
 from busta_quality.lake import Lake
 from busta_quality.models import CheckError, CheckResult, Decision, Failure, Severity
-from busta_quality.quality import engines
+from busta_quality.quality import docs, engines
 from busta_quality.quality.context import get_context
 
 log = logging.getLogger(__name__)
@@ -180,8 +180,12 @@ def validate(cfg: BustaConfig, batch: StagedBatch) -> CheckResult:
                 run_id=run_id, run_results={key: vr}, checkpoint_config=checkpoint
             )
             # Checkpoint.run() would validate every dataset of the layer; the gate validates one
-            # and then runs the checkpoint's own actions (Data Docs, busta, any the user added).
-            checkpoint._run_actions(checkpoint_result=result)
+            # and then runs the checkpoint's own actions (busta, any the user added). Data Docs
+            # are rendered once per command for all its results (docs.update), not per batch.
+            without_docs = checkpoint.copy(
+                update={"actions": [a for a in checkpoint.actions if a.type != "update_data_docs"]}
+            )
+            without_docs._run_actions(checkpoint_result=result)  # private GX API: guarded by a test
     except QualityEngineError:
         raise
     except Exception as exc:
@@ -216,7 +220,11 @@ def validate(cfg: BustaConfig, batch: StagedBatch) -> CheckResult:
             'the checkpoint must list the action {"type": "busta"}; see docs/gx-project.md',
         )
     columns = engines.columns_of(batch)
-    return _missing_columns_are_failures(sink[0], columns)
+    checked = _missing_columns_are_failures(sink[0], columns)
+    if cfg.gx.data_docs.enabled:
+        docs.PENDING.append(key)
+        checked = replace(checked, data_docs=docs.url_for(cfg, key))
+    return checked
 
 
 def run_gate(
@@ -237,7 +245,11 @@ def run_gate(
     final: list[CheckResult] = []
     for batch, result, (own, why) in zip(staged, results, decisions, strict=True):
         decision = layer_decision if layer_decision is Decision.QUARANTINED else own
-        result = replace(result, decision=decision)
+        if decision is Decision.QUARANTINED:
+            final_path = lake.quarantine_path(layer, batch.dataset, batch.run_id)
+        else:
+            final_path = lake.batch_path(layer, batch.dataset, batch.run_id)
+        result = replace(result, decision=decision, batch=str(final_path))
         store.record_check(result)
         if decision is Decision.QUARANTINED:
             lake.quarantine(
@@ -285,6 +297,4 @@ def _feed_alerts(cfg: BustaConfig, store: Any, results: list[CheckResult]) -> No
 
 def _prune_history(cfg: BustaConfig) -> None:
     """Keep at most ``gx.data_docs.retention`` validation results per suite (and their pages)."""
-    from busta_quality.quality.docs import prune
-
-    prune(cfg)
+    docs.prune(cfg)
