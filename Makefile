@@ -17,6 +17,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/busta --config busta.yml demo
+	$(VENV)/bin/busta --config busta.yml alerts list
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

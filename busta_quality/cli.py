@@ -140,10 +140,8 @@ def ingest_cmd(
 
 def _dispatch_alerts(app: AppContext) -> None:
     """Deliver the notifications this command queued (bounded; the outbox keeps the rest)."""
-    try:
-        from busta_quality.notify import dispatch
-    except ImportError:
-        return
+    from busta_quality.notify import dispatch
+
     dispatch(app.config, app.store, deadline_s=10.0)
 
 
@@ -253,13 +251,11 @@ def docs_build(app: AppContext) -> None:
     output.info(str(build(app.config)))
 
 
-def _register_optional() -> None:
+def _register_modules() -> None:
     """Command groups that live in their own modules."""
-    try:
-        from busta_quality.cli_alerts import register
-    except ImportError:  # pragma: no cover - module not built yet
-        return
+    from busta_quality.cli_alerts import register
+
     register(main)
 
 
-_register_optional()
+_register_modules()

@@ -97,9 +97,7 @@ def _record_plain(results: list[CheckResult], config_path: str | None) -> None:
     store = open_store(cfg.store_url)
     for r in results:
         store.record_check(r)
-    try:
-        from busta_quality.alerts import handle_check_result
-    except ImportError:  # alerting not installed in this build
-        return
+    from busta_quality.alerts import handle_check_result
+
     for r in results:
         handle_check_result(cfg, store, r)

@@ -284,10 +284,8 @@ def run_gate(
 
 
 def _feed_alerts(cfg: BustaConfig, store: Any, results: list[CheckResult]) -> None:
-    try:
-        from busta_quality.alerts import handle_check_result
-    except ImportError:
-        return
+    from busta_quality.alerts import handle_check_result
+
     for r in results:
         try:
             handle_check_result(cfg, store, r)
