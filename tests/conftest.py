@@ -61,3 +61,14 @@ def needs_shared_data() -> pytest.MarkDecorator:
     return pytest.mark.skipif(
         not E0.is_dir(), reason=f"real data not found at {E0} (../shared/data beside the repo)"
     )
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Any:
+    """A real PostgreSQL server started for this test session (see tests/postgres.py)."""
+    from .postgres import available, postgres_server
+
+    if not available():
+        pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    with postgres_server() as url:
+        yield url

@@ -1,0 +1,82 @@
+"""busta's SQL store on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from busta_quality.config import load_config
+from busta_quality.errors import StoreError
+from busta_quality.ingest import ingest
+from busta_quality.models import CheckResult, Decision, ExpectationOutcome, Failure
+from busta_quality.sample import generate_season_csv
+from busta_quality.store import open_store
+
+
+def _result(**kw) -> CheckResult:
+    now = datetime.now(UTC)
+    base = dict(
+        run_id="r1", layer="silver", source="football_data", dataset="odds", suite="silver.odds",
+        batch="lake/silver/odds/r1.parquet", rows=10, success=False, evaluated=2, failed=1,
+        failures=(Failure("expect_column_values_to_be_between", "price", "critical", 2, 20.0, [0.5, 0.9]),),
+        errors=(),
+        outcomes=(
+            ExpectationOutcome("expect_column_values_to_be_between", "price", "critical", "failed", 2, 20.0),
+            ExpectationOutcome("expect_column_values_to_not_be_null", "match_id", "critical", "passed", 0, 0.0),
+        ),
+        started_at=now, finished_at=now, decision=Decision.QUARANTINED,
+    )  # fmt: skip
+    base.update(kw)
+    return CheckResult(**base)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_record_and_read_back(backend, tmp_path, request) -> None:
+    url = (
+        f"sqlite:///{tmp_path}/s.db"
+        if backend == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    store = open_store(url)
+    before = store.count_check_runs()
+    check_id = store.record_check(_result(run_id=f"r-{backend}"))
+    (row,) = store.check_runs(run_id=f"r-{backend}")
+    assert row["id"] == check_id and row["decision"] == "quarantined"
+    assert row["quality_score"] == 0.5 and row["max_severity"] == "critical"
+    rows = store.expectation_rows(check_id)
+    assert [(r["column_name"], r["status"]) for r in rows] == [
+        ("price", "failed"),
+        ("match_id", "passed"),
+    ]
+    assert "0.5" in rows[0]["detail"]
+    assert store.count_check_runs() == before + 1
+
+
+def test_migrations_are_at_head_on_postgres(postgres_url) -> None:
+    store = open_store(postgres_url)
+    with store.begin() as conn:
+        version = conn.execute(sa.text("select version_num from alembic_version")).scalar()
+        tables = set(sa.inspect(conn).get_table_names())
+    assert version == "0002"
+    assert {"check_runs", "expectation_results", "alerts", "alert_outbox"} <= tables
+
+
+def test_ingest_with_postgres_as_the_store(project, tmp_path, postgres_url) -> None:
+    cfg = load_config(project(store={"url": postgres_url}))
+    store = open_store(cfg.store_url)
+    csv = generate_season_csv(tmp_path / "s.csv", seed=4, teams=4, defects=("result_mismatch",))
+    report = ingest(cfg, store, "football_data", [csv])
+    rows = store.check_runs(run_id=report.runs[0].run_id)
+    assert sorted((r["layer"], r["dataset"], r["decision"]) for r in rows) == [
+        ("bronze", "football_data", "promoted"),
+        ("silver", "matches", "quarantined"),
+        ("silver", "odds", "quarantined"),
+    ]
+
+
+def test_unreachable_store_is_a_clear_runtime_error() -> None:
+    with pytest.raises(StoreError) as err:
+        open_store("postgresql+psycopg://nobody:secret@127.0.0.1:1/none")
+    assert "unavailable" in err.value.message and "secret" not in err.value.message
