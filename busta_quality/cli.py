@@ -55,6 +55,16 @@ def handle_errors(fn: F) -> F:
             else:
                 output.error(exc.message, exc.hint)
             sys.exit(int(exc.exit_code))
+        except Exception as exc:
+            from busta_quality.config import env
+
+            if env("BUSTA_DEBUG"):
+                raise
+            output.error(
+                f"unexpected {type(exc).__name__}: {exc}",
+                "this is a bug in busta-quality; set BUSTA_DEBUG=1 for the traceback and report it",
+            )
+            sys.exit(int(ExitCode.RUNTIME))
 
     return wrapper  # type: ignore[return-value]
 
@@ -239,6 +249,16 @@ def demo_cmd(
 @main.group("docs")
 def docs_group() -> None:
     """Great Expectations Data Docs."""
+
+
+@docs_group.command("suites")
+@click.pass_obj
+@handle_errors
+def docs_suites(app: AppContext) -> None:
+    """Print every suite's expectations as Markdown (what docs/suites.md holds)."""
+    from busta_quality.quality.suitedoc import render
+
+    output.info(render(app.config.gx_dir.parent / "expectations"))
 
 
 @docs_group.command("build")
