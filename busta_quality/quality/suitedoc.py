@@ -43,7 +43,7 @@ def render(expectations_dir: Path) -> str:
     lines = [
         "# Suites",
         "",
-        "One GX suite per layer × dataset, in `expectations/<layer>/<dataset>.json`. Severity:",
+        "One GX suite per layer and dataset, in `expectations/<layer>/<dataset>.json`. Severity:",
         "**critical** = the batch is wrong or unusable (quarantined under `on_critical: halt`);",
         "**warning** = suspicious but usable (promoted with an alert); **info** = noted only.",
         "",
