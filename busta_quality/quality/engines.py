@@ -1,20 +1,52 @@
 """Where a batch is validated: binding a staged batch to a GX validation definition.
 
-``pandas`` validates the frame in memory through the committed dataframe asset. Other
-engines (duckdb, sql, spark) bind the same suite to a runtime datasource; see docs/engines.md.
+Every engine validates the *same* stored suite (``expectations/<layer>/<dataset>.json``); only
+the data side of the validation definition changes. Each engine has a datasource in
+``gx/great_expectations.yml`` with one asset per ``<layer>.<dataset>`` (see docs/engines.md):
+
+- ``pandas`` → ``busta``: dataframe assets; the batch frame (read from parquet if needed).
+- ``duckdb`` → ``busta_duckdb``: an in-memory DuckDB; per batch busta creates the view
+  ``busta_<layer>_<dataset>`` over ``read_parquet('<staged batch>')`` on GX's persisted
+  connection, so GX scans the parquet file in place (nothing is loaded into pandas).
+- ``sql`` → ``busta_sql``: its connection string is replaced in memory by the layer's
+  ``sql_url``; the batch is streamed from parquet (Arrow record batches, no pandas) into a
+  table named after the run, validated there, and dropped.
+- ``spark`` → ``busta_spark``: dataframe assets; a lazy ``spark.read.parquet(<batch>)`` on the
+  session built from busta.yml ``spark:`` (``quality/spark.py``).
+
+The stored validation definition points at the pandas asset; for the other engines busta
+validates an unsaved copy bound to that engine's asset (same name, id and suite). GX private
+names busta relies on are used here only (:func:`enable_duckdb_persisted_connection`), and
+``tests/test_gx_private_guard.py`` fails loudly if an upgrade removes them.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from busta_quality.errors import UsageError
+from busta_quality.errors import QualityEngineError, UsageError
 
 if TYPE_CHECKING:
     from busta_quality.config import BustaConfig, LayerPolicy
     from busta_quality.quality.gate import StagedBatch
+
+log = logging.getLogger(__name__)
+
+#: engine → the GX datasource (gx/great_expectations.yml) whose assets it validates
+DATASOURCES: dict[str, str] = {
+    "pandas": "busta",
+    "duckdb": "busta_duckdb",
+    "sql": "busta_sql",
+    "spark": "busta_spark",
+}
+BATCH_DEFINITION = "batch"
+#: rows per Arrow record batch when the sql engine streams a batch into its table
+SQL_LOAD_CHUNK = 50_000
 
 
 @contextmanager
@@ -22,12 +54,33 @@ def bind(
     cfg: BustaConfig, policy: LayerPolicy, stored_vd: Any, batch: StagedBatch
 ) -> Iterator[tuple[Any, dict[str, Any]]]:
     """Yield ``(validation_definition, batch_parameters)`` for the layer's engine."""
-    if policy.engine == "pandas":
+    engine = policy.engine
+    if engine == "pandas":
         yield stored_vd, {"dataframe": load_frame(batch)}
         return
-    raise UsageError(
-        f"layers.{batch.layer}.engine: {policy.engine!r} is not available in this build",
-        "use engine: pandas",
+    if engine == "duckdb":
+        with _bind_duckdb(stored_vd, batch) as bound:
+            yield bound
+        return
+    if engine == "sql":
+        if not policy.sql_url:
+            raise UsageError(
+                f"layers.{batch.layer}.engine: sql needs layers.{batch.layer}.sql_url",
+                "set sql_url to a SQLAlchemy URL, e.g. postgresql+psycopg://user:${PGPASSWORD}@host/db",
+            )
+        with _bind_sql(stored_vd, batch, policy.sql_url) as bound:
+            yield bound
+        return
+    if engine == "spark":
+        from busta_quality.quality.spark import get_session
+
+        session = get_session(cfg.spark)
+        frame = session.read.parquet(str(batch.path))
+        yield engine_validation_definition(stored_vd, engine), {"dataframe": frame}
+        return
+    raise UsageError(  # pragma: no cover - config validation allows only the engines above
+        f"layers.{batch.layer}.engine: unknown engine {engine!r}",
+        "use one of: " + ", ".join(DATASOURCES),
     )
 
 
@@ -45,3 +98,202 @@ def columns_of(batch: StagedBatch) -> set[str]:
     import pyarrow.parquet as pq
 
     return set(pq.read_schema(batch.path).names)
+
+
+# the GX private name for DuckDB ---------------------------------------------------------
+class _DialectName(str):
+    """A dialect name GX can list among its ``GXSqlDialect`` members (it reads ``.value``)."""
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+
+def enable_duckdb_persisted_connection() -> None:
+    """Make GX keep one connection open for DuckDB (idempotent).
+
+    GX opens a new connection per query unless the dialect is listed in the private
+    ``_PERSISTED_CONNECTION_DIALECTS``; an in-memory DuckDB is one database per connection,
+    and GX reads DuckDB results after closing the connection ("list index out of range"). With
+    ``duckdb`` listed, GX builds the engine with a StaticPool and keeps a single connection:
+    the view busta creates is visible to GX's queries and results are read while it is open.
+    This is the only place busta touches that name (guarded by tests/test_gx_private_guard.py).
+    """
+    from great_expectations.execution_engine import sqlalchemy_execution_engine as sae
+
+    current = getattr(sae, "_PERSISTED_CONNECTION_DIALECTS", None)
+    if not isinstance(current, tuple):
+        raise QualityEngineError(
+            "great_expectations changed: sqlalchemy_execution_engine._PERSISTED_CONNECTION_DIALECTS"
+            f" is {type(current).__name__}, not a tuple; the duckdb engine cannot work",
+            "pin great-expectations to the version in constraints.txt, or use engine: pandas",
+        )
+    if any(_is_duckdb(d) for d in current):
+        return
+    sae._PERSISTED_CONNECTION_DIALECTS = (*current, _DialectName("duckdb"))
+
+
+def _is_duckdb(dialect: Any) -> bool:
+    return str(getattr(dialect, "value", dialect)).lower() == "duckdb"
+
+
+# validation definitions bound to another engine ----------------------------------------
+def engine_validation_definition(stored_vd: Any, engine: str) -> Any:
+    """An unsaved copy of ``stored_vd`` (same name, id, suite) on ``engine``'s asset."""
+    context = _context_of(stored_vd)
+    ds_name = DATASOURCES[engine]
+    try:
+        asset = context.data_sources.get(ds_name).get_asset(stored_vd.name)
+        batch_definition = asset.get_batch_definition(BATCH_DEFINITION)
+    except Exception as exc:
+        raise QualityEngineError(
+            f"gx/great_expectations.yml: datasource {ds_name!r} has no asset "
+            f"{stored_vd.name!r} with a batch definition {BATCH_DEFINITION!r} ({exc})",
+            "restore gx/great_expectations.yml from git; every engine has one asset per "
+            "<layer>.<dataset> (docs/engines.md)",
+        ) from exc
+    return _engine_vd_class()(
+        name=stored_vd.name, id=stored_vd.id, suite=stored_vd.suite, data=batch_definition
+    )
+
+
+def _context_of(stored_vd: Any) -> Any:
+    datasource = stored_vd.data.data_asset.datasource
+    context = datasource.data_context
+    if context is None:  # pragma: no cover - stored definitions always have a context
+        raise QualityEngineError(f"{stored_vd.name}: validation definition has no GX context")
+    return context
+
+
+@lru_cache(maxsize=1)
+def _engine_vd_class() -> type:
+    from great_expectations.core.freshness_diagnostics import (
+        ValidationDefinitionFreshnessDiagnostics,
+    )
+    from great_expectations.core.validation_definition import ValidationDefinition
+    from great_expectations.exceptions.resource_freshness import (
+        ValidationDefinitionNotFreshError,
+    )
+
+    class EngineValidationDefinition(ValidationDefinition):
+        """The stored definition's twin on another engine's asset; never saved.
+
+        ``run()`` refuses a definition that differs from its stored version; this one differs
+        on purpose (its data side), everything else (suite, its freshness) is still checked.
+        """
+
+        def is_fresh(self) -> ValidationDefinitionFreshnessDiagnostics:
+            diagnostics = super().is_fresh()
+            if diagnostics.success or not all(
+                isinstance(e, ValidationDefinitionNotFreshError) for e in diagnostics.errors
+            ):
+                return diagnostics
+            return ValidationDefinitionFreshnessDiagnostics(errors=[])
+
+    return EngineValidationDefinition
+
+
+# duckdb ---------------------------------------------------------------------------------
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@contextmanager
+def _bind_duckdb(stored_vd: Any, batch: StagedBatch) -> Iterator[tuple[Any, dict[str, Any]]]:
+    enable_duckdb_persisted_connection()
+    vd = engine_validation_definition(stored_vd, "duckdb")
+    asset = vd.data.data_asset
+    execution_engine = asset.datasource.get_execution_engine()
+    view = _quote_ident(asset.table_name)
+    source = _sql_string(str(batch.path.resolve()))
+    with execution_engine.get_connection() as conn:
+        conn.exec_driver_sql(
+            f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet({source})"
+        )
+        conn.commit()
+    try:
+        yield vd, {}
+    finally:
+        try:
+            with execution_engine.get_connection() as conn:
+                conn.exec_driver_sql(f"DROP VIEW IF EXISTS {view}")
+                conn.commit()
+        except Exception:
+            log.warning("could not drop the DuckDB view %s", view, exc_info=True)
+
+
+# sql ------------------------------------------------------------------------------------
+def _sql_table_name(batch: StagedBatch) -> str:
+    raw = f"busta_{batch.layer}_{batch.dataset}_{batch.run_id}".lower()
+    return re.sub(r"[^a-z0-9_]", "_", raw)[:63]
+
+
+@contextmanager
+def _bind_sql(stored_vd: Any, batch: StagedBatch, url: str) -> Iterator[tuple[Any, dict[str, Any]]]:
+    enable_duckdb_persisted_connection()  # a duckdb:// sql_url needs it as well
+    vd = engine_validation_definition(stored_vd, "sql")
+    asset = vd.data.data_asset
+    datasource = asset.datasource
+    # In memory only: the committed file keeps its placeholder (sql_url may hold secrets).
+    original_url, original_table = datasource.connection_string, asset.table_name
+    table = _sql_table_name(batch)
+    datasource.connection_string = url
+    asset.table_name = table
+    execution_engine = datasource.get_execution_engine()
+    try:
+        _load_parquet(execution_engine, batch.path, table)
+        yield vd, {}
+    finally:
+        try:
+            import sqlalchemy as sa
+
+            with execution_engine.get_connection() as conn:
+                sa.Table(table, sa.MetaData()).drop(conn, checkfirst=True)
+                conn.commit()
+        except Exception:
+            log.warning("could not drop the batch table %s", table, exc_info=True)
+        asset.table_name = original_table
+        datasource.connection_string = original_url
+
+
+def _sa_type(arrow_type: Any) -> Any:
+    import pyarrow as pa
+    import sqlalchemy as sa
+
+    if pa.types.is_boolean(arrow_type):
+        return sa.Boolean()
+    if pa.types.is_integer(arrow_type):
+        return sa.BigInteger()
+    if pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
+        return sa.Float()
+    if pa.types.is_timestamp(arrow_type):
+        return sa.DateTime(timezone=arrow_type.tz is not None)
+    if pa.types.is_date(arrow_type):
+        return sa.Date()
+    return sa.Text()
+
+
+def _load_parquet(execution_engine: Any, path: Any, table: str) -> None:
+    """Stream a parquet file into a new table, one Arrow record batch at a time."""
+    import pyarrow.parquet as pq
+    import sqlalchemy as sa
+
+    parquet = pq.ParquetFile(path)
+    schema = parquet.schema_arrow
+    target = sa.Table(
+        table,
+        sa.MetaData(),
+        *(sa.Column(f.name, _sa_type(f.type)) for f in schema),
+    )
+    with execution_engine.get_connection() as conn:
+        target.drop(conn, checkfirst=True)
+        target.create(conn)
+        for record_batch in parquet.iter_batches(batch_size=SQL_LOAD_CHUNK):
+            rows = record_batch.to_pylist()
+            if rows:
+                conn.execute(target.insert(), rows)
+        conn.commit()
