@@ -150,9 +150,9 @@ def ingest_cmd(
 
 def _dispatch_alerts(app: AppContext) -> None:
     """Deliver the notifications this command queued (bounded; the outbox keeps the rest)."""
-    from busta_quality.notify import dispatch
+    from busta_quality.ingest import deliver_alerts
 
-    dispatch(app.config, app.store, deadline_s=10.0)
+    deliver_alerts(app.config, app.store)
 
 
 @main.command("quality-check")

@@ -138,7 +138,8 @@ def after_ingest(
     ``data`` is either a landing file (read with the source's reader) or a bronze frame you
     built yourself (it must carry the bronze columns of the source, docs/layers.md). The batch
     is gated in bronze, then silver and gold are built and gated, exactly as
-    ``busta ingest`` does. Returns the :class:`IngestReport`; nothing is raised for bad data.
+    ``busta ingest`` does; Data Docs are updated and queued alerts delivered. Returns the
+    :class:`IngestReport`; nothing is raised for bad data.
     """
     from busta_quality.store import open_store
 
@@ -156,7 +157,15 @@ def after_ingest(
         bronze = data
     report = run_pipeline(cfg, store, source, bronze, run_id=run_id)
     _update_docs(cfg)
+    deliver_alerts(cfg, store)
     return report
+
+
+def deliver_alerts(cfg: BustaConfig, store: Any, deadline_s: float = 10.0) -> None:
+    """Deliver the notifications queued by the gates (bounded; the outbox keeps the rest)."""
+    from busta_quality.notify import dispatch
+
+    dispatch(cfg, store, deadline_s=deadline_s)
 
 
 def decisions(report: IngestReport) -> dict[str, Decision]:

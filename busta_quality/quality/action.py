@@ -98,6 +98,8 @@ def _record_plain(results: list[CheckResult], config_path: str | None) -> None:
     for r in results:
         store.record_check(r)
     from busta_quality.alerts import handle_check_result
+    from busta_quality.ingest import deliver_alerts
 
     for r in results:
         handle_check_result(cfg, store, r)
+    deliver_alerts(cfg, store)
