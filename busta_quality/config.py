@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from busta_quality.alerts.config import AlertingConfig
 from busta_quality.errors import ConfigError
@@ -54,9 +54,16 @@ class SparkConfig(_Strict):
 class LayerPolicy(_Strict):
     on_critical: Literal["halt", "warn"] = "halt"
     on_warning: Literal["continue", "halt"] = "continue"
-    engine: Literal["pandas", "duckdb", "sql", "spark"] = "pandas"
+    #: where the suite runs (docs/engines.md): duckdb scans the parquet batch in place
+    engine: Literal["pandas", "duckdb", "sql", "spark"] = "duckdb"
     #: SQLAlchemy URL for the ``sql`` engine (the batch is loaded into a table there)
     sql_url: str | None = None
+
+    @model_validator(mode="after")
+    def _sql_needs_url(self) -> LayerPolicy:
+        if self.engine == "sql" and not self.sql_url:
+            raise ValueError("engine: sql needs sql_url (a SQLAlchemy URL)")
+        return self
 
 
 class LayersConfig(_Strict):

@@ -64,7 +64,7 @@ def bind(
         return
     if engine == "sql":
         if not policy.sql_url:
-            raise UsageError(
+            raise QualityEngineError(
                 f"layers.{batch.layer}.engine: sql needs layers.{batch.layer}.sql_url",
                 "set sql_url to a SQLAlchemy URL, e.g. postgresql+psycopg://user:${PGPASSWORD}@host/db",
             )
