@@ -55,6 +55,8 @@ def handle_errors(fn: F) -> F:
             else:
                 output.error(exc.message, exc.hint)
             sys.exit(int(exc.exit_code))
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
         except Exception as exc:
             from busta_quality.config import env
 
