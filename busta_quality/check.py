@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from busta_quality.config import BustaConfig
-from busta_quality.errors import NotFoundError
+from busta_quality.errors import BustaError, LakeError, NotFoundError
 from busta_quality.lake import BatchRef, Lake
 from busta_quality.models import LAYERS, CheckResult
 
@@ -19,8 +19,24 @@ def _source_of(ref: BatchRef) -> str:
         return ref.dataset
     import pyarrow.parquet as pq
 
-    table = pq.read_table(ref.path, columns=["_source"])
+    try:
+        table = pq.read_table(ref.path, columns=["_source"])
+    except Exception:  # unreadable: reported when the batch is opened
+        return "unknown"
     return str(table.column(0)[0]) if table.num_rows else "unknown"
+
+
+def _rows(ref: BatchRef) -> int:
+    """Row count from the parquet footer; a batch that cannot be read is a LakeError."""
+    import pyarrow.parquet as pq
+
+    try:
+        return int(pq.read_metadata(ref.path).num_rows)
+    except Exception as exc:  # pyarrow raises several kinds for a bad file
+        raise LakeError(
+            f"{ref.path}: not a readable parquet batch ({type(exc).__name__}: {exc})",
+            "restore the batch from its landing file with `busta ingest`, or move it away",
+        ) from exc
 
 
 def select_batches(
@@ -48,7 +64,8 @@ def check_lake(
     layer: str | None = None,
     source: str | None = None,
     which: str = "latest",
-) -> list[CheckResult]:
+) -> tuple[list[CheckResult], list[BustaError]]:
+    """Validate the chosen batches; a batch that cannot be read is reported, the rest still run."""
     from busta_quality.quality.docs import prune, update
     from busta_quality.quality.gate import StagedBatch, validate
 
@@ -63,10 +80,13 @@ def check_lake(
             "run `busta ingest SOURCE PATH` first, or widen --layer/--source/--batch",
         )
     results: list[CheckResult] = []
+    errors: list[BustaError] = []
     for ref, src in chosen:
-        import pyarrow.parquet as pq
-
-        rows = pq.read_metadata(ref.path).num_rows
+        try:
+            rows = _rows(ref)
+        except LakeError as exc:
+            errors.append(exc)
+            continue
         batch = StagedBatch(ref.layer, ref.dataset, src, ref.run_id, ref.path, rows=rows)
         result = validate(cfg, batch)
         store.record_check(result)
@@ -76,4 +96,4 @@ def check_lake(
     from busta_quality.quality.gate import _feed_alerts
 
     _feed_alerts(cfg, store, results)
-    return results
+    return results, errors

@@ -184,9 +184,9 @@ def quality_check_cmd(
     """Validate what is in the lake now (no promotion, results recorded)."""
     from busta_quality.check import check_lake
 
-    runs = check_lake(app.config, app.store, layer=layer, source=source, which=which)
+    runs, errors = check_lake(app.config, app.store, layer=layer, source=source, which=which)
     _dispatch_alerts(app)
-    _report(runs, [], fail_on, as_json, "busta quality-check")
+    _report(runs, errors, fail_on, as_json, "busta quality-check")
 
 
 @main.command("demo")

@@ -208,3 +208,29 @@ def test_quality_check_fails_on_a_batch_broken_after_promotion(project, tmp_path
     assert code == 1
     (bad,) = [r for r in doc["runs"] if r["dataset"] == "odds"]
     assert bad["failures"][0]["unexpected_count"] == 3
+
+
+def test_quality_check_reports_a_corrupt_batch_and_checks_the_rest(project, tmp_path) -> None:
+    cfg = project()
+    busta(cfg, "ingest", "football_data", str(_csv(tmp_path)), "--json")
+    (odds,) = (cfg.parent / "lake" / "silver" / "odds").glob("*.parquet")
+    odds.write_bytes(b"PAR1 this is not parquet")
+    code, doc, _ = busta(cfg, "quality-check", "--layer", "silver", "--json")
+    assert code == 3
+    assert [r["dataset"] for r in doc["runs"]] == ["matches"]
+    (err,) = doc["input_errors"]
+    assert str(odds) in err["message"] and "not a readable parquet" in err["message"]
+
+
+def test_broken_checkpoint_is_exit_3_and_leaves_nothing_half_done(project, tmp_path) -> None:
+    cfg = project()
+    assert busta(cfg, "ingest", "football_data", str(_csv(tmp_path)), "--json")[0] == 0
+    (cfg.parent / "checkpoints" / "silver.json").write_text("{ not json")
+    code, _, out = busta(cfg, "ingest", "football_data", str(_csv(tmp_path, name="b.csv")))
+    assert code == 3
+    assert "Traceback" not in out and "checkpoints/silver.json" in out
+    # bronze passed and stays; silver was never decided, so nothing of it is left behind
+    lake = cfg.parent / "lake"
+    assert len(list((lake / "bronze" / "football_data").glob("*.parquet"))) == 2
+    assert list((lake / "_staging").rglob("*.parquet")) == []
+    assert len(list((lake / "silver" / "matches").glob("*.parquet"))) == 1

@@ -232,7 +232,14 @@ def run_gate(
 ) -> LayerOutcome:
     """Validate, decide, record, then promote or quarantine every staged batch of a layer."""
     policy = cfg.layers.policy(layer)
-    results = [validate(cfg, b) for b in staged]
+    try:
+        results = [validate(cfg, b) for b in staged]
+    except BaseException:
+        # the engine itself failed (project broken, interrupted): nothing was decided, so
+        # nothing is promoted; drop the staged files (they are rebuilt from the layer below)
+        for b in staged:
+            lake.discard_staging(layer, b.dataset, b.run_id)
+        raise
     decisions = [decide(r, policy) for r in results]
     order = {Decision.PROMOTED: 0, Decision.PROMOTED_WITH_WARNINGS: 1, Decision.QUARANTINED: 2}
     worst = max(decisions, key=lambda d: order[d[0]])
