@@ -117,24 +117,31 @@ def _report(
             output.runs_table(doc["runs"], title)
         for err in errors:
             output.error(err.message, err.hint)
+        docs = next((r["data_docs"] for r in doc["runs"] if r["data_docs"]), None)
+        if docs:
+            output.info(f"Data Docs: {docs.split('/validations/')[0]}/index.html")
         output.info(f"exit {int(code)} ({code.name.lower()})")
     exit_with(code)
 
 
 FAIL_ON = click.Choice(["critical", "warning", "info"])
-
-
-@main.command("ingest")
-@click.argument("source")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
+fail_on_option = click.option(
     "--fail-on",
     type=FAIL_ON,
     default="critical",
     show_default=True,
     help="Lowest failed severity that makes the exit code 1.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (docs/cli.md).")
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object (docs/cli.md)."
+)
+
+
+@main.command("ingest")
+@click.argument("source")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@fail_on_option
+@json_option
 @click.pass_obj
 @handle_errors
 def ingest_cmd(
@@ -168,14 +175,8 @@ def _dispatch_alerts(app: AppContext) -> None:
     metavar="latest|all|RUN_ID",
     help="Which batches of each dataset to validate.",
 )
-@click.option(
-    "--fail-on",
-    type=FAIL_ON,
-    default="critical",
-    show_default=True,
-    help="Lowest failed severity that makes the exit code 1.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (docs/cli.md).")
+@fail_on_option
+@json_option
 @click.pass_obj
 @handle_errors
 def quality_check_cmd(
@@ -201,7 +202,7 @@ def quality_check_cmd(
     show_default=True,
     help="Where the generated landing files go.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (docs/cli.md).")
+@json_option
 @click.pass_obj
 @handle_errors
 def demo_cmd(
