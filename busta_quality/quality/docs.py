@@ -53,8 +53,10 @@ def update(cfg: BustaConfig) -> Path | None:
     if not index_path(cfg).exists():
         ctx.build_data_docs()  # first build: suites, retained results and the index
         return index_path(cfg)
-    store_keys = set(ctx.validation_results_store.list_keys())
-    keys = [k for k in keys if k in store_keys]  # pruned meanwhile: nothing to render
+    # pruned meanwhile: nothing to render. has_key per pending key, not list_keys(): listing
+    # parses every stored key (a date parse each), which grows with the history
+    store = ctx.validation_results_store
+    keys = [k for k in keys if store.has_key(k)]
     if keys:
         ctx.build_data_docs(resource_identifiers=keys)
     return index_path(cfg)
@@ -68,6 +70,8 @@ def prune(cfg: BustaConfig) -> int:
     by_suite: dict[str, list[Any]] = defaultdict(list)
     for key in store.list_keys():
         by_suite[key.expectation_suite_identifier.name].append(key)
+    base = getattr(store.store_backend, "full_base_directory", None)
+    pages = site_dir(cfg) / "validations"
     removed = 0
     for keys in by_suite.values():
         if len(keys) <= keep:
@@ -76,9 +80,27 @@ def prune(cfg: BustaConfig) -> int:
         for key in keys[: len(keys) - keep]:
             try:
                 store.remove_key(key)
-                page = site_dir(cfg) / "validations" / Path(*map(str, key.to_tuple()))
+                parts = Path(*map(str, key.to_tuple()))
+                page = pages / parts
                 page.with_suffix(page.suffix + ".html").unlink(missing_ok=True)
+                # remove_key leaves <suite>/<run_name>/<run_time>/ behind; GX walks every
+                # directory on each list_keys (the index build too), so empty ones would make
+                # every later gate slower as history grows
+                _remove_empty_parents(pages / parts, pages)
+                if base:
+                    _remove_empty_parents(Path(base) / parts, Path(base))
                 removed += 1
             except Exception:
                 log.warning("could not prune validation result %s", key, exc_info=True)
     return removed
+
+
+def _remove_empty_parents(path: Path, stop: Path) -> None:
+    """rmdir the now-empty directories above ``path``, up to (not including) ``stop``."""
+    for parent in path.parents:
+        if parent == stop or stop not in parent.parents:
+            return
+        try:
+            parent.rmdir()
+        except OSError:  # not empty (or gone): the directories above are in use
+            return
