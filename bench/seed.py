@@ -87,9 +87,9 @@ docs.update(cfg)  # the site and its index exist, as after the first real ingest
 ctx = get_context(str(cfg.gx_dir))
 base = cfg.gx_dir / "uncommitted" / "validations"
 (first,) = sorted(base.rglob("*.json"))
-rel = first.relative_to(base).parts  # suite, run_name, run_time, batch_id.json
+rel = first.relative_to(base).parts  # *suite parts (bronze/odds_api), run_name, run_time, batch
 for i in range(1, n):
-    dst = base.joinpath(rel[0], f"seed-{{i:05d}}", *rel[2:])
+    dst = base.joinpath(*rel[:-3], f"seed-{{i:05d}}", *rel[-2:])
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(first, dst)
 with store.engine.begin() as conn:
@@ -105,7 +105,13 @@ with store.engine.begin() as conn:
         rows = [{{**{{k: v for k, v in e.items() if k != "id"}}, "check_run_id": cid}}
                 for cid in new_ids[start:start + 500] for e in exp]
         conn.execute(expectation_results.insert(), rows)
+import time
+t = time.perf_counter()
+pruned = docs.prune(cfg)  # what the gates did as these results accumulated (retention)
 print(json.dumps({{
+    "gx_results_seeded": n,
+    "catch_up_prune_s": round(time.perf_counter() - t, 3),
+    "pruned": pruned,
     "gx_results": len(list(base.rglob("*.json"))),
     "sql_check_runs": store.count_check_runs(),
 }}))
@@ -114,7 +120,10 @@ print(json.dumps({{
 
 def seed_history(config: Path, batch: Path, n: int) -> dict[str, Any]:
     """One real gate run, then its GX result JSON copied under n-1 new run names and its
-    store rows (check_runs + expectation_results) bulk-inserted n-1 times."""
+    store rows (check_runs + expectation_results) bulk-inserted n-1 times; then the Data Docs
+    retention is applied once (``docs.prune``), as the gates would have applied it while those
+    n results accumulated: the GX store keeps ``gx.data_docs.retention`` results per suite, and
+    busta's SQL store keeps all n (the history for trends)."""
     script = config.parent / "seed_history.py"
     script.write_text(
         SEED_SCRIPT.format(root=str(ROOT), config=str(config), n=n, batch=str(batch)),
