@@ -80,3 +80,28 @@ def test_unreachable_store_is_a_clear_runtime_error() -> None:
     with pytest.raises(StoreError) as err:
         open_store("postgresql+psycopg://nobody:secret@127.0.0.1:1/none")
     assert "unavailable" in err.value.message and "secret" not in err.value.message
+
+
+def test_head_revision_matches_alembic(tmp_path) -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from busta_quality.store.db import _MIGRATIONS, head_revision
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    assert head_revision() == ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def test_a_second_process_sees_a_migrated_store_without_alembic(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path}/s.db"
+    open_store(url)  # creates and migrates
+    code = (
+        "import sys; from busta_quality.store import open_store; "
+        f"s = open_store({url!r}); print(s.count_check_runs(), 'alembic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["0", "False"], out.stderr
