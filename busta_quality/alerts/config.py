@@ -209,6 +209,12 @@ DEFAULT_RULES: tuple[RuleConfig, ...] = (
         summary="a critical expectation failed",
     ),
     RuleConfig(
+        name="warning_expectation_failed",
+        when="warning_failures > 0",
+        severity="warning",
+        summary="a warning expectation failed (the batch was promoted with warnings)",
+    ),
+    RuleConfig(
         name="check_errors",
         when="check_errors > 0",
         severity="critical",

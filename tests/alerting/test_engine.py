@@ -20,10 +20,11 @@ def _outbox(store):
     return [(r["event"], r["channel"]) for r in q.outbox_rows(store)]
 
 
-def test_default_rules_are_the_documented_three(tmp_path):
+def test_default_rules_are_the_documented_four(tmp_path):
     cfg = make_config(tmp_path)
     assert [r.when for r in cfg.alerting.effective_rules()] == [
-        "quality_score < 0.90", "critical_failures > 0", "check_errors > 0",
+        "quality_score < 0.90", "critical_failures > 0", "warning_failures > 0",
+        "check_errors > 0",
     ]  # fmt: skip
     assert DEFAULT_RULES[0].resolve_when == "quality_score >= 0.92"
     assert parse_condition("response_time > 5s") == ("response_time", ">", 5.0)
@@ -278,3 +279,17 @@ def test_empty_alerting_section_is_valid_and_secrets_come_from_env(tmp_path, mon
     cfg = load_config(p)
     tok = cfg.alerting.channels["slack"].settings.token
     assert tok.get_secret_value() == "xoxb-from-env" and "xoxb-from-env" not in repr(cfg)
+
+
+def test_a_failed_warning_expectation_passes_with_a_warning_alert(tmp_path):
+    cfg = make_config(tmp_path)
+    store = make_store(cfg)
+    warned = failing(
+        failures=[
+            failure("expect_column_values_to_be_in_set", "_decoding", "warning", 1, ["cp1252"])
+        ]
+    )
+    changed = handle_check_result(cfg, store, warned, now=T0)
+    assert [(a["rule"], a["severity"], a["state"]) for a in changed] == [
+        ("warning_expectation_failed", "warning", "firing")
+    ]

@@ -18,7 +18,7 @@ def test_failing_run_posts_block_kit_message_then_resolved_in_thread(tmp_path, s
         failures=[
             failure("expect_column_values_to_not_be_null", "home_team", "critical", 3,
                     ["", None, "N/A"]),
-            failure("expect_column_values_to_be_between", "odds_home", "warning", 7, [0.5, 101]),
+            failure("expect_column_values_to_be_between", "odds_home", "info", 7, [0.5, 101]),
         ]
     )  # fmt: skip
     changed = handle_check_result(cfg, store, bad, now=T0)
