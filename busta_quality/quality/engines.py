@@ -226,6 +226,19 @@ def _bind_duckdb(stored_vd: Any, batch: StagedBatch) -> Iterator[tuple[Any, dict
             log.warning("could not drop the DuckDB view %s", view, exc_info=True)
 
 
+@contextmanager
+def duckdb_relation(vd: Any) -> Iterator[tuple[str, Any]]:
+    """``(quoted view name, GX's persisted connection)`` of a definition bound by :func:`bind`.
+
+    For busta's one-pass evaluator (``quality/onepass.py``): it queries the view
+    ``_bind_duckdb`` created, on the very connection GX's own queries use.
+    """
+    asset = vd.data.data_asset
+    execution_engine = asset.datasource.get_execution_engine()
+    with execution_engine.get_connection() as conn:
+        yield _quote_ident(asset.table_name), conn
+
+
 # sql ------------------------------------------------------------------------------------
 def _sql_table_name(batch: StagedBatch) -> str:
     raw = f"busta_{batch.layer}_{batch.dataset}_{batch.run_id}".lower()
