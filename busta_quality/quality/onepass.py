@@ -134,6 +134,8 @@ class _Item:
     aggregates: dict[str, str] = field(default_factory=dict)  # alias → SQL expression
     sample_sql: Callable[[str, int], str] | None = None  # (relation, limit) → SQL
     build: Callable[[dict[str, Any], list[str]], dict[str, Any]] | None = None
+    #: GX's count is a SUM(CASE ...), NULL (None) on an empty table (plain column maps)
+    none_when_empty: bool = False
 
 
 # public ----------------------------------------------------------------------------------
@@ -389,6 +391,7 @@ def _column_map(
         mostly=_mostly(exp.mostly),
         aggregates=aggregates,
         sample_sql=sample,
+        none_when_empty=True,
     )
 
 
@@ -449,6 +452,7 @@ def _unique(exp: Any, kwargs: dict[str, Any], types: dict[str, str]) -> _Item:
     c = _q(column)
     dup = _duplicates([column])
     item = _column_map(exp, column, "TRUE")
+    item.none_when_empty = False  # GX counts duplicates with a sub-select: 0 when empty
     item.aggregates["unexpected"] = f"(SELECT coalesce(sum(busta_n), 0) FROM ({dup}))"
 
     def sample(relation: str, limit: int) -> str:
@@ -624,16 +628,19 @@ def _result(
 def _map_outcome(
     item: _Item, v: dict[str, Any], fmt: dict[str, Any], connection: Any, relation: str
 ) -> dict[str, Any]:
-    total, unexpected = v["n"], v["unexpected"]
+    total = v["n"]
+    unexpected: int | None = v["unexpected"]
+    if total == 0 and item.none_when_empty:
+        unexpected = None
     if item.kind == "null_map":
         considered: int | None = None
-        success = True if total == 0 else (total - unexpected) / total >= item.mostly
+        success = True if total == 0 else (total - v["unexpected"]) / total >= item.mostly
     else:
         considered = v["nonnull"] if item.kind == "map" else v["filtered"]
         if total == 0 or considered == 0:
             success = True
         else:
-            success = _mostly_success(considered, unexpected, item.mostly)
+            success = _mostly_success(considered, v["unexpected"], item.mostly)
     limit = fmt["partial_unexpected_count"]
     sample = _sample(connection, relation, item, limit) if unexpected and limit else []
     return {
@@ -650,14 +657,14 @@ def _format_map_output(
     fmt: dict[str, Any],
     element_count: int,
     nonnull_count: int | None,
-    unexpected_count: int,
+    unexpected_count: int | None,
     unexpected_list: list[Any],
 ) -> dict[str, Any]:
     """GX's ``_format_map_output`` for the SUMMARY result format (same keys, same arithmetic)."""
     skip_missing = nonnull_count is None
     missing_count = None if nonnull_count is None else element_count - nonnull_count
     missing_percent = unexpected_percent_total = unexpected_percent_nonmissing = None
-    if element_count > 0:
+    if unexpected_count is not None and element_count > 0:
         unexpected_percent_total = unexpected_count / element_count * 100
         if not skip_missing and missing_count is not None:
             missing_percent = missing_count / element_count * 100
