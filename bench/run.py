@@ -289,6 +289,12 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=2, default=str) + "\n", encoding="utf-8")
     print_table(res["table"])
+    engines = res.get("engines") or {}
+    evaluators = {
+        e: engines[e].get("evaluator") for e in ("duckdb", "pandas", "spark") if e in engines
+    }
+    if evaluators:
+        print("evaluator per engine: " + ", ".join(f"{e}={v}" for e, v in evaluators.items()))
     failed = [r["figure"] for r in res["table"] if r["verdict"] == "FAIL"]
     print(f"\n{'FAIL: ' + '; '.join(failed) if failed else 'PASS: every target met'}"
           f"  ({res['seconds']} s, {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out})")  # fmt: skip

@@ -163,6 +163,7 @@ def task_gate(args: dict[str, Any]) -> dict[str, Any]:
         extra["sql_queries"] = len(sql_seconds)
     if cfg.layers.policy(layer).engine == "spark":
         extra["jvm_peak_mb"] = descendants_peak_mb()
+    extra["evaluator"] = _evaluator(cfg, "bench")
     return {
         "seconds": seconds,
         "rss_before_mb": before,
@@ -171,6 +172,17 @@ def task_gate(args: dict[str, Any]) -> dict[str, Any]:
         "outcomes": sorted([o.expectation, o.column or "", o.status] for o in result.outcomes),
         **extra,
     }
+
+
+def _evaluator(cfg: Any, run_name: str) -> str:
+    """Which evaluator produced the stored result of ``run_name`` (gate meta busta_evaluator)."""
+    from busta_quality.quality.context import get_context
+
+    store = get_context(str(cfg.gx_dir)).validation_results_store
+    keys = [k for k in store.list_keys() if k.run_id.run_name == run_name]
+    if not keys:
+        return "unknown"
+    return str(store.get(keys[-1]).meta.get("busta_evaluator", "gx"))
 
 
 def _time_sql(cfg: Any) -> list[float]:
