@@ -754,4 +754,3 @@ def _suite_result(
     result.meta["validation_time"] = getattr(run_id, "run_time", None)
     result.meta["batch_parameters"] = batch.batch_parameters or None
     return result
-
