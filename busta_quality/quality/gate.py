@@ -165,37 +165,7 @@ def validate(cfg: BustaConfig, batch: StagedBatch) -> CheckResult:
     try:
         with engines.bind(cfg, policy, stored[suite_name], batch) as (vd, batch_parameters):
             run_id = RunIdentifier(run_name=batch.run_id, run_time=started)
-            vr = None
-            if policy.engine == "duckdb":
-                # the whole suite in one DuckDB pass, GX's result shapes (quality/onepass.py);
-                # None: something in the suite needs GX's own evaluation
-                from busta_quality.quality import onepass
-
-                try:
-                    batch_info = onepass.BatchInfo.for_table_asset(vd.data)
-                except onepass.Unsupported:
-                    batch_info = None
-                if batch_info is not None and vd.is_fresh().success:
-                    with engines.duckdb_relation(vd) as (relation, conn):
-                        vr = onepass.evaluate(
-                            vd.suite,
-                            relation,
-                            conn,
-                            result_format=checkpoint.result_format,
-                            run_id=run_id,
-                            batch=batch_info,
-                            validation_id=vd.id,
-                            checkpoint_id=checkpoint.id,
-                        )
-            evaluator = "gx" if vr is None else "onepass"
-            if vr is None:
-                vr = vd.run(
-                    checkpoint_id=checkpoint.id,
-                    batch_parameters=batch_parameters,
-                    result_format=checkpoint.result_format,
-                    run_id=run_id,
-                )
-            vr.meta["busta_evaluator"] = evaluator
+            vr = _run_suite(policy.engine, vd, checkpoint, run_id, batch_parameters)
             key = ValidationResultIdentifier(
                 expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
                 run_id=run_id,
@@ -257,6 +227,43 @@ def validate(cfg: BustaConfig, batch: StagedBatch) -> CheckResult:
         docs.PENDING.append(key)
         checked = replace(checked, data_docs=docs.url_for(cfg, key))
     return checked
+
+
+def _run_suite(
+    engine: str, vd: Any, checkpoint: Any, run_id: Any, batch_parameters: dict[str, Any]
+) -> Any:
+    """The suite's validation result: one DuckDB pass where busta can compile the whole suite
+    (quality/onepass.py, GX's result shapes), GX's own evaluation otherwise."""
+    vr = None
+    if engine == "duckdb":
+        from busta_quality.quality import onepass
+
+        try:
+            batch_info = onepass.BatchInfo.for_table_asset(vd.data)
+        except onepass.Unsupported:
+            batch_info = None
+        if batch_info is not None and vd.is_fresh().success:
+            with engines.duckdb_relation(vd) as (relation, conn):
+                vr = onepass.evaluate(
+                    vd.suite,
+                    relation,
+                    conn,
+                    result_format=checkpoint.result_format,
+                    run_id=run_id,
+                    batch=batch_info,
+                    validation_id=vd.id,
+                    checkpoint_id=checkpoint.id,
+                )
+    evaluator = "gx" if vr is None else "onepass"
+    if vr is None:
+        vr = vd.run(
+            checkpoint_id=checkpoint.id,
+            batch_parameters=batch_parameters,
+            result_format=checkpoint.result_format,
+            run_id=run_id,
+        )
+    vr.meta["busta_evaluator"] = evaluator
+    return vr
 
 
 def run_gate(

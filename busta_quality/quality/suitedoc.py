@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any
 
 _ORDER = {"bronze": 0, "silver": 1, "gold": 2}
-_SKIP_KWARGS = {"column", "column_A", "column_B", "column_list", "result_format", "catch_exceptions"}
+_SKIP_KWARGS = {
+    "column",
+    "column_A",
+    "column_B",
+    "column_list",
+    "result_format",
+    "catch_exceptions",
+}
 
 
 def _kwargs(kwargs: dict[str, Any]) -> str:
@@ -51,7 +58,11 @@ def render(expectations_dir: Path) -> str:
         "",
     ]
     for _, _, suite in sorted(suites, key=lambda s: (s[0], s[1])):
-        lines += [f"## `{suite['name']}`", "", "| severity | expectation | column | arguments | why |"]
+        lines += [
+            f"## `{suite['name']}`",
+            "",
+            "| severity | expectation | column | arguments | why |",
+        ]
         lines.append("|---|---|---|---|---|")
         for e in suite["expectations"]:
             kw = e.get("kwargs", {})
