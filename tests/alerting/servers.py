@@ -66,9 +66,12 @@ class StandIn:
                     self._reply(429, {"ok": False, "error": "ratelimited"},
                                 {"Retry-After": str(arg)})  # fmt: skip
                     return
-                self._reply(*outer.success(req))
+                status, body = outer.success(req)
+                # recorded before the answer goes out, so a client that has its answer can
+                # always see its request here (no race with the assertion that follows)
                 with outer.lock:
                     outer.delivered.append(req)
+                self._reply(status, body)
 
             def _reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(body).encode() if not isinstance(body, bytes) else body
