@@ -61,16 +61,8 @@ def descendants_peak_mb() -> float:
 
 
 # the hand-written floor ------------------------------------------------------------------
-REQUIRED = (
-    "event_id",
-    "commence_time",
-    "home_team",
-    "away_team",
-    "bookmaker_key",
-    "market_key",
-    "outcome_name",
-    "outcome_price",
-)
+from busta_quality.pipeline.odds_api import REQUIRED_COLUMNS as REQUIRED  # noqa: E402
+
 MARKETS = ("h2h", "h2h_lay", "spreads", "totals", "outrights")
 
 
