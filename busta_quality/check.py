@@ -42,18 +42,23 @@ def _rows(ref: BatchRef) -> int:
 def select_batches(
     lake: Lake, *, layer: str | None, source: str | None, which: str
 ) -> list[tuple[BatchRef, str]]:
+    """The batches to check, newest-first search so ``latest`` reads one batch's lineage,
+    not the whole history's."""
     chosen: list[tuple[BatchRef, str]] = []
     for lay in [layer] if layer else list(LAYERS):
         for dataset in lake.datasets(lay):
             refs = lake.batches(lay, dataset)
-            refs_src = [(r, _source_of(r)) for r in refs]
-            if source:
-                refs_src = [(r, s) for r, s in refs_src if s == source]
-            if which == "latest":
-                refs_src = refs_src[-1:]
-            elif which != "all":
-                refs_src = [(r, s) for r, s in refs_src if r.run_id == which]
-            chosen += refs_src
+            if which not in ("latest", "all"):
+                refs = [r for r in refs if r.run_id == which]
+            picked: list[tuple[BatchRef, str]] = []
+            for ref in reversed(refs):
+                src = _source_of(ref)
+                if source and src != source:
+                    continue
+                picked.append((ref, src))
+                if which == "latest":
+                    break
+            chosen += reversed(picked)
     return chosen
 
 
@@ -93,7 +98,7 @@ def check_lake(
         results.append(result)
     prune(cfg)
     update(cfg)
-    from busta_quality.quality.gate import _feed_alerts
+    from busta_quality.quality.gate import feed_alerts
 
-    _feed_alerts(cfg, store, results)
+    feed_alerts(cfg, store, results)
     return results, errors

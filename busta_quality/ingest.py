@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from busta_quality.config import BustaConfig, load_config
 from busta_quality.errors import BustaError, InputError, UsageError
 from busta_quality.lake import Lake, new_run_id
-from busta_quality.models import CheckResult, Decision
+from busta_quality.models import CheckResult
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -166,7 +166,3 @@ def deliver_alerts(cfg: BustaConfig, store: Any, deadline_s: float = 10.0) -> No
     from busta_quality.notify import dispatch
 
     dispatch(cfg, store, deadline_s=deadline_s)
-
-
-def decisions(report: IngestReport) -> dict[str, Decision]:
-    return {f"{r.layer}.{r.dataset}": r.decision for r in report.runs if r.decision}

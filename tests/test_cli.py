@@ -234,3 +234,20 @@ def test_broken_checkpoint_is_exit_3_and_leaves_nothing_half_done(project, tmp_p
     assert len(list((lake / "bronze" / "football_data").glob("*.parquet"))) == 2
     assert list((lake / "_staging").rglob("*.parquet")) == []
     assert len(list((lake / "silver" / "matches").glob("*.parquet"))) == 1
+
+
+def test_quality_check_latest_picks_the_newest_batch_per_dataset(project, tmp_path) -> None:
+    cfg = project()
+    busta(cfg, "ingest", "football_data", str(_csv(tmp_path, name="a.csv")), "--json")
+    _, second, _ = busta(
+        cfg, "ingest", "football_data", str(_csv(tmp_path, name="b.csv")), "--json"
+    )
+    newest = second["runs"][0]["run_id"]
+    code, doc, _ = busta(
+        cfg, "quality-check", "--layer", "silver", "--source", "football_data", "--json"
+    )
+    assert code == 0 and {r["run_id"] for r in doc["runs"]} == {newest} and len(doc["runs"]) == 2
+    code, doc, _ = busta(cfg, "quality-check", "--layer", "silver", "--batch", "all", "--json")
+    assert len(doc["runs"]) == 4
+    code, doc, _ = busta(cfg, "quality-check", "--source", "odds_api", "--json")
+    assert code == 2

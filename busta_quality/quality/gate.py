@@ -319,7 +319,7 @@ def run_gate(
             lake.promote(layer, batch.dataset, batch.run_id)
         final.append(result)
     _prune_history(cfg)
-    _feed_alerts(cfg, store, final)
+    feed_alerts(cfg, store, final)
     return LayerOutcome(
         layer=layer,
         decision=layer_decision,
@@ -329,7 +329,7 @@ def run_gate(
     )
 
 
-def _feed_alerts(cfg: BustaConfig, store: Any, results: list[CheckResult]) -> None:
+def feed_alerts(cfg: BustaConfig, store: Any, results: list[CheckResult]) -> None:
     from busta_quality.alerts import handle_check_result
 
     for r in results:

@@ -10,7 +10,6 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -174,12 +173,6 @@ class Store:
                 conn.execute(expectation_results.insert(), rows)
         return int(row_id)
 
-    def set_decision(self, check_id: int, decision: str) -> None:
-        with self.begin() as conn:
-            conn.execute(
-                check_runs.update().where(check_runs.c.id == check_id).values(decision=decision)
-            )
-
     def check_runs(
         self,
         *,
@@ -213,7 +206,3 @@ class Store:
     def count_check_runs(self) -> int:
         with self.begin() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(check_runs)).scalar())
-
-    def latest_finished_at(self) -> datetime | None:
-        with self.begin() as conn:
-            return conn.execute(sa.select(sa.func.max(check_runs.c.finished_at))).scalar()
