@@ -77,8 +77,8 @@ def _pct(xs: list[float], p: float) -> float:
 
 def run(n: int = 20) -> dict[str, Any]:
     from busta_quality.alerts import handle_check_result
-    from busta_quality.config import BustaConfig
     from busta_quality.notify import dispatch
+    from busta_quality.settings import BustaConfig
     from busta_quality.store import open_store
 
     slack = _Slack()

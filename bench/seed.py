@@ -47,7 +47,7 @@ def odds_batches(where: Path, rows: int, *, seed: int = 7) -> dict[str, Any]:
 import sys
 sys.path.insert(0, {str(ROOT)!r})
 from busta_quality.lake import write_parquet_atomic
-from busta_quality.sample import generate_odds_batch
+from busta_quality.pipeline.sample import generate_odds_batch
 from pathlib import Path
 frame = generate_odds_batch({rows}, seed={seed})
 frame.loc[frame.index[:{DEFECTS["outcome_price < 1.01"]}], "outcome_price"] = 0.5
@@ -66,7 +66,7 @@ import json, os, shutil, sys
 from pathlib import Path
 sys.path.insert(0, {root!r})
 import sqlalchemy as sa
-from busta_quality.config import load_config
+from busta_quality.settings import load_config
 from busta_quality.lake import Lake
 from busta_quality.quality import docs
 from busta_quality.quality.context import get_context

@@ -121,7 +121,7 @@ def task_floor(args: dict[str, Any]) -> dict[str, Any]:
 
 # GX gates --------------------------------------------------------------------------------
 def _config(args: dict[str, Any]) -> Any:
-    from busta_quality.config import load_config
+    from busta_quality.settings import load_config
 
     return load_config(args["config"])
 

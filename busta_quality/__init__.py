@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from busta_quality.ingest import IngestReport, after_ingest
+    from busta_quality.orchestration.ingest import IngestReport, after_ingest
 
 __all__ = ["IngestReport", "__version__", "after_ingest"]
 
 
 def __getattr__(name: str) -> Any:
     if name in ("after_ingest", "IngestReport"):
-        from busta_quality import ingest
+        from busta_quality.orchestration import ingest
 
         return getattr(ingest, name)
     raise AttributeError(name)

@@ -6,7 +6,7 @@ import busta_quality
 from busta_quality.lake import Lake
 from busta_quality.models import Decision
 from busta_quality.pipeline import read_football_data
-from busta_quality.sample import generate_season_csv
+from busta_quality.pipeline.sample import generate_season_csv
 
 
 def test_after_ingest_with_a_landing_file(project, tmp_path) -> None:

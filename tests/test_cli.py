@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from busta_quality.cli import main
-from busta_quality.sample import generate_season_csv
+from busta_quality.pipeline.sample import generate_season_csv
 
 RUN_KEYS = {
     "run_id", "layer", "source", "dataset", "suite", "batch", "rows", "success",

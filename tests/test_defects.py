@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from busta_quality.config import load_config
-from busta_quality.ingest import ingest
 from busta_quality.lake import Lake
 from busta_quality.models import LAYERS, Decision
-from busta_quality.sample import DEFECTS, generate_season_csv
+from busta_quality.orchestration.ingest import ingest
+from busta_quality.pipeline.sample import DEFECTS, generate_season_csv
+from busta_quality.settings import load_config
 from busta_quality.store import open_store
 
 # defect → (layer where the gate stops or flags it, the column of the finding, severity)

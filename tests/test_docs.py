@@ -8,8 +8,8 @@ import click
 from pydantic import BaseModel
 
 from busta_quality.cli import main
-from busta_quality.config import BustaConfig, LayerPolicy, SourceConfig
 from busta_quality.quality.suitedoc import render
+from busta_quality.settings import BustaConfig, LayerPolicy, SourceConfig
 
 from .conftest import REPO
 

@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from busta_quality.config import BustaConfig, LayerPolicy, load_config
 from busta_quality.errors import ConfigError
 from busta_quality.lake import write_parquet_atomic
 from busta_quality.models import CheckResult, Decision
 from busta_quality.pipeline import build_gold, build_silver, read_football_data
+from busta_quality.pipeline.sample import generate_season_csv
 from busta_quality.quality.gate import StagedBatch, decide, validate
-from busta_quality.sample import generate_season_csv
+from busta_quality.settings import BustaConfig, LayerPolicy, load_config
 
 REPO = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 1, 2, tzinfo=UTC)

@@ -9,9 +9,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from busta_quality.config import load_config
-from busta_quality.ingest import ingest
-from busta_quality.sample import generate_season_csv
+from busta_quality.orchestration.ingest import ingest
+from busta_quality.pipeline.sample import generate_season_csv
+from busta_quality.settings import load_config
 from busta_quality.store import open_store
 
 from .conftest import REPO

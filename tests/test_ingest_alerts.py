@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from busta_quality.cli import main
-from busta_quality.sample import generate_season_csv
+from busta_quality.pipeline.sample import generate_season_csv
 
 from .alerting.servers import StandIn
 

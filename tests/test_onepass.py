@@ -22,21 +22,21 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from busta_quality.config import BustaConfig, load_config
 from busta_quality.errors import InputError
-from busta_quality.ingest import ingest
 from busta_quality.lake import write_parquet_atomic
+from busta_quality.orchestration.ingest import ingest
 from busta_quality.pipeline import build_gold, build_silver, read_football_data, read_odds_api
-from busta_quality.quality import engines, onepass
-from busta_quality.quality.context import get_context
-from busta_quality.quality.gate import StagedBatch, validate
-from busta_quality.sample import (
+from busta_quality.pipeline.sample import (
     DEFECTS,
     ODDS_API_DEFECTS,
     generate_odds_api_json,
     generate_odds_batch,
     generate_season_csv,
 )
+from busta_quality.quality import engines, onepass
+from busta_quality.quality.context import get_context
+from busta_quality.quality.gate import StagedBatch, validate
+from busta_quality.settings import BustaConfig, load_config
 from busta_quality.store import open_store
 
 from .conftest import _copy_gx_project, write_config

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from busta_quality.config import load_config
-from busta_quality.ingest import IngestReport, ingest
 from busta_quality.lake import Lake
 from busta_quality.models import CheckResult, Decision
+from busta_quality.orchestration.ingest import IngestReport, ingest
+from busta_quality.settings import load_config
 from busta_quality.store import open_store
 
 from .conftest import E0, ODDS_API, needs_shared_data

@@ -18,7 +18,7 @@ from busta_quality.pipeline import (
     read_football_data,
     read_odds_api,
 )
-from busta_quality.sample import (
+from busta_quality.pipeline.sample import (
     DEFECTS,
     ODDS_API_DEFECTS,
     generate_demo,

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from busta_quality.config import load_config
 from busta_quality.errors import StoreError
-from busta_quality.ingest import ingest
 from busta_quality.models import CheckResult, Decision, ExpectationOutcome, Failure
-from busta_quality.sample import generate_season_csv
+from busta_quality.orchestration.ingest import ingest
+from busta_quality.pipeline.sample import generate_season_csv
+from busta_quality.settings import load_config
 from busta_quality.store import open_store
 
 

@@ -1,6 +1,6 @@
 """Rules, the alert state machine, escalation, maintenance windows and inhibition.
 
-The public entry points are imported lazily so ``busta_quality.config`` (which imports
+The public entry points are imported lazily so ``busta_quality.settings`` (which imports
 ``alerts.config``) stays light and free of import cycles.
 """
 

@@ -19,13 +19,13 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from busta_quality.alerts.config import AlertingConfig, RuleConfig, labels_match
 from busta_quality.alerts.maintenance import Window, covering, windows_from_config
 from busta_quality.errors import NotFoundError, UsageError
 from busta_quality.models import LAYERS, CheckResult, Signal
+from busta_quality.settings.alerting import AlertingConfig, RuleConfig, labels_match
 
 if TYPE_CHECKING:
-    from busta_quality.config import BustaConfig
+    from busta_quality.settings import BustaConfig
     from busta_quality.store.alerts import AlertTx
     from busta_quality.store.db import Store
 

@@ -124,7 +124,7 @@ class Window:
         return None
 
     def covers(self, labels: dict[str, str], now: datetime) -> bool:
-        from busta_quality.alerts.config import labels_match
+        from busta_quality.settings.alerting import labels_match
 
         return labels_match(self.matchers, labels) and self.active_until(now) is not None
 
@@ -144,7 +144,7 @@ class Window:
 
 
 def windows_from_config(cfgs: Any) -> list[Window]:
-    from busta_quality.alerts.config import parse_duration
+    from busta_quality.settings.alerting import parse_duration
 
     out = []
     for w in cfgs:

@@ -28,7 +28,7 @@ class AlertmanagerChannel(Channel):
     default_events = ("firing", "resolved", "escalated", "repeat")
 
     def alerts(self, n: Notification) -> list[dict[str, Any]]:
-        from busta_quality.alerts.config import parse_duration
+        from busta_quality.settings.alerting import parse_duration
 
         a = n.alert
         labels = {

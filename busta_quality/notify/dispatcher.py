@@ -23,7 +23,7 @@ from busta_quality.notify.base import Channel, Delivery, Notification
 from busta_quality.notify.registry import build_channel
 
 if TYPE_CHECKING:
-    from busta_quality.config import BustaConfig
+    from busta_quality.settings import BustaConfig
     from busta_quality.store.db import Store
 
 log = logging.getLogger(__name__)

@@ -90,7 +90,7 @@ class BustaRecordAction(ValidationAction):
 
 
 def _record_plain(results: list[CheckResult], config_path: str | None) -> None:
-    from busta_quality.config import load_config
+    from busta_quality.settings import load_config
     from busta_quality.store import open_store
 
     cfg = load_config(cli_value=config_path)
@@ -98,7 +98,7 @@ def _record_plain(results: list[CheckResult], config_path: str | None) -> None:
     for r in results:
         store.record_check(r)
     from busta_quality.alerts import handle_check_result
-    from busta_quality.ingest import deliver_alerts
+    from busta_quality.orchestration.ingest import deliver_alerts
 
     for r in results:
         handle_check_result(cfg, store, r)

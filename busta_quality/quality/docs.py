@@ -12,8 +12,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from busta_quality.config import BustaConfig
 from busta_quality.quality.context import get_context
+from busta_quality.settings import BustaConfig
 
 log = logging.getLogger(__name__)
 

@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 from busta_quality.errors import QualityEngineError, UsageError
 
 if TYPE_CHECKING:
-    from busta_quality.config import BustaConfig, LayerPolicy
     from busta_quality.quality.gate import StagedBatch
+    from busta_quality.settings import BustaConfig, LayerPolicy
 
 log = logging.getLogger(__name__)
 

@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from busta_quality.config import BustaConfig, LayerPolicy
 from busta_quality.errors import QualityEngineError
 from busta_quality.lake import Lake
 from busta_quality.models import CheckError, CheckResult, Decision, Failure, Severity
 from busta_quality.quality import docs, engines
 from busta_quality.quality.context import get_context
+from busta_quality.settings import BustaConfig, LayerPolicy
 
 log = logging.getLogger(__name__)
 

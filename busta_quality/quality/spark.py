@@ -11,7 +11,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from busta_quality.config import SparkConfig
+    from busta_quality.settings import SparkConfig
 
 APP_NAME = "busta-quality"
 #: applied unless busta.yml sets them; local masters also stay on loopback

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from busta_quality.config import BustaConfig
 from busta_quality.models import CheckError, CheckResult, Failure
+from busta_quality.settings import BustaConfig
 from busta_quality.store import open_store
 from busta_quality.store.db import Store
 

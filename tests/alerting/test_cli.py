@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from busta_quality.alerts import handle_check_result
 from busta_quality.cli import main
-from busta_quality.config import load_config
+from busta_quality.settings import load_config
 from busta_quality.store import open_store
 
 from .conftest import failing, slack_channel

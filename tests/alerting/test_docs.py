@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
-from busta_quality.alerts.config import (
+from busta_quality.cli import main
+from busta_quality.notify.registry import channel_class, known_channel_types
+from busta_quality.settings.alerting import (
     AlertingConfig,
     ChannelConfig,
     DeliveryConfig,
@@ -14,8 +16,6 @@ from busta_quality.alerts.config import (
     RuleConfig,
     WindowConfig,
 )
-from busta_quality.cli import main
-from busta_quality.notify.registry import channel_class, known_channel_types
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "alerting.md").read_text()
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from busta_quality.alerts import handle_check_result, handle_signals, tick
-from busta_quality.alerts.config import DEFAULT_RULES, parse_condition
 from busta_quality.errors import ConfigError
 from busta_quality.models import Signal
 from busta_quality.notify import dispatch
+from busta_quality.settings.alerting import DEFAULT_RULES, parse_condition
 from busta_quality.store import alerts as q
 
 from .conftest import T0, clean, failing, failure, make_config, make_store, slack_channel
@@ -256,7 +256,7 @@ def test_probe_signals_plug_in_without_changes(tmp_path):
 def test_bad_alerting_config_names_the_key(tmp_path, alerting, needle):
     import yaml
 
-    from busta_quality.config import load_config
+    from busta_quality.settings import load_config
 
     p = tmp_path / "busta.yml"
     p.write_text(yaml.safe_dump({"alerting": alerting}))
@@ -266,7 +266,7 @@ def test_bad_alerting_config_names_the_key(tmp_path, alerting, needle):
 
 
 def test_empty_alerting_section_is_valid_and_secrets_come_from_env(tmp_path, monkeypatch):
-    from busta_quality.config import load_config
+    from busta_quality.settings import load_config
 
     p = tmp_path / "busta.yml"
     p.write_text("alerting: {}\n")

@@ -106,7 +106,7 @@ def test_smtp_down_then_up(tmp_path):
 
 _CHILD = """
 import sys
-from busta_quality.config import load_config
+from busta_quality.settings import load_config
 from busta_quality.notify import dispatch
 from busta_quality.store import open_store
 cfg = load_config(sys.argv[1])

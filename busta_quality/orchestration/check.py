@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from busta_quality.config import BustaConfig
 from busta_quality.errors import BustaError, LakeError, NotFoundError
 from busta_quality.lake import BatchRef, Lake
 from busta_quality.models import LAYERS, CheckResult
+from busta_quality.settings import BustaConfig
 
 
 def _source_of(ref: BatchRef) -> str:

@@ -15,8 +15,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from busta_quality.alerts.config import AlertingConfig
 from busta_quality.errors import ConfigError
+from busta_quality.settings.alerting import AlertingConfig
 
 DEFAULT_CONFIG = "busta.yml"
 ENV_CONFIG = "BUSTA_CONFIG"

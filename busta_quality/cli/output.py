@@ -1,4 +1,4 @@
-"""The CLI's output layer: the only place (with cli*.py) that writes to the terminal."""
+"""The CLI's output layer: the only module that writes to the terminal."""
 
 from __future__ import annotations
 
@@ -86,3 +86,32 @@ def runs_table(runs: list[dict[str, Any]], title: str) -> None:
             con.print(
                 f"  [magenta]   error[/] {r['layer']}.{r['dataset']}: {e['expectation']}: {e['message']}"
             )
+
+
+def run_report(report: Any, title: str, *, as_json: bool) -> None:
+    """An ingest's or a quality-check's :class:`~busta_quality.service.RunReport`."""
+    if as_json:
+        emit_json(report.to_json())
+        return
+    doc = report.to_json()
+    if doc["runs"]:
+        runs_table(doc["runs"], title)
+    for err in report.errors:
+        error(err.message, err.hint)
+    if report.data_docs_index:
+        info(f"Data Docs: {report.data_docs_index}")
+    info(f"exit {int(report.exit_code)} ({report.exit_code.name.lower()})")
+
+
+def demo_report(demo: Any, *, as_json: bool) -> None:
+    """``busta demo``'s :class:`~busta_quality.service.DemoReport`."""
+    if as_json:
+        emit_json(demo.to_json())
+        return
+    runs_table(demo.report.to_json()["runs"], f"busta demo (seed {demo.seed})")
+    info(f"generated landing files in {demo.landing_dir}")
+    info(f"lake: {demo.lake}  store: {demo.store_url}")
+    if demo.quarantined:
+        info("quarantined (see lake/quarantine/*/*/*.reason.json): " + ", ".join(demo.quarantined))
+    info(f"Data Docs: {demo.data_docs}")
+    info(f"demo finished in {demo.seconds} s")

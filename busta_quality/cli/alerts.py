@@ -12,14 +12,14 @@ from typing import Any
 
 import click
 
-from busta_quality import output
+from busta_quality.cli import output
 from busta_quality.errors import ExitCode, NotFoundError, UsageError
 
 STATE_CHOICES = ("open", "pending", "firing", "acknowledged", "suppressed", "resolved", "all")
 
 
 def _handle_errors() -> Any:
-    from busta_quality.cli import handle_errors
+    from busta_quality.cli.app import handle_errors
 
     return handle_errors
 
@@ -195,7 +195,7 @@ def register(main: click.Group) -> None:
     def alerts_ack(app: Any, alert_id: int, by: str | None, as_json: bool) -> None:
         """Acknowledge a firing alert: no escalation or reminders, channels are told."""
         from busta_quality.alerts import acknowledge
-        from busta_quality.config import env
+        from busta_quality.settings import env
 
         who = by or env("USER") or "cli"
         a = acknowledge(app.config, app.store, alert_id, who)
@@ -212,7 +212,7 @@ def register(main: click.Group) -> None:
     def alerts_resolve(app: Any, alert_id: int, as_json: bool) -> None:
         """Resolve an alert by hand (a later failing check opens a new one)."""
         from busta_quality.alerts import resolve
-        from busta_quality.config import env
+        from busta_quality.settings import env
 
         a = resolve(app.config, app.store, alert_id, by=env("USER") or "cli")
         if as_json:
@@ -392,9 +392,9 @@ def _matchers(items: tuple[str, ...]) -> dict[str, Any]:
 
 
 def add_window_from_cli(app: Any, **kw: Any) -> dict[str, Any]:
-    from busta_quality.alerts.config import parse_duration
     from busta_quality.alerts.maintenance import parse_cron, window_from_row, zone
-    from busta_quality.config import env
+    from busta_quality.settings import env
+    from busta_quality.settings.alerting import parse_duration
     from busta_quality.store import alerts as q
 
     now = datetime.now(UTC)

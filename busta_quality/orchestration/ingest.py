@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from busta_quality.config import BustaConfig, load_config
 from busta_quality.errors import BustaError, InputError, UsageError
 from busta_quality.lake import Lake, new_run_id
 from busta_quality.models import CheckResult
+from busta_quality.settings import BustaConfig, load_config
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -1,0 +1,36 @@
+"""The ``busta`` command line: thin click commands over :mod:`busta_quality.service`.
+
+Each command module registers itself on :data:`main`; heavy modules (great_expectations,
+pandas, pyarrow) are imported inside the service functions that need them, so
+``busta --help`` and the alerting commands start fast.
+"""
+
+from __future__ import annotations
+
+import click
+
+from busta_quality.cli.app import AppContext
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    metavar="PATH",
+    help="busta.yml to use (default: $BUSTA_CONFIG, then ./busta.yml).",
+)
+@click.version_option(package_name="busta-quality")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """busta-quality: quality gates and source health for the busta betting lake."""
+    ctx.obj = AppContext(config_path)
+
+
+def _register() -> None:
+    from busta_quality.cli import alerts, project, run
+
+    for module in (run, alerts, project):
+        module.register(main)
+
+
+_register()

@@ -1,0 +1,110 @@
+"""``busta ingest``, ``quality-check``, ``demo``, ``docs`` and ``config``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from busta_quality import service
+from busta_quality.cli import output
+from busta_quality.cli.app import AppContext, command, exit_with, fail_on_option
+
+
+def register(main: click.Group) -> None:
+    @main.group("config")
+    def config_group() -> None:
+        """Inspect and validate busta.yml."""
+
+    @command(config_group, "validate", as_json=False)
+    def config_validate(app: AppContext) -> None:
+        """Validate busta.yml and exit 0 (valid) or 2 (invalid, with the key that is wrong)."""
+        cfg = service.validate_config(app.config)
+        output.info(f"{cfg.source_path}: valid")
+
+    @command(
+        main,
+        "ingest",
+        click.argument("source"),
+        click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
+        fail_on_option,
+    )
+    def ingest_cmd(
+        app: AppContext, source: str, paths: tuple[Path, ...], fail_on: str, as_json: bool
+    ) -> None:
+        """Land PATHs of SOURCE in bronze and gate them through silver and gold."""
+        report = service.ingest(app.config, app.store, source, list(paths), fail_on=fail_on)
+        output.run_report(report, f"busta ingest {source}", as_json=as_json)
+        exit_with(report.exit_code)
+
+    @command(
+        main,
+        "quality-check",
+        click.option(
+            "--layer", type=click.Choice(["bronze", "silver", "gold"]), help="Only this layer."
+        ),
+        click.option("--source", help="Only batches of this source."),
+        click.option(
+            "--batch",
+            "which",
+            default="latest",
+            show_default=True,
+            metavar="latest|all|RUN_ID",
+            help="Which batches of each dataset to validate.",
+        ),
+        fail_on_option,
+    )
+    def quality_check_cmd(
+        app: AppContext,
+        layer: str | None,
+        source: str | None,
+        which: str,
+        fail_on: str,
+        as_json: bool,
+    ) -> None:
+        """Validate what is in the lake now (no promotion, results recorded)."""
+        report = service.quality_check(
+            app.config, app.store, layer=layer, source=source, which=which, fail_on=fail_on
+        )
+        output.run_report(report, "busta quality-check", as_json=as_json)
+        exit_with(report.exit_code)
+
+    @command(
+        main,
+        "demo",
+        click.option("--seed", default=7, show_default=True, help="Seed of the sample generator."),
+        click.option(
+            "--teams", default=20, show_default=True, help="Teams in the generated league."
+        ),
+        click.option("--bookmakers", default=6, show_default=True, help="Bookmakers per match."),
+        click.option(
+            "--out",
+            "out_dir",
+            type=click.Path(path_type=Path),
+            default=Path("demo-data"),
+            show_default=True,
+            help="Where the generated landing files go.",
+        ),
+    )
+    def demo_cmd(
+        app: AppContext, seed: int, teams: int, bookmakers: int, out_dir: Path, as_json: bool
+    ) -> None:
+        """Generate a sample league, ingest it through all layers, build Data Docs."""
+        report = service.demo(
+            app.config, app.store, seed=seed, teams=teams, bookmakers=bookmakers, out_dir=out_dir
+        )
+        output.demo_report(report, as_json=as_json)
+
+    @main.group("docs")
+    def docs_group() -> None:
+        """Great Expectations Data Docs."""
+
+    @command(docs_group, "suites", as_json=False)
+    def docs_suites(app: AppContext) -> None:
+        """Print every suite's expectations as Markdown (what docs/suites.md holds)."""
+        output.info(service.suites_markdown(app.config))
+
+    @command(docs_group, "build", as_json=False)
+    def docs_build(app: AppContext) -> None:
+        """Rebuild Data Docs and print the path of its index page."""
+        output.info(str(service.build_data_docs(app.config)))

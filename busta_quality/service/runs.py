@@ -1,0 +1,182 @@
+"""Ingest, quality-check, demo, Data Docs and config: the operations that run the gates."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from busta_quality.errors import BustaError, ExitCode
+from busta_quality.models import CheckResult, Decision, Severity
+from busta_quality.settings import BustaConfig
+
+if TYPE_CHECKING:
+    from busta_quality.store import Store
+
+
+def exit_code_for(
+    runs: Sequence[CheckResult], fail_on: str = "critical", errors: Sequence[BustaError] = ()
+) -> ExitCode:
+    """The one mapping of a command's outcomes to its exit code: 3 if an input could not be
+    read or a critical check could not run (unverified); 1 if a failure at or above
+    ``fail_on``; else 0 (warnings allowed)."""
+    if errors or any(r.critical_errors for r in runs):
+        return ExitCode.RUNTIME
+    level = Severity(fail_on)
+    if any(r.has_failure_at(level) for r in runs):
+        return ExitCode.QUALITY_FAILURE
+    return ExitCode.OK
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What an ingest or a quality-check did: one result per validated batch, the inputs
+    that could not be read, and the exit code those outcomes map to."""
+
+    runs: tuple[CheckResult, ...]
+    errors: tuple[BustaError, ...]
+    exit_code: ExitCode
+
+    @classmethod
+    def of(
+        cls,
+        runs: Sequence[CheckResult],
+        errors: Sequence[BustaError],
+        fail_on: str = "critical",
+        code: ExitCode | None = None,
+    ) -> RunReport:
+        return cls(
+            tuple(runs),
+            tuple(errors),
+            exit_code_for(runs, fail_on, errors) if code is None else code,
+        )
+
+    @property
+    def data_docs_index(self) -> str | None:
+        """The Data Docs index the runs' pages belong to (None when Data Docs are off)."""
+        page = next((r.data_docs for r in self.runs if r.data_docs), None)
+        return f"{page.split('/validations/')[0]}/index.html" if page else None
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented ``--json`` object (docs/cli.md)."""
+        out: dict[str, Any] = {
+            "ok": self.exit_code is ExitCode.OK,
+            "exit_code": int(self.exit_code),
+            "runs": [r.to_json() for r in self.runs],
+        }
+        if self.errors:
+            out["input_errors"] = [e.to_dict() for e in self.errors]
+        return out
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    """``busta demo``: the runs of the generated files, where everything went."""
+
+    report: RunReport
+    seed: int
+    landing_dir: Path
+    lake: Path
+    store_url: str
+    data_docs: Path
+    seconds: float
+
+    @property
+    def quarantined(self) -> list[str]:
+        return sorted(
+            {
+                f"{r.layer}/{r.dataset}/{r.run_id}"
+                for r in self.report.runs
+                if r.decision is Decision.QUARANTINED
+            }
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.report.to_json(), "data_docs": str(self.data_docs), "seconds": self.seconds}
+
+
+def validate_config(cfg: BustaConfig) -> BustaConfig:
+    """Both phases of config validation; returns the config when it is valid."""
+    return cfg
+
+
+def ingest(
+    cfg: BustaConfig, store: Store, source: str, paths: list[Path], *, fail_on: str = "critical"
+) -> RunReport:
+    """Land ``paths`` of ``source`` in bronze and gate them through silver and gold; then
+    deliver the notifications the gates queued (bounded, the outbox keeps the rest)."""
+    from busta_quality.orchestration.ingest import deliver_alerts
+    from busta_quality.orchestration.ingest import ingest as run_ingest
+
+    cfg.source(source)
+    result = run_ingest(cfg, store, source, paths)
+    deliver_alerts(cfg, store)
+    return RunReport.of(result.runs, result.errors, fail_on)
+
+
+def quality_check(
+    cfg: BustaConfig,
+    store: Store,
+    *,
+    layer: str | None = None,
+    source: str | None = None,
+    which: str = "latest",
+    fail_on: str = "critical",
+) -> RunReport:
+    """Validate what is in the lake now (nothing moves; results recorded, alerts fed)."""
+    from busta_quality.orchestration.check import check_lake
+    from busta_quality.orchestration.ingest import deliver_alerts
+
+    runs, errors = check_lake(cfg, store, layer=layer, source=source, which=which)
+    deliver_alerts(cfg, store)
+    return RunReport.of(runs, errors, fail_on)
+
+
+def demo(
+    cfg: BustaConfig,
+    store: Store,
+    *,
+    seed: int = 7,
+    teams: int = 20,
+    bookmakers: int = 6,
+    out_dir: Path = Path("demo-data"),
+) -> DemoReport:
+    """Generate a sample league, ingest it through every layer, build Data Docs."""
+    from busta_quality.orchestration.ingest import IngestReport, deliver_alerts
+    from busta_quality.orchestration.ingest import ingest as run_ingest
+    from busta_quality.pipeline.sample import generate_demo
+    from busta_quality.quality.docs import build
+
+    started = time.perf_counter()
+    landing = cfg.path(str(out_dir))
+    files = generate_demo(landing, seed=seed, teams=teams, bookmakers=bookmakers)
+    result = IngestReport()
+    for source, paths in files.items():
+        result.extend(run_ingest(cfg, store, source, list(paths)))
+    deliver_alerts(cfg, store)
+    index = build(cfg)
+    return DemoReport(
+        report=RunReport.of(result.runs, result.errors, code=ExitCode.OK),
+        seed=seed,
+        landing_dir=landing,
+        lake=cfg.lake_root,
+        store_url=store.url,
+        data_docs=index,
+        seconds=round(time.perf_counter() - started, 2),
+    )
+
+
+def build_data_docs(cfg: BustaConfig) -> Path:
+    """Rebuild Data Docs; the path of the index page."""
+    from busta_quality.quality.docs import build
+
+    return build(cfg)
+
+
+def suites_markdown(cfg: BustaConfig) -> str:
+    """Every suite's expectations as Markdown (what docs/suites.md holds)."""
+    from busta_quality.quality.suitedoc import render
+
+    return render(cfg.gx_dir.parent / "expectations")
