@@ -76,7 +76,8 @@ class LayersConfig(_Strict):
 
 
 class SourceConfig(_Strict):
-    kind: Literal["football_data", "odds_api"]
+    #: the source kind (a `busta.sources` plugin: football_data, odds_api, or third-party)
+    kind: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     #: league code used when the file does not say (football-data's ``Div``)
     league: str = "E0"
     description: str = ""
