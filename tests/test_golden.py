@@ -65,10 +65,10 @@ def compare(golden: Path, recorded: Path) -> list[str]:
 @pytest.mark.golden
 def test_behaviour_matches_golden_files(tmp_path: Path) -> None:
     assert any(DATA.glob("*.json")), f"no golden files in {DATA}"
-    recorded = tmp_path / "recorded"
-    record(recorded)
+    recorded, stderr = tmp_path / "recorded", tmp_path / "stderr"
+    record(recorded, stderr_dir=stderr)
     problems = compare(DATA, recorded)
     assert not problems, (
-        f"behaviour differs from the golden files (recorded into {recorded}):\n\n"
-        + "\n\n".join(problems)
+        f"behaviour differs from the golden files (recorded into {recorded}, each command's "
+        f"stderr in {stderr}):\n\n" + "\n\n".join(problems)
     )

@@ -356,6 +356,12 @@ def store_json_columns(db: Path) -> dict[str, dict[str, Any]]:
     """``{"table.column": {...}}`` for every column holding JSON text: the count of SQL NULLs
     and of JSON ``null`` texts, and every other value with its row's id and context."""
     out: dict[str, dict[str, Any]] = {}
+    if not db.is_file():  # no store at all: every known column shows as missing
+        return {
+            f"{table}.{col}": {"missing": f"no store at {db.name}"}
+            for table, cols in JSON_COLUMNS.items()
+            for col in cols
+        }
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
     try:
         tables = [r[0] for r in con.execute(
@@ -436,6 +442,7 @@ class Scenario:
         self.runner = CliRunner()
         self.main = _main()
         self.files: dict[str, Any] = {}
+        self.stderr: dict[str, str] = {}
         self.timings: dict[str, float] = {}
         self._last_run_second = 0
         self.step = 0
@@ -526,6 +533,8 @@ class Scenario:
         if makes_runs:
             self._runs_made(parsed, time.time())
         self.files[name] = self.norm(rec)
+        if res.stderr:
+            self.stderr[name] = self.norm.text(res.stderr)
         return parsed
 
 
@@ -632,10 +641,11 @@ def run_scenario(s: Scenario, project: Path) -> None:
         run(f"human_{name}", cmd, kind="code", makes_runs=cmd.startswith("ingest"))
 
 
-def record(out: Path, repo: Path = REPO) -> dict[str, float]:
-    """Run the scenario in a fresh temporary project; write the golden files into ``out``.
+def record(out: Path, repo: Path = REPO, *, stderr_dir: Path | None = None) -> dict[str, float]:
+    """Run the scenario in a fresh temporary project; write the golden files into ``out``
+    (and, with ``stderr_dir``, each command's stderr there: not part of the golden files).
 
-    Returns the seconds each command took (not part of the golden files)."""
+    Returns the seconds each command took (not part of the golden files either)."""
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
     with (
@@ -660,6 +670,10 @@ def record(out: Path, repo: Path = REPO) -> dict[str, float]:
     for name, doc in files.items():
         text = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False, default=str)
         (out / f"{name}.json").write_text(text + "\n", encoding="utf-8")
+    if stderr_dir is not None:
+        stderr_dir.mkdir(parents=True, exist_ok=True)
+        for name, text in scenario.stderr.items():
+            (stderr_dir / f"{name}.txt").write_text(text, encoding="utf-8")
     timings = dict(scenario.timings)
     timings["total"] = round(time.monotonic() - started, 2)
     return timings
