@@ -32,3 +32,14 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .busta lake gx/uncommitted
+
+# The project templates `busta init` writes: a copy of the reference project (busta.yml, gx/
+# without gx/uncommitted, expectations/, checkpoints/) shipped inside the package.
+# tests/test_project.py fails when the copy drifts from the reference.
+TEMPLATES := busta_quality/templates/project
+.PHONY: templates
+templates:
+	rm -rf $(TEMPLATES)
+	mkdir -p $(TEMPLATES)
+	tar -cf - --exclude=gx/uncommitted --exclude=__pycache__ busta.yml gx expectations checkpoints \
+		| tar -xf - -C $(TEMPLATES)
