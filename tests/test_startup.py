@@ -91,3 +91,20 @@ def test_the_wrapper_sees_heavy_imports(tmp_path: Path, config: Path) -> None:
     code, modules, _ = run_cli(tmp_path, "--config", str(config), "docs", "build")
     assert code == 0
     assert "great_expectations" in heavy(modules)
+
+
+def test_init_imports_no_heavy_module(tmp_path: Path) -> None:
+    code, modules, stdout = run_cli(tmp_path, "init", "--help")
+    assert code == 0 and "--force" in stdout
+    assert heavy(modules) == []
+    code, modules, _ = run_cli(tmp_path, "init", "project")
+    assert code == 0 and (tmp_path / "project" / "gx" / "great_expectations.yml").is_file()
+    assert heavy(modules) == []
+
+
+def test_suites_diff_imports_no_heavy_module(tmp_path: Path) -> None:
+    assert run_cli(tmp_path, "init", "project")[0] == 0
+    config = str(tmp_path / "project" / "busta.yml")
+    code, modules, stdout = run_cli(tmp_path, "--config", config, "suites", "diff")
+    assert code == 0 and "6 unchanged" in stdout
+    assert heavy(modules) == []

@@ -115,3 +115,67 @@ def demo_report(demo: Any, *, as_json: bool) -> None:
         info("quarantined (see lake/quarantine/*/*/*.reason.json): " + ", ".join(demo.quarantined))
     info(f"Data Docs: {demo.data_docs}")
     info(f"demo finished in {demo.seconds} s")
+
+
+def init_report(report: Any, *, as_json: bool) -> None:
+    """``busta init``'s :class:`~busta_quality.service.project.InitReport`."""
+    if as_json:
+        emit_json(report.to_json())
+        return
+    groups: dict[str, int] = {}
+    for rel in report.files:
+        top, sep, _ = rel.partition("/")
+        groups[top + sep] = groups.get(top + sep, 0) + 1
+    made = " (created)" if report.created_dir else ""
+    info(f"busta init: wrote {len(report.files)} files in {report.target}{made}")
+    info(
+        "  " + ", ".join(f"{top} ({n})" if top.endswith("/") else top for top, n in groups.items())
+    )
+    if report.overwritten:
+        info(f"  overwritten: {', '.join(report.overwritten)}")
+    info(f"next: cd {report.target} && busta demo")
+
+
+def _diff_value(value: Any) -> str:
+    return "(absent)" if value is None else json.dumps(value, default=str, sort_keys=True)
+
+
+def suites_diff_report(diff: Any, *, as_json: bool) -> None:
+    """``busta suites diff``'s :class:`~busta_quality.service.project.SuitesDiff`: a summary
+    and unified-diff-like lines (``-`` templates, ``+`` project, ``~`` changed)."""
+    if as_json:
+        emit_json(diff.to_json())
+        return
+    info(f"--- templates (busta-quality {diff.package_version}): {diff.templates_dir}")
+    info(f"+++ project: {diff.project_dir}")
+    if not diff.project_found:
+        info(f"(no suites: {diff.project_dir} does not exist)")
+    for s in diff.differs:
+        if s.status == "only_in_project":
+            info(f"@@ {s.suite}: only in the project ({s.expectations} expectations) @@")
+        elif s.status == "only_in_templates":
+            info(f"@@ {s.suite}: only in the templates ({s.expectations} expectations) @@")
+        elif s.status == "unreadable":
+            info(f"@@ {s.suite}: unreadable: {s.error} @@")
+        else:
+            info(
+                f"@@ {s.suite} ({s.project_file}): {len(s.added)} added, "
+                f"{len(s.removed)} removed, {len(s.changed)} changed @@"
+            )
+            for e in s.removed:
+                info(f"- {e.label} [{e.severity}]")
+            for e in s.added:
+                info(f"+ {e.label} [{e.severity}]")
+            for e in s.changed:
+                info(f"~ {e.label}")
+                for c in e.changes:
+                    info(f"-     {c.field}: {_diff_value(c.template)}")
+                    info(f"+     {c.field}: {_diff_value(c.project)}")
+    n = diff.summary()
+    info(
+        f"{n['suites']} suites: {n['unchanged']} unchanged, {n['changed']} changed, "
+        f"{n['only_in_project']} only in the project, {n['only_in_templates']} only in the "
+        f"templates{', ' + str(n['unreadable']) + ' unreadable' if n['unreadable'] else ''}; "
+        f"expectations: {n['expectations_added']} added, {n['expectations_removed']} removed, "
+        f"{n['expectations_changed']} changed"
+    )
