@@ -24,9 +24,9 @@ from busta_quality.pipeline import (
     read_odds_api,
 )
 from busta_quality.pipeline.bookmakers import odds_api_bookmaker, parse_football_data_1x2
+from busta_quality.pipeline.common import MATCH_COLUMNS, ODDS_COLUMNS
 from busta_quality.pipeline.football_data import KNOWN_COLUMNS, PROFILE_COLUMNS, sanitize_column
 from busta_quality.pipeline.gold import CONSENSUS_COLUMNS, MARGIN_COLUMNS
-from busta_quality.pipeline.silver import MATCH_COLUMNS, ODDS_COLUMNS
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 E0 = DATA / "football-data" / "E0"

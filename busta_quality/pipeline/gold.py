@@ -8,10 +8,12 @@ implied probabilities ``1/avg`` to sum to one (``overround = sum(1/avg) - 1``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
-from busta_quality.pipeline.silver import LINEAGE_DTYPES, TEXT, UTC_NS
+from busta_quality.pipeline.common import LINEAGE_DTYPES, LOCAL_TZ, TEXT, UTC_NS, empty_frame
 
 CONSENSUS_COLUMNS: dict[str, str] = {
     "match_id": TEXT,
@@ -41,11 +43,10 @@ MARGIN_COLUMNS: dict[str, str] = {
     "margin_max": "float64",
 }
 OUTCOMES = ("home", "draw", "away")
-LOCAL_TZ = "Europe/London"
 
 
 def _empty(columns: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in {**columns, **LINEAGE_DTYPES}.items()})
+    return empty_frame({**columns, **LINEAGE_DTYPES})
 
 
 def _typed(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
@@ -74,7 +75,7 @@ def _common(grouped: pd.core.groupby.SeriesGroupBy) -> pd.Series:
     return first.where(grouped.nunique() == 1)
 
 
-def build_gold(silver: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def build_gold(silver: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """silver ``{"matches", "odds"}`` → ``{"consensus", "bookmaker_margin"}``."""
     matches = silver["matches"].drop_duplicates("match_id", keep="first")
     triples = _triples(silver["odds"])

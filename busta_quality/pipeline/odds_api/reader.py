@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from busta_quality.errors import InputError
-from busta_quality.pipeline.football_data import check_readable, lineage, read_bytes, text_series
+from busta_quality.pipeline.common import check_readable, new_lineage, read_bytes, text_series
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "event_id",
@@ -152,7 +152,7 @@ def read_odds_api(path: Path, *, source: str, run_id: str, ingested_at: datetime
         else:
             frame[name] = text_series(list(values))
     frame.update(
-        lineage(
+        new_lineage(
             n,
             source=source,
             run_id=run_id,
