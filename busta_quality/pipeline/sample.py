@@ -408,7 +408,7 @@ def generate_odds_api_json(
             updated = (snapshot - timedelta(seconds=int(rng.integers(0, 600)))).strftime(
                 "%Y-%m-%dT%H:%M:%SZ"
             )
-            outcomes = [
+            outcomes: list[dict[str, Any]] = [
                 {"name": away, "price": pa_},
                 {"name": home, "price": ph},
                 {"name": "Draw", "price": pd_},
