@@ -124,7 +124,7 @@ def test_a_third_party_kind_is_listed_loaded_and_reads(
 
 def test_settings_accept_a_source_of_the_third_party_kind(install: Callable[[str], Path]) -> None:
     install("acme_feed:KIND")
-    cfg = BustaConfig(sources={"acme_src": {"kind": "acme", "league": "L1"}})
+    cfg = BustaConfig.model_validate({"sources": {"acme_src": {"kind": "acme", "league": "L1"}}})
     assert cfg.source("acme_src").kind == "acme"
     assert kinds.source_kind(cfg.source("acme_src").kind).name == "acme"
 
