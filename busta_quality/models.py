@@ -7,10 +7,11 @@ does not assume gates are the only producer.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, TypedDict
 
 LAYERS: tuple[str, ...] = ("bronze", "silver", "gold")
 
@@ -56,6 +57,26 @@ class Failure:
     observed: Any = None
     notes: str = ""
 
+    def to_json(
+        self, *, sample_limit: int | None = None, observed: bool = False, plain: bool = False
+    ) -> dict[str, Any]:
+        """The failure as the ``--json`` runs show it; an alert's detail keeps at most
+        ``sample_limit`` sample values, adds ``observed`` and makes every value JSON-plain
+        (``plain``: it is stored and sent as JSON)."""
+        conv = json_plain if plain else _same
+        sample = list(self.sample) if sample_limit is None else list(self.sample)[:sample_limit]
+        out: dict[str, Any] = {
+            "expectation": self.expectation,
+            "column": self.column,
+            "severity": self.severity,
+            "unexpected_count": self.unexpected_count,
+            "unexpected_percent": self.unexpected_percent,
+            "sample": [conv(x) for x in sample],
+        }
+        if observed:
+            out["observed"] = conv(self.observed)
+        return out
+
 
 @dataclass(frozen=True)
 class CheckError:
@@ -65,6 +86,14 @@ class CheckError:
     column: str | None
     severity: str
     message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "expectation": self.expectation,
+            "column": self.column,
+            "severity": self.severity,
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)
@@ -136,18 +165,8 @@ class CheckResult:
             "failed": self.failed,
             "max_severity": self.max_severity,
             "decision": self.decision.value if self.decision else None,
-            "failures": [
-                {
-                    "expectation": f.expectation,
-                    "column": f.column,
-                    "severity": f.severity,
-                    "unexpected_count": f.unexpected_count,
-                    "unexpected_percent": f.unexpected_percent,
-                    "sample": list(f.sample),
-                }
-                for f in self.failures
-            ],
-            "errors": [asdict(e) for e in self.errors],
+            "failures": [f.to_json() for f in self.failures],
+            "errors": [e.to_json() for e in self.errors],
             "data_docs": self.data_docs,
         }
 
@@ -161,3 +180,206 @@ class Signal:
     labels: dict[str, str]
     at: datetime
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+# time ----------------------------------------------------------------------------------------
+def utcnow() -> datetime:
+    """Now, as an aware UTC datetime (the one clock of busta's records)."""
+    return datetime.now(UTC)
+
+
+def as_utc(dt: datetime) -> datetime:
+    """``dt`` as an aware UTC datetime; a naive one is taken to be UTC already (databases
+    without time zones, e.g. SQLite, hand back naive values)."""
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def json_plain(value: Any) -> Any:
+    """``value`` as plain JSON types (what it becomes once stored or sent as JSON)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    try:
+        return json.loads(json.dumps(value, default=str))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+# alerting ------------------------------------------------------------------------------------
+class AlertState(StrEnum):
+    """Where an alert is in its life (docs/alerting.md has the state machine)."""
+
+    PENDING = "pending"
+    FIRING = "firing"
+    ACKNOWLEDGED = "acknowledged"
+    SUPPRESSED = "suppressed"
+    RESOLVED = "resolved"
+
+
+#: an open alert may still change; one open alert per fingerprint
+OPEN_STATES: tuple[AlertState, ...] = (
+    AlertState.PENDING,
+    AlertState.FIRING,
+    AlertState.ACKNOWLEDGED,
+    AlertState.SUPPRESSED,
+)
+
+
+class AlertEvent(StrEnum):
+    """What a notification tells a channel."""
+
+    FIRING = "firing"
+    RESOLVED = "resolved"
+    ACKNOWLEDGED = "acknowledged"
+    ESCALATED = "escalated"
+    #: a reminder: still firing, not acknowledged, ``repeat_interval`` after the last message
+    REPEAT = "repeat"
+    #: ``busta channels test`` (sent directly, never through the outbox)
+    TEST = "test"
+
+
+#: the events of an alert's life (every event but ``test``), in the documented order
+ALERT_EVENTS: tuple[AlertEvent, ...] = (
+    AlertEvent.FIRING,
+    AlertEvent.RESOLVED,
+    AlertEvent.ACKNOWLEDGED,
+    AlertEvent.ESCALATED,
+    AlertEvent.REPEAT,
+)
+
+
+class ChannelCatalog(Protocol):
+    """What alerting knows of the configured channels (implemented by
+    :func:`busta_quality.notify.registry.catalog`)."""
+
+    def events(self, channel: str) -> frozenset[AlertEvent] | None:
+        """The events ``channel`` receives; None when it is unknown or disabled."""
+        ...
+
+
+class AlertJSON(TypedDict, total=False):
+    """An alert as ``busta alerts show --json`` shows it, without ``history`` and
+    ``notifications``: the snapshot each notification carries to its channel."""
+
+    id: int
+    fingerprint: str
+    rule: str
+    state: str
+    severity: str
+    original_severity: str
+    labels: dict[str, str]
+    summary: str
+    condition: str
+    value: float | None
+    threshold: float | None
+    first_seen: str | None
+    last_seen: str | None
+    fired_at: str | None
+    escalated_at: str | None
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+    resolved_at: str | None
+    last_notified_at: str | None
+    notified: bool
+    suppressed_reason: str | None
+    occurrences: int
+    detail: dict[str, Any]
+
+
+def _iso(v: datetime | None) -> str | None:
+    return None if v is None else v.isoformat()
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One problem (rule + labels = ``fingerprint``) from its first occurrence until it is
+    resolved: a row of the store's ``alerts`` table."""
+
+    id: int
+    fingerprint: str
+    rule: str
+    state: AlertState
+    severity: Severity
+    original_severity: Severity
+    labels: dict[str, str]
+    summary: str
+    #: the rule's ``when`` as written
+    condition: str
+    value: float | None
+    threshold: float | None
+    #: the last signal's detail (run_id, batch, failures, Data Docs link)
+    detail: dict[str, Any] | None
+    first_seen: datetime
+    last_seen: datetime
+    fired_at: datetime | None = None
+    escalated_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    resolved_at: datetime | None = None
+    last_notified_at: datetime | None = None
+    #: a ``firing`` notification was queued (only then is ``resolved`` sent)
+    notified: bool = False
+    suppressed_reason: str | None = None
+    occurrences: int = 1
+    #: consecutive evaluations the condition held while pending (``for: N``)
+    streak: int = 1
+    #: transitions that notified so far (part of each notification's idempotency key)
+    seq: int = 0
+    updated_at: datetime | None = None
+    #: ``fingerprint`` while open, None once resolved (unique in the store)
+    active_fingerprint: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def to_json(self) -> AlertJSON:
+        """The documented alert shape (``--json``, the REST API, every channel payload)."""
+        return {
+            "id": self.id,
+            "fingerprint": self.fingerprint,
+            "rule": self.rule,
+            "state": self.state.value,
+            "severity": self.severity.value,
+            "original_severity": self.original_severity.value,
+            "labels": dict(self.labels),
+            "summary": self.summary,
+            "condition": self.condition,
+            "value": self.value,
+            "threshold": self.threshold,
+            "first_seen": _iso(self.first_seen),
+            "last_seen": _iso(self.last_seen),
+            "fired_at": _iso(self.fired_at),
+            "escalated_at": _iso(self.escalated_at),
+            "acknowledged_at": _iso(self.acknowledged_at),
+            "acknowledged_by": self.acknowledged_by,
+            "resolved_at": _iso(self.resolved_at),
+            "last_notified_at": _iso(self.last_notified_at),
+            "notified": bool(self.notified),
+            "suppressed_reason": self.suppressed_reason,
+            "occurrences": self.occurrences,
+            "detail": self.detail or {},
+        }
+
+
+class OutboxStatus(StrEnum):
+    """Where a notification in the outbox stands."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class AttemptOutcome(StrEnum):
+    """How one delivery attempt ended (``in_flight`` until it does)."""
+
+    IN_FLIGHT = "in_flight"
+    DELIVERED = "delivered"
+    SKIPPED = "skipped"
+    RETRY = "retry"
+    FAILED = "failed"
+    #: the dispatcher died mid-send; its lease expired and another one took the row over
+    ABANDONED = "abandoned"
