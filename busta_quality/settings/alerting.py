@@ -4,14 +4,15 @@ Every field has a default, so an empty ``alerting:`` section is valid: it enable
 default rules (docs/alerting.md) and, with no channels configured, records alerts in the
 store without sending them anywhere.
 
-Channel settings are validated by the channel plugin's own ``Settings`` model (loaded via
-the ``busta.channels`` entry points), so third-party channels get the same strictness.
-Secrets are :class:`pydantic.SecretStr` and never appear in reprs, logs or ``--json``.
+These are pure models (phase one of config validation): conditions, durations and cron
+schedules are parsed here, once, when busta.yml is loaded. A channel keeps its plugin's keys
+raw in :attr:`ChannelConfig.options`; the plugin validates them (phase two) through
+:func:`busta_quality.notify.registry.channel_problems`, so third-party channels get the
+same strictness. Options may hold secrets and never appear in reprs, logs or ``--json``.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -19,84 +20,22 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
+    PrivateAttr,
     field_validator,
     model_validator,
 )
 
-_OPS = ("<=", ">=", "==", "!=", "<", ">")
-_EXPR = re.compile(
-    r"^\s*(?P<signal>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op><=|>=|==|!=|<|>)\s*"
-    r"(?P<num>-?[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>%|ms|s|m|h|d)?\s*$"
-)
-_DURATION = re.compile(r"^\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>ms|s|m|h|d)\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-
-
-def parse_duration(value: Any) -> timedelta:
-    """``"90s"``, ``"10m"``, ``"1.5h"``, ``"2d"`` or a number of seconds → timedelta."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=float(value))
-    if isinstance(value, str):
-        m = _DURATION.match(value)
-        if m:
-            return timedelta(seconds=float(m["num"]) * _UNIT_SECONDS[m["unit"]])
-    raise ValueError(f"{value!r} is not a duration (use e.g. 30s, 10m, 2h, 1d)")
-
-
-def parse_condition(expr: str) -> tuple[str, str, float]:
-    """``"quality_score < 0.90"`` → ``("quality_score", "<", 0.9)``.
-
-    Units: ``%`` divides by 100 (``5%`` → 0.05), ``ms/s/m/h/d`` convert to seconds.
-    """
-    m = _EXPR.match(expr)
-    if not m:
-        raise ValueError(
-            f"{expr!r} is not a condition; write SIGNAL OP NUMBER[UNIT], "
-            "e.g. 'quality_score < 0.90', 'response_time > 5s', 'probe_failure_rate > 5%'"
-        )
-    num = float(m["num"])
-    unit = m["unit"]
-    if unit == "%":
-        num /= 100.0
-    elif unit:
-        num *= _UNIT_SECONDS[unit]
-    return m["signal"], m["op"], num
-
-
-def compare(value: float, op: str, threshold: float) -> bool:
-    if op == "<":
-        return value < threshold
-    if op == "<=":
-        return value <= threshold
-    if op == ">":
-        return value > threshold
-    if op == ">=":
-        return value >= threshold
-    if op == "==":
-        return value == threshold
-    return value != threshold
+from busta_quality.settings.conditions import Condition, Matchers, labels_match, parse_condition
+from busta_quality.settings.durations import parse_duration
+from busta_quality.settings.schedule import parse_cron, zone
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-Matchers = dict[str, str | list[str]]
-
-
-def labels_match(matchers: Matchers, labels: dict[str, str]) -> bool:
-    """Every matcher must hold: a string is an exact value, a list is any-of."""
-    for key, want in matchers.items():
-        have = labels.get(key)
-        if isinstance(want, list):
-            if have not in want:
-                return False
-        elif have != want:
-            return False
-    return True
+def _duration_or_none(v: str | None) -> timedelta | None:
+    return None if v is None else parse_duration(v)
 
 
 class RuleConfig(_Strict):
@@ -124,6 +63,13 @@ class RuleConfig(_Strict):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    # parsed once, at load (below); the fields above keep the text as written
+    _fires: Condition = PrivateAttr()
+    _resolves: Condition | None = PrivateAttr(default=None)
+    _for_duration: timedelta | None = PrivateAttr(default=None)
+    _escalate_after: timedelta | None = PrivateAttr(default=None)
+    _repeat_interval: timedelta | None = PrivateAttr(default=None)
+
     @field_validator("when", "resolve_when")
     @classmethod
     def _cond(cls, v: str | None) -> str | None:
@@ -149,32 +95,44 @@ class RuleConfig(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _same_signal(self) -> RuleConfig:
+    def _parsed(self) -> RuleConfig:
+        self._fires = parse_condition(self.when)
         if self.resolve_when is not None:
-            a = parse_condition(self.when)[0]
-            b = parse_condition(self.resolve_when)[0]
+            self._resolves = parse_condition(self.resolve_when)
+            a, b = self._fires.signal, self._resolves.signal
             if a != b:
                 raise ValueError(f"resolve_when must test the same signal as when ({a}), not {b}")
+        self._for_duration = None if isinstance(self.for_, int) else parse_duration(self.for_)
+        self._escalate_after = _duration_or_none(self.escalate_after)
+        self._repeat_interval = _duration_or_none(self.repeat_interval)
         return self
 
     # parsed views -------------------------------------------------------------------
     @property
+    def condition(self) -> Condition:
+        """``when``, parsed."""
+        return self._fires
+
+    @property
+    def resolve_condition(self) -> Condition | None:
+        """``resolve_when``, parsed (None: the alert resolves when ``when`` no longer holds)."""
+        return self._resolves
+
+    @property
     def signal(self) -> str:
-        return parse_condition(self.when)[0]
-
-    def fires(self, value: float) -> bool:
-        _, op, thr = parse_condition(self.when)
-        return compare(value, op, thr)
-
-    def resolves(self, value: float) -> bool:
-        if self.resolve_when is None:
-            return not self.fires(value)
-        _, op, thr = parse_condition(self.resolve_when)
-        return compare(value, op, thr)
+        return self._fires.signal
 
     @property
     def threshold(self) -> float:
-        return parse_condition(self.when)[2]
+        return self._fires.threshold
+
+    def fires(self, value: float) -> bool:
+        return self._fires.holds(value)
+
+    def resolves(self, value: float) -> bool:
+        if self._resolves is None:
+            return not self._fires.holds(value)
+        return self._resolves.holds(value)
 
     @property
     def for_count(self) -> int:
@@ -182,15 +140,15 @@ class RuleConfig(_Strict):
 
     @property
     def for_duration(self) -> timedelta | None:
-        return None if isinstance(self.for_, int) else parse_duration(self.for_)
+        return self._for_duration
 
     @property
     def escalate_after_td(self) -> timedelta | None:
-        return parse_duration(self.escalate_after) if self.escalate_after else None
+        return self._escalate_after
 
     @property
     def repeat_interval_td(self) -> timedelta | None:
-        return parse_duration(self.repeat_interval) if self.repeat_interval else None
+        return self._repeat_interval
 
 
 #: used when ``alerting.rules`` is empty and ``default_rules`` is true (docs/alerting.md)
@@ -235,10 +193,14 @@ class RouteConfig(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+#: keys every channel has; the others are its plugin's settings (``ChannelConfig.options``)
+CHANNEL_COMMON_KEYS: tuple[str, ...] = ("type", "enabled", "timeout_s", "notify_on")
+
+
 class ChannelConfig(BaseModel):
     """One named channel: ``type`` picks the plugin, the other keys are its settings."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: str
     enabled: bool = True
@@ -248,39 +210,20 @@ class ChannelConfig(BaseModel):
     notify_on: list[Literal["firing", "resolved", "acknowledged", "escalated", "repeat"]] | None = (
         None
     )
-    #: the plugin's validated ``Settings`` model
-    settings: Any = None
+    #: the plugin's keys as written, validated by the plugin (phase two). They may hold
+    #: secrets, so they are kept out of reprs and dumps; describe a channel through its
+    #: plugin (``Channel.describe()`` masks secrets)
+    options: dict[str, Any] = Field(default_factory=dict, repr=False, exclude=True)
 
     @model_validator(mode="before")
     @classmethod
     def _split(cls, raw: Any) -> Any:
-        if not isinstance(raw, dict) or (
-            "settings" in raw and isinstance(raw["settings"], BaseModel)
-        ):
+        if not isinstance(raw, dict):
             return raw
-        common = {"type", "enabled", "timeout_s", "notify_on"}
-        kind = raw.get("type")
-        if not isinstance(kind, str):
+        if not isinstance(raw.get("type"), str):
             raise ValueError("every channel needs a type (slack, email, webhook, ...)")
-        from busta_quality.notify.registry import channel_class, known_channel_types
-
-        try:
-            plugin = channel_class(kind)
-        except KeyError:
-            raise ValueError(
-                f"unknown channel type {kind!r}; installed: {', '.join(known_channel_types())}"
-            ) from None
-        rest = {k: v for k, v in raw.items() if k not in common}
-        try:
-            settings = plugin.Settings(**rest)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(x) for x in e['loc']) or kind}: "
-                + ("unknown key" if e["type"] == "extra_forbidden" else e["msg"])
-                for e in exc.errors()
-            )
-            raise ValueError(f"{kind} channel: {problems}") from None
-        return {**{k: v for k, v in raw.items() if k in common}, "settings": settings}
+        common = {k: v for k, v in raw.items() if k in CHANNEL_COMMON_KEYS}
+        return {**common, "options": {k: v for k, v in raw.items() if k not in common}}
 
 
 class WindowConfig(_Strict):
@@ -296,10 +239,10 @@ class WindowConfig(_Strict):
     timezone: str = "UTC"
     comment: str = ""
 
+    _duration: timedelta | None = PrivateAttr(default=None)
+
     @model_validator(mode="after")
     def _shape(self) -> WindowConfig:
-        from busta_quality.alerts.maintenance import parse_cron, zone
-
         one_off = self.start is not None or self.end is not None
         recurring = self.cron is not None or self.duration is not None
         if one_off == recurring:
@@ -315,10 +258,16 @@ class WindowConfig(_Strict):
             if self.cron is None or self.duration is None:
                 raise ValueError("a recurring window needs both cron and duration")
             parse_cron(self.cron)
-            if parse_duration(self.duration) > timedelta(days=7):
+            self._duration = parse_duration(self.duration)
+            if self._duration > timedelta(days=7):
                 raise ValueError("duration of a recurring window is at most 7d")
         zone(self.timezone)
         return self
+
+    @property
+    def duration_td(self) -> timedelta | None:
+        """``duration``, parsed (recurring windows only)."""
+        return self._duration
 
 
 class DeliveryConfig(_Strict):
@@ -353,6 +302,9 @@ class AlertingConfig(BaseModel):
     #: base URL of the dashboard, used for links in messages when set
     dashboard_url: str | None = None
 
+    _escalate_after: timedelta | None = PrivateAttr(default=None)
+    _repeat_interval: timedelta | None = PrivateAttr(default=None)
+
     @field_validator("escalate_after", "repeat_interval")
     @classmethod
     def _dur(cls, v: str | None) -> str | None:
@@ -371,6 +323,8 @@ class AlertingConfig(BaseModel):
                 if ch not in self.channels:
                     known = ", ".join(sorted(self.channels)) or "(none)"
                     raise ValueError(f"routes[{i}] names unknown channel {ch!r}; defined: {known}")
+        self._escalate_after = _duration_or_none(self.escalate_after)
+        self._repeat_interval = _duration_or_none(self.repeat_interval)
         return self
 
     def effective_rules(self) -> tuple[RuleConfig, ...]:
@@ -385,12 +339,14 @@ class AlertingConfig(BaseModel):
         return None
 
     def escalate_after_for(self, rule: RuleConfig | None) -> timedelta | None:
-        v = (rule.escalate_after if rule else None) or self.escalate_after
-        return parse_duration(v) if v else None
+        if rule is not None and rule.escalate_after is not None:
+            return rule.escalate_after_td
+        return self._escalate_after
 
     def repeat_interval_for(self, rule: RuleConfig | None) -> timedelta | None:
-        v = (rule.repeat_interval if rule else None) or self.repeat_interval
-        return parse_duration(v) if v else None
+        if rule is not None and rule.repeat_interval is not None:
+            return rule.repeat_interval_td
+        return self._repeat_interval
 
     def route(self, labels: dict[str, str], severity: str) -> list[str]:
         """Channel names for an alert with these labels and severity (enabled ones only)."""

@@ -256,7 +256,7 @@ def test_probe_signals_plug_in_without_changes(tmp_path):
 def test_bad_alerting_config_names_the_key(tmp_path, alerting, needle):
     import yaml
 
-    from busta_quality.settings import load_config
+    from busta_quality.service.config import load as load_config
 
     p = tmp_path / "busta.yml"
     p.write_text(yaml.safe_dump({"alerting": alerting}))
@@ -266,6 +266,7 @@ def test_bad_alerting_config_names_the_key(tmp_path, alerting, needle):
 
 
 def test_empty_alerting_section_is_valid_and_secrets_come_from_env(tmp_path, monkeypatch):
+    from busta_quality.notify.registry import build_channel
     from busta_quality.settings import load_config
 
     p = tmp_path / "busta.yml"
@@ -277,7 +278,7 @@ def test_empty_alerting_section_is_valid_and_secrets_come_from_env(tmp_path, mon
         "      token: ${SLACK_BOT_TOKEN}\n      channel: '#alerts'\n"
     )
     cfg = load_config(p)
-    tok = cfg.alerting.channels["slack"].settings.token
+    tok = build_channel("slack", cfg.alerting.channels["slack"]).settings.token
     assert tok.get_secret_value() == "xoxb-from-env" and "xoxb-from-env" not in repr(cfg)
 
 
