@@ -1,26 +1,32 @@
 """Rules, the alert state machine, escalation, maintenance windows and inhibition.
 
-The public entry points are imported lazily so ``busta_quality.settings`` (which imports
-``alerts.config``) stays light and free of import cycles.
+* :mod:`.signals` — a gate result's signals and an alert's fingerprint;
+* :mod:`.machine` — the state machine (one pass in one store transaction);
+* :mod:`.operations` — what callers do: feed signals, run the timers, ack, resolve;
+* :mod:`.maintenance` — maintenance windows (from busta.yml and the store).
+
+Alerting knows of channels only what a :class:`~busta_quality.models.ChannelCatalog` tells
+it (which events each takes); delivery is :mod:`busta_quality.notify`'s job.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from busta_quality.alerts.operations import (
+    acknowledge,
+    feed_check_result,
+    handle_check_result,
+    handle_signals,
+    resolve,
+    tick,
+)
+from busta_quality.alerts.signals import signals_from_check
 
 __all__ = [
     "acknowledge",
+    "feed_check_result",
     "handle_check_result",
     "handle_signals",
     "resolve",
     "signals_from_check",
     "tick",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from busta_quality.alerts import engine
-
-        return getattr(engine, name)
-    raise AttributeError(f"module 'busta_quality.alerts' has no attribute {name!r}")

@@ -179,3 +179,102 @@ def suites_diff_report(diff: Any, *, as_json: bool) -> None:
         f"expectations: {n['expectations_added']} added, {n['expectations_removed']} removed, "
         f"{n['expectations_changed']} changed"
     )
+
+
+# alerting (``busta alerts|maintenance|channels``): each renders the command's --json shape --
+def _ts(v: Any) -> str:
+    """A timestamp to the second, or ``-``."""
+    if not v:
+        return "-"
+    return str(v)[:19].replace("T", " ")
+
+
+def alert_list(doc: dict[str, Any]) -> None:
+    """``busta alerts list``."""
+    if not doc["alerts"]:
+        info("no alerts")
+        return
+    info(f"{'ID':>5}  {'STATE':<12} {'SEVERITY':<8} {'RULE':<28} {'WHERE':<40} LAST SEEN")
+    for a in doc["alerts"]:
+        lab = a["labels"]
+        where = "/".join(lab[k] for k in ("source", "layer", "dataset") if lab.get(k)) or "-"
+        info(
+            f"{a['id']:>5}  {a['state']:<12} {a['severity']:<8} {a['rule'][:28]:<28} "
+            f"{where[:40]:<40} {_ts(a['last_seen'])}"
+        )
+
+
+def alert_detail(doc: dict[str, Any]) -> None:
+    """``busta alerts show``: the alert, what failed, its history and notifications."""
+    from typing import cast
+
+    from busta_quality.models import AlertJSON
+    from busta_quality.notify.render import failure_lines
+
+    a = doc
+    info(f"alert #{a['id']} [{a['state']}] [{a['severity']}] {a['summary']}")
+    info(f"  rule: {a['rule']} ({a['condition']}), value {a['value']}")
+    info(f"  labels: {json.dumps(a['labels'], sort_keys=True)}")
+    for key in ("first_seen", "last_seen", "fired_at", "escalated_at", "acknowledged_at",
+                "resolved_at"):  # fmt: skip
+        if a[key]:
+            info(f"  {key}: {_ts(a[key])}")
+    if a["acknowledged_by"]:
+        info(f"  acknowledged by: {a['acknowledged_by']}")
+    if a["suppressed_reason"]:
+        info(f"  suppressed: {a['suppressed_reason']}")
+    info(f"  occurrences: {a['occurrences']}")
+    lines = failure_lines(cast(AlertJSON, a))  # the alert's keys, plus history etc.
+    if lines:
+        info("  what failed:")
+        for line in lines:
+            info(f"    - {line}")
+    info("  history:")
+    for e in a["history"]:
+        info(
+            f"    {_ts(e['at'])}  {e['from_state'] or '-'} -> {e['to_state']}"
+            + (f"  ({e['note']})" if e["note"] else "")
+        )
+    if a["notifications"]:
+        info("  notifications:")
+    for n in a["notifications"]:
+        info(
+            f"    #{n['id']} {n['event']} -> {n['channel']}: {n['status']} "
+            f"after {n['attempts']} attempt(s)"
+            + (f"; last error: {n['last_error']}" if n["last_error"] else "")
+        )
+
+
+def dispatch_summary(doc: dict[str, Any]) -> None:
+    """``busta alerts dispatch``."""
+    info(
+        f"delivered {doc['delivered']}, retrying {doc['retried']}, "
+        f"failed {doc['failed']}, still pending {doc['pending']}"
+    )
+
+
+def window_list(doc: dict[str, Any]) -> None:
+    """``busta maintenance list``."""
+    if not doc["windows"]:
+        info("no maintenance windows")
+    for w in doc["windows"]:
+        when = (
+            f"cron '{w['cron']}' for {w['duration_s']:.0f}s ({w['timezone']})"
+            if w["cron"]
+            else f"{_ts(w['starts_at'])} .. {_ts(w['ends_at'])}"
+        )
+        ident = f"#{w['id']}" if w["id"] else "(config)"
+        state = "ACTIVE" if w["active"] else ("ended" if w.get("ended_at") else "inactive")
+        info(
+            f"{ident:>9} {w['name'][:30]:<30} {state:<8} {when}  "
+            f"match {json.dumps(w['match'], sort_keys=True)}"
+        )
+
+
+def channel_list(doc: dict[str, Any]) -> None:
+    """``busta channels list``."""
+    if not doc["channels"]:
+        info("no channels configured (alerts are recorded, not sent)")
+    for c in doc["channels"]:
+        flag = "" if c["enabled"] else " (disabled)"
+        info(f"{c['name']:<20} {c['type']:<14}{flag} events: {', '.join(c['events'])}")

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import SecretStr
 
+from busta_quality.models import AlertEvent, utcnow
 from busta_quality.notify import render
 from busta_quality.notify.base import Channel, ChannelSettings, Delivery, Notification
 from busta_quality.notify.http import post_json
+from busta_quality.settings.durations import parse_duration
 
 
 class AlertmanagerSettings(ChannelSettings):
@@ -25,11 +26,14 @@ class AlertmanagerSettings(ChannelSettings):
 class AlertmanagerChannel(Channel):
     Settings = AlertmanagerSettings
     settings: AlertmanagerSettings
-    default_events = ("firing", "resolved", "escalated", "repeat")
+    default_events = (
+        AlertEvent.FIRING,
+        AlertEvent.RESOLVED,
+        AlertEvent.ESCALATED,
+        AlertEvent.REPEAT,
+    )
 
     def alerts(self, n: Notification) -> list[dict[str, Any]]:
-        from busta_quality.settings.alerting import parse_duration
-
         a = n.alert
         labels = {
             "alertname": str(a.get("rule")),
@@ -37,8 +41,8 @@ class AlertmanagerChannel(Channel):
             "busta_fingerprint": str(a.get("fingerprint")),
             **{k: str(v) for k, v in (a.get("labels") or {}).items()},
         }
-        now = datetime.now(UTC)
-        if n.event == "resolved":
+        now = utcnow()
+        if n.event == AlertEvent.RESOLVED:
             ends = a.get("resolved_at") or now.isoformat()
         else:
             ends = (now + parse_duration(self.settings.ends_after)).isoformat()

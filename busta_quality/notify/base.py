@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr
 
-EVENTS = ("firing", "resolved", "acknowledged", "escalated", "repeat")
+from busta_quality.models import ALERT_EVENTS, AlertEvent, AlertJSON, utcnow
 
 
 class ChannelSettings(BaseModel):
@@ -24,8 +24,9 @@ class ChannelSettings(BaseModel):
 class Notification:
     """One alert transition for one channel, as taken from the outbox."""
 
-    event: str  # firing | resolved | acknowledged | escalated | repeat | test
-    alert: dict[str, Any]  # the alert snapshot at the transition (Alert.to_dict shape)
+    event: AlertEvent
+    #: the alert snapshot at the transition (``Alert.to_json()``, as stored in the outbox)
+    alert: AlertJSON
     idempotency_key: str
     #: the channel's reference from this alert's first delivery (e.g. a Slack thread ts)
     thread_ref: str | None = None
@@ -90,10 +91,8 @@ def parse_retry_after(value: str | None) -> float | None:
         from email.utils import parsedate_to_datetime
 
         try:
-            from datetime import UTC, datetime
-
             when = parsedate_to_datetime(value)
-            return max(0.0, (when - datetime.now(UTC)).total_seconds())
+            return max(0.0, (when - utcnow()).total_seconds())
         except (TypeError, ValueError):
             return None
 
@@ -103,7 +102,7 @@ class Channel:
 
     Settings: ClassVar[type[ChannelSettings]] = ChannelSettings
     #: events sent unless the channel's ``notify_on`` says otherwise
-    default_events: ClassVar[tuple[str, ...]] = EVENTS
+    default_events: ClassVar[tuple[AlertEvent, ...]] = ALERT_EVENTS
 
     def __init__(self, name: str, settings: ChannelSettings, *, timeout_s: float = 5.0) -> None:
         self.name = name
@@ -118,8 +117,6 @@ class Channel:
 
     def describe(self) -> dict[str, Any]:
         """Non-secret settings, for ``busta channels list``."""
-        from pydantic import SecretStr
-
         out: dict[str, Any] = {}
         for key, value in self.settings:
             out[key] = "**********" if isinstance(value, SecretStr) and value else value

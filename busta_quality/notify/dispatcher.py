@@ -16,15 +16,30 @@ import os
 import socket
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
+from busta_quality.errors import NotFoundError
+from busta_quality.models import (
+    AlertEvent,
+    AlertJSON,
+    AlertState,
+    AttemptOutcome,
+    OutboxStatus,
+    Severity,
+    as_utc,
+    utcnow,
+)
 from busta_quality.notify.base import Channel, Delivery, Notification
 from busta_quality.notify.registry import build_channel
+from busta_quality.settings.alerting import AlertingConfig
+from busta_quality.store import outbox as q
 
 if TYPE_CHECKING:
     from busta_quality.settings import BustaConfig
     from busta_quality.store.db import Store
+    from busta_quality.store.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -48,22 +63,17 @@ def dispatch(
     now: datetime | None = None,
     deadline_s: float = 10.0,
     owner: str | None = None,
-) -> dict[str, Any]:
+) -> dict[str, int]:
     """Deliver due outbox notifications until none is due within ``deadline_s``.
 
     Retries that fall due before the deadline are waited for; later ones are left for the
     next call. Returns counts: delivered, skipped, retried, failed, attempts, pending.
     ``now`` shifts the clock (tests); time still advances in real time from it.
     """
-    from busta_quality.store import alerts as q
-
     acfg = config.alerting
     dcfg = acfg.delivery
     start = time.monotonic()
-    if now is None:
-        base = datetime.now(UTC)
-    else:
-        base = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    base = utcnow() if now is None else as_utc(now)
 
     def clock() -> datetime:
         return base + timedelta(seconds=time.monotonic() - start)
@@ -97,11 +107,11 @@ def dispatch(
             outcome = _deliver(acfg, store, row, me, clock, channels)
             counts["attempts"] += 1
             counts[outcome] += 1
-    counts["pending"] = q.outbox_counts(store).get("pending", 0)
+    counts["pending"] = q.outbox_counts(store).get(OutboxStatus.PENDING.value, 0)
     return counts
 
 
-def _channel(acfg: Any, name: str, cache: dict[str, Channel | None]) -> Channel | None:
+def _channel(acfg: AlertingConfig, name: str, cache: dict[str, Channel | None]) -> Channel | None:
     if name not in cache:
         cfg = acfg.channels.get(name)
         try:
@@ -113,25 +123,28 @@ def _channel(acfg: Any, name: str, cache: dict[str, Channel | None]) -> Channel 
 
 
 def _deliver(
-    acfg: Any,
+    acfg: AlertingConfig,
     store: Store,
-    row: dict[str, Any],
+    row: OutboxRow,
     me: str,
-    clock: Any,
+    clock: Callable[[], datetime],
     cache: dict[str, Channel | None],
 ) -> str:
-    from busta_quality.store import alerts as q
-
+    """One attempt at one notification; the name of the count it adds to."""
     dcfg = acfg.delivery
     payload = row["payload"]
-    event = payload["event"]
+    event = AlertEvent(payload["event"])
     attempt_id = q.start_attempt(store, row, owner=me, now=clock())
     attempt_no = row["attempts"] + 1
     channel = _channel(acfg, row["channel"], cache)
     if channel is None:
         d = Delivery.failed(f"channel {row['channel']!r} is not configured", retryable=False)
     else:
-        ref = None if event == "firing" else q.thread_ref(store, row["alert_id"], row["channel"])
+        ref = (
+            None
+            if event is AlertEvent.FIRING
+            else q.thread_ref(store, row["alert_id"], row["channel"])
+        )
         n = Notification(
             event=event,
             alert=payload["alert"],
@@ -143,16 +156,19 @@ def _deliver(
         except Exception as exc:  # a third-party plugin broke the contract; keep going
             d = Delivery.failed(f"{type(exc).__name__}: {exc}")
     now = clock()
+    nxt: datetime | None = None
     if d.ok:
-        outcome, status, nxt = ("skipped" if d.skipped else "delivered"), "delivered", None
+        outcome = AttemptOutcome.SKIPPED if d.skipped else AttemptOutcome.DELIVERED
+        status = OutboxStatus.DELIVERED
     elif d.retryable and attempt_no < dcfg.max_attempts:
         if d.retry_after is not None:
             delay = min(d.retry_after, dcfg.max_retry_after_s)
         else:
             delay = backoff(attempt_no, dcfg.backoff_base_s, dcfg.backoff_max_s)
-        outcome, status, nxt = "retry", "pending", now + timedelta(seconds=delay)
+        outcome, status = AttemptOutcome.RETRY, OutboxStatus.PENDING
+        nxt = now + timedelta(seconds=delay)
     else:
-        outcome, status, nxt = "failed", "failed", None
+        outcome, status = AttemptOutcome.FAILED, OutboxStatus.FAILED
     detail = d.detail if d.retry_after is None else f"{d.detail} (retry-after {d.retry_after}s)"
     kept = q.finish_attempt(
         store,
@@ -169,18 +185,24 @@ def _deliver(
     )
     if not kept:
         log.warning("lost the lease on outbox row %s while sending", row["id"])
-    if outcome == "failed":
+    if outcome is AttemptOutcome.FAILED:
         log.warning(
             "notification %s to %s failed for good: %s", row["id"], row["channel"], d.detail
         )
-        return "failed"
-    return {"delivered": "delivered", "skipped": "skipped", "retry": "retried"}[outcome]
+    return _COUNTED[outcome]
+
+
+#: the count each outcome adds to (``dispatch``'s result)
+_COUNTED = {
+    AttemptOutcome.DELIVERED: "delivered",
+    AttemptOutcome.SKIPPED: "skipped",
+    AttemptOutcome.RETRY: "retried",
+    AttemptOutcome.FAILED: "failed",
+}
 
 
 def send_test(config: BustaConfig, name: str) -> Delivery:
     """Send a test message to channel ``name`` directly (not through the outbox)."""
-    from busta_quality.errors import NotFoundError
-
     cfg = config.alerting.channels.get(name)
     if cfg is None:
         known = ", ".join(sorted(config.alerting.channels)) or "(none)"
@@ -188,14 +210,14 @@ def send_test(config: BustaConfig, name: str) -> Delivery:
             f"no channel named {name!r}", f"channels under alerting.channels are: {known}"
         )
     channel = build_channel(name, cfg)
-    now = datetime.now(UTC).isoformat()
-    alert = {
+    now = utcnow().isoformat()
+    alert: AlertJSON = {
         "id": 0,
         "fingerprint": "test",
         "rule": "channel_test",
-        "state": "firing",
-        "severity": "warning",
-        "original_severity": "warning",
+        "state": AlertState.FIRING.value,
+        "severity": Severity.WARNING.value,
+        "original_severity": Severity.WARNING.value,
         "labels": {"source": "busta-quality", "layer": "test", "dataset": name},
         "summary": f"busta-quality test message for channel {name}",
         "condition": "test",
@@ -210,5 +232,5 @@ def send_test(config: BustaConfig, name: str) -> Delivery:
         "detail": {},
     }
     return channel.send(
-        Notification(event="test", alert=alert, idempotency_key=f"test-{uuid.uuid4().hex}")
+        Notification(event=AlertEvent.TEST, alert=alert, idempotency_key=f"test-{uuid.uuid4().hex}")
     )

@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import SecretStr
 
+from busta_quality.models import AlertEvent
 from busta_quality.notify import render
 from busta_quality.notify.base import Channel, ChannelSettings, Delivery, Notification
 
@@ -32,7 +33,12 @@ class EmailSettings(ChannelSettings):
 class EmailChannel(Channel):
     Settings = EmailSettings
     settings: EmailSettings
-    default_events = ("firing", "resolved", "escalated", "repeat")
+    default_events = (
+        AlertEvent.FIRING,
+        AlertEvent.RESOLVED,
+        AlertEvent.ESCALATED,
+        AlertEvent.REPEAT,
+    )
 
     def build(self, n: Notification) -> EmailMessage:
         s = self.settings

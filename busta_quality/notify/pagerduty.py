@@ -7,17 +7,18 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from busta_quality.models import AlertEvent, AlertJSON, Severity
 from busta_quality.notify import render
 from busta_quality.notify.base import Channel, ChannelSettings, Delivery, Notification
 from busta_quality.notify.http import post_json
 
-_ACTION = {
-    "firing": "trigger",
-    "escalated": "trigger",
-    "repeat": "trigger",
-    "acknowledged": "acknowledge",
-    "resolved": "resolve",
-    "test": "trigger",
+_ACTION: dict[str, str] = {
+    AlertEvent.FIRING: "trigger",
+    AlertEvent.ESCALATED: "trigger",
+    AlertEvent.REPEAT: "trigger",
+    AlertEvent.ACKNOWLEDGED: "acknowledge",
+    AlertEvent.RESOLVED: "resolve",
+    AlertEvent.TEST: "trigger",
 }
 
 
@@ -27,7 +28,7 @@ class PagerDutySettings(ChannelSettings):
     base_url: str = "https://events.pagerduty.com"
 
 
-def dedup_key(alert: dict[str, Any]) -> str:
+def dedup_key(alert: AlertJSON) -> str:
     """Stable for the life of one alert; a recurrence after resolution is a new incident."""
     return f"busta-{alert.get('fingerprint')}-{alert.get('id')}"
 
@@ -49,7 +50,11 @@ class PagerDutyChannel(Channel):
             body["payload"] = {
                 "summary": render.title(n.event, a)[:1024],
                 "source": labels.get("source") or "busta-quality",
-                "severity": "critical" if a.get("severity") == "critical" else "warning",
+                "severity": (
+                    Severity.CRITICAL.value
+                    if a.get("severity") == Severity.CRITICAL
+                    else Severity.WARNING.value
+                ),
                 "component": labels.get("dataset"),
                 "group": labels.get("layer"),
                 "class": a.get("rule"),

@@ -1,7 +1,7 @@
 """Rendering an alert snapshot into text, Slack Block Kit, HTML and JSON payloads.
 
-Pure functions over the ``Alert.to_dict()`` shape (docs/alerting.md); channels only
-choose which rendering to send.
+Pure functions over the snapshot a notification carries (``Alert.to_json()``, the
+``AlertJSON`` shape in docs/alerting.md); channels only choose which rendering to send.
 """
 
 from __future__ import annotations
@@ -9,27 +9,34 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from busta_quality.models import AlertEvent, AlertJSON, Severity
+
 MAX_FAILURES = 10
 MAX_SAMPLE = 5
 
-_EMOJI = {"critical": ":red_circle:", "warning": ":large_orange_circle:"}
-_VERB = {
-    "firing": "FIRING",
-    "resolved": "RESOLVED",
-    "acknowledged": "ACKNOWLEDGED",
-    "escalated": "ESCALATED",
-    "repeat": "STILL FIRING",
-    "test": "TEST",
+_EMOJI: dict[str, str] = {
+    Severity.CRITICAL: ":red_circle:",
+    Severity.WARNING: ":large_orange_circle:",
 }
+_VERB: dict[str, str] = {
+    AlertEvent.FIRING: "FIRING",
+    AlertEvent.RESOLVED: "RESOLVED",
+    AlertEvent.ACKNOWLEDGED: "ACKNOWLEDGED",
+    AlertEvent.ESCALATED: "ESCALATED",
+    AlertEvent.REPEAT: "STILL FIRING",
+    AlertEvent.TEST: "TEST",
+}
+#: follow-ups that do not repeat what failed
+_QUIET = (AlertEvent.RESOLVED, AlertEvent.ACKNOWLEDGED)
 
 
-def where(alert: dict[str, Any]) -> str:
+def where(alert: AlertJSON) -> str:
     labels = alert.get("labels") or {}
     parts = [labels[k] for k in ("source", "layer", "dataset") if labels.get(k)]
     return "/".join(parts) or ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
-def title(event: str, alert: dict[str, Any]) -> str:
+def title(event: AlertEvent, alert: AlertJSON) -> str:
     sev = str(alert.get("severity", "")).upper()
     summary = alert.get("summary") or alert.get("rule", "alert")
     return f"[{_VERB.get(event, event.upper())}] [{sev}] {summary} ({where(alert)})"
@@ -40,7 +47,7 @@ def _sample(values: list[Any]) -> str:
     return shown + (", …" if len(values) > MAX_SAMPLE else "")
 
 
-def failure_lines(alert: dict[str, Any]) -> list[str]:
+def failure_lines(alert: AlertJSON) -> list[str]:
     detail = alert.get("detail") or {}
     lines = []
     for f in (detail.get("failures") or [])[:MAX_FAILURES]:
@@ -62,7 +69,7 @@ def failure_lines(alert: dict[str, Any]) -> list[str]:
     return lines
 
 
-def facts(alert: dict[str, Any]) -> list[tuple[str, str]]:
+def facts(alert: AlertJSON) -> list[tuple[str, str]]:
     detail = alert.get("detail") or {}
     labels = alert.get("labels") or {}
     out = [
@@ -86,11 +93,11 @@ def _num(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, int | float) else str(v)
 
 
-def text(event: str, alert: dict[str, Any]) -> str:
+def text(event: AlertEvent, alert: AlertJSON) -> str:
     lines = [title(event, alert), ""]
     lines += [f"{k}: {v}" for k, v in facts(alert)]
     fl = failure_lines(alert)
-    if fl and event not in ("resolved", "acknowledged"):
+    if fl and event not in _QUIET:
         lines += ["", "What failed:"] + [f"  - {line}" for line in fl]
     docs = (alert.get("detail") or {}).get("data_docs")
     if docs:
@@ -99,10 +106,10 @@ def text(event: str, alert: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def html_body(event: str, alert: dict[str, Any]) -> str:
+def html_body(event: AlertEvent, alert: AlertJSON) -> str:
     e = html.escape
     rows = "".join(f"<tr><th align='left'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in facts(alert))
-    fl = failure_lines(alert) if event not in ("resolved", "acknowledged") else []
+    fl = failure_lines(alert) if event not in _QUIET else []
     items = "".join(f"<li><code>{e(x)}</code></li>" for x in fl)
     docs = (alert.get("detail") or {}).get("data_docs")
     link = f"<p><a href='{e(docs)}'>Data Docs</a></p>" if docs else ""
@@ -114,9 +121,13 @@ def html_body(event: str, alert: dict[str, Any]) -> str:
     )
 
 
-def slack_blocks(event: str, alert: dict[str, Any]) -> list[dict[str, Any]]:
+def slack_blocks(event: AlertEvent, alert: AlertJSON) -> list[dict[str, Any]]:
     """Block Kit: header, facts, what failed (expectations, columns, counts, samples), link."""
-    emoji = ":white_check_mark:" if event == "resolved" else _EMOJI.get(alert.get("severity"), "")
+    emoji = (
+        ":white_check_mark:"
+        if event == AlertEvent.RESOLVED
+        else _EMOJI.get(str(alert.get("severity")), "")
+    )
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
@@ -129,7 +140,7 @@ def slack_blocks(event: str, alert: dict[str, Any]) -> list[dict[str, Any]]:
             ],
         },
     ]
-    fl = failure_lines(alert) if event not in ("resolved", "acknowledged") else []
+    fl = failure_lines(alert) if event not in _QUIET else []
     if fl:
         body = "\n".join(f"• {_md(x)}" for x in fl)
         blocks.append(
@@ -147,11 +158,11 @@ def _md(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def payload(event: str, alert: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+def payload(event: AlertEvent, alert: AlertJSON, idempotency_key: str) -> dict[str, Any]:
     """The generic JSON payload (webhook body; documented in docs/alerting.md)."""
     return {
         "version": 1,
-        "event": event,
+        "event": str(event),
         "idempotency_key": idempotency_key,
         "title": title(event, alert),
         "alert": alert,

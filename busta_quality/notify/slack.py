@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import SecretStr, model_validator
 
+from busta_quality.models import AlertEvent, Severity
 from busta_quality.notify import render
 from busta_quality.notify.base import (
     Channel,
@@ -30,6 +31,10 @@ _PERMANENT = {
     "no_text",
     "missing_scope",
 }
+
+
+#: events whose critical messages carry ``mention_critical``
+_MENTIONED = (AlertEvent.FIRING, AlertEvent.ESCALATED)
 
 
 class SlackSettings(ChannelSettings):
@@ -66,7 +71,7 @@ class SlackChannel(Channel):
 
     def _message(self, n: Notification) -> dict[str, Any]:
         text = render.title(n.event, n.alert)
-        if n.alert.get("severity") == "critical" and n.event in ("firing", "escalated"):
+        if n.alert.get("severity") == Severity.CRITICAL and n.event in _MENTIONED:
             text = f"{self.settings.mention_critical} {text}".strip()
         msg: dict[str, Any] = {"text": text, "blocks": render.slack_blocks(n.event, n.alert)}
         if self.settings.username:
@@ -86,30 +91,30 @@ class SlackChannel(Channel):
                 timeout=int(max(1, self.timeout_s)),
                 retry_handlers=[],
             )
-            resp = hook.send(**msg)
-            if resp.status_code == 200:
+            answer = hook.send(**msg)
+            if answer.status_code == 200:
                 return Delivery(ok=True, http_status=200, detail="webhook ok")
             return Delivery.failed(
-                f"webhook answered {resp.status_code}: {str(resp.body)[:200]}",
-                retryable=retryable_status(resp.status_code),
-                http_status=resp.status_code,
-                retry_after=parse_retry_after((resp.headers or {}).get("Retry-After")),
+                f"webhook answered {answer.status_code}: {str(answer.body)[:200]}",
+                retryable=retryable_status(answer.status_code),
+                http_status=answer.status_code,
+                retry_after=parse_retry_after((answer.headers or {}).get("Retry-After")),
             )
 
         from slack_sdk import WebClient
         from slack_sdk.errors import SlackApiError
 
-        assert s.token is not None
+        assert s.token is not None and s.channel is not None  # SlackSettings checks the mode
         client = WebClient(
             token=s.token.get_secret_value(),
             base_url=s.base_url,
             timeout=self.timeout_s,  # type: ignore[arg-type]  # urllib takes float seconds
             retry_handlers=[],
         )
-        if n.thread_ref and n.event != "firing":
+        if n.thread_ref and n.event != AlertEvent.FIRING:
             msg["thread_ts"] = n.thread_ref
-            if n.event in ("resolved", "escalated"):
-                msg["reply_broadcast"] = n.event == "escalated"
+            if n.event in (AlertEvent.RESOLVED, AlertEvent.ESCALATED):
+                msg["reply_broadcast"] = n.event == AlertEvent.ESCALATED
         try:
             resp = client.chat_postMessage(channel=s.channel, **msg)
         except SlackApiError as exc:

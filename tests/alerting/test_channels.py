@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from busta_quality.alerts import acknowledge, handle_check_result
 from busta_quality.notify import dispatch
 from busta_quality.notify.registry import build_channel, known_channel_types
 
+from .api import acknowledge, handle_check_result
 from .conftest import T0, clean, failing, make_config, make_store
 
 

@@ -8,11 +8,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from busta_quality.alerts import handle_check_result
 from busta_quality.cli import main
 from busta_quality.settings import load_config
 from busta_quality.store import open_store
 
+from .api import handle_check_result
 from .conftest import failing, slack_channel
 
 ALERT_KEYS = {

@@ -6,13 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from busta_quality.alerts import handle_check_result, handle_signals, tick
 from busta_quality.errors import ConfigError
 from busta_quality.models import Signal
 from busta_quality.notify import dispatch
-from busta_quality.settings.alerting import DEFAULT_RULES, parse_condition
-from busta_quality.store import alerts as q
+from busta_quality.settings.alerting import DEFAULT_RULES
+from busta_quality.settings.conditions import parse_condition
 
+from . import rows as q
+from .api import handle_check_result, handle_signals, tick
 from .conftest import T0, clean, failing, failure, make_config, make_store, slack_channel
 
 
@@ -124,7 +125,7 @@ def test_escalation_and_repeat_with_controllable_clock(tmp_path, standin):
 
 
 def test_acknowledged_alert_is_not_escalated(tmp_path):
-    from busta_quality.alerts import acknowledge
+    from .api import acknowledge
 
     rules = [{"name": "score", "when": "quality_score < 0.90", "escalate_after": "5m"}]
     cfg = make_config(tmp_path, rules=rules)

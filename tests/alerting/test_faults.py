@@ -16,10 +16,10 @@ from pathlib import Path
 
 import yaml
 
-from busta_quality.alerts import handle_check_result
 from busta_quality.notify import dispatch
-from busta_quality.store import alerts as q
 
+from . import rows as q
+from .api import handle_check_result
 from .conftest import T0, failing, make_config, make_store, slack_channel
 from .servers import SMTPSink, free_port, wait_for
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from busta_quality.alerts import handle_check_result
 from busta_quality.notify import dispatch
-from busta_quality.store import alerts as q
 
+from . import rows as q
+from .api import handle_check_result
 from .conftest import T0, clean, failing, failure, make_config, make_store, slack_channel
 
 

@@ -1,0 +1,142 @@
+"""What the rest of busta does with alerting: feed signals, run the timers, ack and resolve.
+
+Each operation runs one :class:`~busta_quality.alerts.machine.Engine` pass in one store
+transaction and returns the alerts it changed. Channels are not contacted here: transitions
+write notifications to the outbox, and :func:`busta_quality.notify.dispatch` delivers them.
+What alerting needs to know of the channels (which events each one takes) comes in as a
+:class:`~busta_quality.models.ChannelCatalog`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from busta_quality.alerts.machine import Engine
+from busta_quality.alerts.signals import signals_from_check
+from busta_quality.errors import NotFoundError, UsageError
+from busta_quality.models import (
+    Alert,
+    AlertState,
+    ChannelCatalog,
+    CheckResult,
+    Signal,
+    as_utc,
+    utcnow,
+)
+from busta_quality.settings.conditions import labels_match
+from busta_quality.store.alerts import AlertTx, transaction
+
+if TYPE_CHECKING:
+    from busta_quality.settings import BustaConfig
+    from busta_quality.store.db import Store
+
+#: states a person may acknowledge
+ACKNOWLEDGEABLE = (AlertState.FIRING, AlertState.SUPPRESSED, AlertState.PENDING)
+
+
+def _clock(now: datetime | None) -> datetime:
+    return utcnow() if now is None else as_utc(now)
+
+
+def handle_signals(
+    config: BustaConfig,
+    store: Store,
+    signals: Sequence[Signal],
+    channels: ChannelCatalog,
+    *,
+    now: datetime | None = None,
+) -> list[Alert]:
+    """Evaluate every rule over ``signals``; persist state changes and their notifications,
+    then run the time-based work (:func:`tick`). Returns the alerts whose state changed."""
+    acfg = config.alerting
+    if not acfg.enabled or not signals:
+        return []
+    rules = acfg.effective_rules()
+    with transaction(store) as tx:
+        eng = Engine(acfg, tx, _clock(now), channels)
+        for sig in signals:
+            for rule in rules:
+                if rule.signal == sig.kind and labels_match(rule.match, sig.labels):
+                    eng.evaluate(rule, sig)
+        eng.tick()
+        return list(eng.changed.values())
+
+
+def handle_check_result(
+    config: BustaConfig,
+    store: Store,
+    result: CheckResult,
+    channels: ChannelCatalog,
+    *,
+    now: datetime | None = None,
+) -> list[Alert]:
+    """The gate's entry: derive signals from ``result`` and hand them to the rules."""
+    return handle_signals(config, store, signals_from_check(result), channels, now=now)
+
+
+def tick(
+    config: BustaConfig, store: Store, channels: ChannelCatalog, now: datetime | None = None
+) -> list[Alert]:
+    """Time-based work: ``for:`` durations, escalation, repeats, windows ending."""
+    if not config.alerting.enabled:
+        return []
+    with transaction(store) as tx:
+        eng = Engine(config.alerting, tx, _clock(now), channels)
+        eng.tick()
+        return list(eng.changed.values())
+
+
+def _existing(tx: AlertTx, alert_id: int) -> Alert:
+    a = tx.alert(alert_id)
+    if a is None:
+        raise NotFoundError(f"alert #{alert_id} not found", "list alerts with `busta alerts list`")
+    return a
+
+
+def acknowledge(
+    config: BustaConfig,
+    store: Store,
+    alert_id: int,
+    by: str,
+    channels: ChannelCatalog,
+    *,
+    now: datetime | None = None,
+) -> Alert:
+    """Acknowledge: no escalation or reminders; the channels that carried it are told."""
+    with transaction(store) as tx:
+        a = _existing(tx, alert_id)
+        if a.state not in ACKNOWLEDGEABLE:
+            raise UsageError(
+                f"alert #{alert_id} is {a.state.value}; only firing, suppressed or pending "
+                "alerts can be acknowledged",
+                "see `busta alerts show ID`",
+            )
+        return Engine(config.alerting, tx, _clock(now), channels).acknowledge(a, by)
+
+
+def resolve(
+    config: BustaConfig,
+    store: Store,
+    alert_id: int,
+    channels: ChannelCatalog,
+    *,
+    by: str | None = None,
+    now: datetime | None = None,
+) -> Alert:
+    """Resolve by hand; if the condition still holds, the next evaluation opens a new alert."""
+    with transaction(store) as tx:
+        a = _existing(tx, alert_id)
+        if a.state is AlertState.RESOLVED:
+            raise UsageError(f"alert #{alert_id} is already resolved", "nothing to do")
+        eng = Engine(config.alerting, tx, _clock(now), channels)
+        return eng.resolve(a, note="resolved by hand", actor=by)
+
+
+def feed_check_result(config: BustaConfig, store: Store, result: CheckResult) -> list[Alert]:
+    """TEMPORARY adapter for the orchestration code (to be deleted once it calls
+    :func:`handle_check_result` with a channel catalog): the old three-argument call."""
+    from busta_quality.notify.registry import catalog  # the one alerts → notify import
+
+    return handle_check_result(config, store, result, catalog(config.alerting))

@@ -1,0 +1,70 @@
+"""Signals: the measured values rules evaluate, and the alert identity (fingerprint).
+
+A gate's :class:`~busta_quality.models.CheckResult` becomes four signals here; probes (and
+anything else) hand their own :class:`~busta_quality.models.Signal` rows to the same rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from busta_quality.models import CheckResult, Severity, Signal
+
+#: sample values an alert's detail keeps per failed expectation
+DETAIL_SAMPLE = 10
+
+
+def signals_from_check(result: CheckResult) -> list[Signal]:
+    """The gate's signals: quality_score, critical_failures, warning_failures, check_errors.
+
+    All four are always emitted (zero included) so a clean run resolves open alerts.
+    ``run_id`` goes into ``detail``, never into labels (labels are the alert's identity).
+    """
+    labels = {
+        "source": result.source,
+        "layer": result.layer,
+        "dataset": result.dataset,
+        "suite": result.suite,
+    }
+    base = {
+        "run_id": result.run_id,
+        "batch": result.batch,
+        "rows": result.rows,
+        "engine": result.engine,
+        "origin": result.origin,
+        "data_docs": result.data_docs,
+        "decision": result.decision.value if result.decision else None,
+        "quality_score": round(result.quality_score, 4),
+        "evaluated": result.evaluated,
+        "failed": result.failed,
+        "finished_at": result.finished_at.isoformat(),
+    }
+
+    def failures(severity: Severity | None) -> list[dict[str, Any]]:
+        return [
+            f.to_json(sample_limit=DETAIL_SAMPLE, observed=True, plain=True)
+            for f in result.failures
+            if severity is None or f.severity == severity
+        ]
+
+    errors = [e.to_json() for e in result.errors]
+    crit = failures(Severity.CRITICAL)
+    warn = failures(Severity.WARNING)
+    at = result.finished_at
+    return [
+        Signal("quality_score", result.quality_score, labels, at,
+               {**base, "failures": failures(None), "errors": errors}),
+        Signal("critical_failures", float(len(crit)), labels, at, {**base, "failures": crit}),
+        Signal("warning_failures", float(len(warn)), labels, at, {**base, "failures": warn}),
+        Signal("check_errors", float(len(result.errors)), labels, at,
+               {**base, "errors": errors}),
+    ]  # fmt: skip
+
+
+def fingerprint(rule: str, labels: Mapping[str, str]) -> str:
+    """An alert's identity: its rule and its labels."""
+    raw = json.dumps({"rule": rule, "labels": dict(labels)}, sort_keys=True)
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
