@@ -49,6 +49,14 @@ def test_email_reaches_real_smtp_server_with_text_and_html(tmp_path, smtp):
     assert resolved["In-Reply-To"] == fire["Message-ID"]
 
 
+def _verifies(secret: str, body: bytes, signature: str) -> bool:
+    """What a receiver does (docs/alerting.md): recompute the HMAC-SHA256 of the raw body with
+    its copy of the secret and compare in constant time."""
+    scheme, _, digest = signature.partition("=")
+    want = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return scheme == "sha256" and hmac.compare_digest(digest, want)
+
+
 def test_webhook_signature_verifies_with_shared_secret(tmp_path, standin):
     secret = "s3cret-shared"
     ch = {"type": "webhook", "url": f"{standin.url}/busta", "secret": secret}
@@ -57,18 +65,23 @@ def test_webhook_signature_verifies_with_shared_secret(tmp_path, standin):
     _one_alert_cycle(cfg, store)
     assert len(standin.delivered) == 2
     for r in standin.delivered:
-        want = "sha256=" + hmac.new(secret.encode(), r.raw, hashlib.sha256).hexdigest()
-        assert hmac.compare_digest(r.headers["X-Busta-Signature"], want)
+        signature = r.headers["X-Busta-Signature"]
+        # the receiver verifies the body exactly as it arrived, with the configured secret
+        assert _verifies(secret, r.raw, signature)
+        # ... and neither another secret nor a body changed in transit verifies
+        assert not _verifies("s3cret-other", r.raw, signature)
+        tampered = r.raw[:-2] + bytes([r.raw[-2] ^ 1]) + r.raw[-1:]
+        assert not _verifies(secret, tampered, signature)
         assert r.headers["X-Busta-Idempotency-Key"] == r.json["idempotency_key"]
         assert secret not in r.raw.decode()
+    # one message's signature does not vouch for another message
+    first, second = standin.delivered
+    assert not _verifies(secret, second.raw, first.headers["X-Busta-Signature"])
     events = [r.json["event"] for r in standin.delivered]
     assert events == ["firing", "resolved"]
     body = standin.delivered[0].json
     assert body["version"] == 1 and body["alert"]["labels"]["source"] == "football_data"
     assert body["alert"]["detail"]["failures"][0]["column"] == "home_team"
-    # a tampered body does not verify
-    bad = "sha256=" + hmac.new(secret.encode(), b"{}", hashlib.sha256).hexdigest()
-    assert bad != standin.delivered[0].headers["X-Busta-Signature"]
 
 
 def test_pagerduty_trigger_ack_resolve_share_dedup_key(tmp_path, standin):

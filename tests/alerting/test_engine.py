@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -16,31 +17,42 @@ from . import rows as q
 from .api import handle_check_result, handle_signals, tick
 from .conftest import T0, clean, failing, failure, make_config, make_store, slack_channel
 
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "alerting.md").read_text()
+
 
 def _outbox(store):
     return [(r["event"], r["channel"]) for r in q.outbox_rows(store)]
 
 
-def test_default_rules_are_the_documented_four(tmp_path):
-    cfg = make_config(tmp_path)
-    assert [r.when for r in cfg.alerting.effective_rules()] == [
-        "quality_score < 0.90", "critical_failures > 0", "warning_failures > 0",
-        "check_errors > 0",
-    ]  # fmt: skip
-    assert DEFAULT_RULES[0].resolve_when == "quality_score >= 0.92"
-    assert parse_condition("response_time > 5s") == ("response_time", ">", 5.0)
-    assert parse_condition("probe_failure_rate > 5%") == ("probe_failure_rate", ">", 0.05)
+def test_default_rules_behave_as_documented(tmp_path):
+    """The default rules are docs/alerting.md's table: the same names, order and severities,
+    and each fires and resolves exactly where the documented conditions hold."""
+    section = DOC.split("### Default rules")[1].split("\n### ")[0]
+    rows = [
+        [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
+        for line in section.splitlines()
+        if line.startswith("| `")
+    ]
+    rules = make_config(tmp_path).alerting.effective_rules()
+    assert [(r.name, r.severity) for r in rules] == [(row[0], row[3]) for row in rows]
+    assert rules == DEFAULT_RULES
+    for rule, (name, when, resolve_when, _) in zip(rules, rows, strict=True):
+        fires, resolves = parse_condition(when), parse_condition(resolve_when)
+        for value in (-1.0, 0.0, 0.5, 0.89, 0.9, 0.91, 0.92, 0.93, 1.0, 2.0):
+            assert rule.fires(value) is fires.holds(value), (name, value)
+            assert rule.resolves(value) is resolves.holds(value), (name, value)
 
 
 def test_ten_failing_runs_make_one_alert_and_one_notification(tmp_path, standin):
     cfg = make_config(tmp_path, channels={"slack": slack_channel(standin.url)})
     store = make_store(cfg)
-    for i in range(10):
-        handle_check_result(cfg, store, failing(), now=T0 + timedelta(minutes=i))
+    runs = [failing() for _ in range(10)]
+    for i, run in enumerate(runs):
+        handle_check_result(cfg, store, run, now=T0 + timedelta(minutes=i))
     [alert] = q.list_alerts(store, states=None)
     assert alert["state"] == "firing" and alert["occurrences"] == 10
     assert alert["first_seen"] == T0 and alert["last_seen"] == T0 + timedelta(minutes=9)
-    assert alert["detail"]["run_id"] != "run-1"  # the latest run's detail is kept
+    assert alert["detail"]["run_id"] == runs[-1].run_id  # the latest run's detail is kept
     assert _outbox(store) == [("firing", "slack")]
     dispatch(cfg, store, now=T0 + timedelta(minutes=10), deadline_s=5)
     assert len(standin.slack_messages()) == 1
