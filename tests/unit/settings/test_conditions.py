@@ -1,0 +1,120 @@
+"""The condition language of rules and the label matchers (pure, table-driven)."""
+
+from __future__ import annotations
+
+import pytest
+
+from busta_quality.settings.conditions import Condition, Op, labels_match, parse_condition
+
+
+@pytest.mark.parametrize(
+    ("expr", "signal", "op", "threshold"),
+    [
+        ("quality_score < 0.90", "quality_score", "<", 0.9),
+        ("quality_score >= 0.92", "quality_score", ">=", 0.92),
+        ("critical_failures > 0", "critical_failures", ">", 0.0),
+        ("check_errors <= 0", "check_errors", "<=", 0.0),
+        ("a == 1", "a", "==", 1.0),
+        ("a != -2", "a", "!=", -2.0),
+        ("a<1", "a", "<", 1.0),
+        ("  padded_name   >   3  ", "padded_name", ">", 3.0),
+        ("_private9 > 1", "_private9", ">", 1.0),
+        ("Mixed_Case > 1", "Mixed_Case", ">", 1.0),
+        # units: % divides by 100, durations become seconds
+        ("probe_failure_rate > 5%", "probe_failure_rate", ">", 0.05),
+        ("probe_failure_rate > 12.5%", "probe_failure_rate", ">", 0.125),
+        ("response_time > 250ms", "response_time", ">", 0.25),
+        ("response_time > 5s", "response_time", ">", 5.0),
+        ("response_time > 5 s", "response_time", ">", 5.0),
+        ("freshness_age > 2m", "freshness_age", ">", 120.0),
+        ("freshness_age > 1.5h", "freshness_age", ">", 5400.0),
+        ("freshness_age > 1d", "freshness_age", ">", 86400.0),
+        ("drift < -10%", "drift", "<", -0.1),
+    ],
+)
+def test_valid_conditions(expr: str, signal: str, op: str, threshold: float) -> None:
+    cond = parse_condition(expr)
+    assert (cond.signal, cond.op) == (signal, op)
+    assert cond.threshold == pytest.approx(threshold)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "",
+        "quality_score",
+        "< 0.9",
+        "0.9 > quality_score",
+        "score <<< 1",
+        "score => 1",
+        "score = 1",
+        "score < abc",
+        "score < 1e3",
+        "score < .5",
+        "score < 5 sec",
+        "score < 5%%",
+        "score < 5w",
+        "9score < 1",
+        "quality-score < 1",
+        "a < 1 and b > 2",
+    ],
+)
+def test_invalid_conditions_say_how_to_write_one(expr: str) -> None:
+    with pytest.raises(ValueError, match="is not a condition; write SIGNAL OP NUMBER"):
+        parse_condition(expr)
+
+
+@pytest.mark.parametrize(
+    ("op", "threshold", "value", "holds"),
+    [
+        ("<", 0.9, 0.89, True),
+        ("<", 0.9, 0.9, False),
+        ("<=", 0.9, 0.9, True),
+        ("<=", 0.9, 0.91, False),
+        (">", 0.0, 0.0, False),
+        (">", 0.0, 1.0, True),
+        (">=", 0.92, 0.92, True),
+        (">=", 0.92, 0.919, False),
+        ("==", 1.0, 1.0, True),
+        ("==", 1.0, 1.5, False),
+        ("!=", 1.0, 1.0, False),
+        ("!=", 1.0, 0.0, True),
+    ],
+)
+def test_condition_holds(op: Op, threshold: float, value: float, holds: bool) -> None:
+    assert Condition("x", op, threshold).holds(value) is holds
+
+
+def test_a_parsed_condition_compares_like_its_parts() -> None:
+    assert parse_condition("response_time > 5s") == ("response_time", ">", 5.0)
+    assert parse_condition("x > 1") is parse_condition("x > 1")  # parsed once, then cached
+
+
+@pytest.mark.parametrize(
+    ("matchers", "labels", "match"),
+    [
+        ({}, {}, True),
+        ({}, {"source": "odds_api"}, True),
+        ({"source": "odds_api"}, {"source": "odds_api", "layer": "silver"}, True),
+        ({"source": "odds_api"}, {"source": "football_data"}, False),
+        ({"source": "odds_api"}, {"layer": "silver"}, False),
+        ({"layer": ["silver", "gold"]}, {"layer": "gold"}, True),
+        ({"layer": ["silver", "gold"]}, {"layer": "bronze"}, False),
+        ({"layer": ["silver", "gold"]}, {}, False),
+        ({"layer": []}, {"layer": "gold"}, False),
+        (
+            {"source": "odds_api", "layer": ["silver"]},
+            {"source": "odds_api", "layer": "silver"},
+            True,
+        ),
+        (
+            {"source": "odds_api", "layer": ["silver"]},
+            {"source": "odds_api", "layer": "gold"},
+            False,
+        ),
+        ({"severity": "critical"}, {"severity": "critical"}, True),
+        ({"source": ""}, {"source": ""}, True),
+    ],
+)
+def test_labels_match(matchers: dict, labels: dict, match: bool) -> None:
+    assert labels_match(matchers, labels) is match
