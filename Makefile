@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint install clean
+.PHONY: demo test test-fast bench lint install clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (set PYTHON=...)"; exit 3; }
@@ -19,9 +19,13 @@ demo: $(STAMP)
 	$(VENV)/bin/busta --config busta.yml demo
 	$(VENV)/bin/busta --config busta.yml alerts list
 
-test: $(STAMP)
-	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q
+# everything CI runs: lint (ruff, import contracts, mypy) and the whole suite, two workers
+test: lint
+	$(PY) -m pytest -q -n 2 --dist loadgroup
+
+# the fast tier: pure functions, no GX, no servers (tests/unit)
+test-fast: $(STAMP)
+	$(PY) -m pytest -q tests/unit
 
 bench: $(STAMP)
 	$(PY) bench/run.py
@@ -29,6 +33,8 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check busta_quality tests bench
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy busta_quality
 
 clean:
 	rm -rf $(VENV) .busta lake gx/uncommitted

@@ -13,14 +13,19 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from busta_quality.orchestration.ingest import IngestReport, after_ingest
+    from busta_quality.orchestration.ingest import IngestReport
+    from busta_quality.service.runs import after_ingest
 
 __all__ = ["IngestReport", "__version__", "after_ingest"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("after_ingest", "IngestReport"):
-        from busta_quality.orchestration import ingest
+    if name == "after_ingest":
+        from busta_quality.service.runs import after_ingest
 
-        return getattr(ingest, name)
+        return after_ingest
+    if name == "IngestReport":
+        from busta_quality.orchestration.ingest import IngestReport
+
+        return IngestReport
     raise AttributeError(name)

@@ -7,6 +7,7 @@ a process exit status.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -29,7 +30,7 @@ class BustaError(Exception):
         self.message = message
         self.hint = hint
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "hint": self.hint}
 
     def __str__(self) -> str:
@@ -41,6 +42,17 @@ class ConfigError(BustaError):
 
     exit_code = ExitCode.USAGE
     code = "config_error"
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message, hint)
+        #: every problem found, ``file:line: key.path: what`` (the first is in ``message``)
+        self.problems: list[str] = [message]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = dict(super().to_dict())
+        if len(self.problems) > 1:
+            out["problems"] = list(self.problems)
+        return out
 
 
 class UsageError(BustaError):

@@ -2,10 +2,13 @@
 
 Layout (root configurable, default ``./lake``)::
 
-    _staging/<layer>/<dataset>/<run_id>.parquet      written, not yet gated (invisible to readers)
-    bronze|silver|gold/<dataset>/<run_id>.parquet    promoted batches
-    quarantine/<layer>/<dataset>/<run_id>.parquet    halted batches
-    quarantine/<layer>/<dataset>/<run_id>.reason.json  why (machine-readable)
+    _staging/<layer>/<dataset>/<batch>.parquet      written, not yet gated (invisible to readers)
+    bronze|silver|gold/<dataset>/<batch>.parquet    promoted batches
+    quarantine/<layer>/<dataset>/<batch>.parquet    halted batches
+    quarantine/<layer>/<dataset>/<batch>.reason.json  why (machine-readable)
+
+``<batch>`` is ``{seq:012d}-{run_id}``: the run's number in the store's batch sequence, so
+file-name order is landing order (``run_id`` alone has a one-second clock in it).
 
 Every write goes to a hidden temp file in the target directory and is renamed into place, so
 a crash never leaves a half-written batch visible; a move between directories is one rename.
@@ -13,6 +16,7 @@ a crash never leaves a half-written batch visible; a move between directories is
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import secrets
@@ -39,12 +43,31 @@ def new_run_id(now: datetime | None = None) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
+def batch_name(run_id: str, seq: int | None) -> str:
+    """The file stem of a run's batch: ``{seq:012d}-{run_id}`` (``run_id`` without a seq)."""
+    return run_id if seq is None else f"{seq:012d}-{run_id}"
+
+
+def parse_batch_name(stem: str) -> tuple[int | None, str]:
+    """``(seq, run_id)`` of a batch file stem (seq None for a batch named by run id only)."""
+    head, sep, rest = stem.partition("-")
+    if sep and len(head) == 12 and head.isdigit():
+        return int(head), rest
+    return None, stem
+
+
 @dataclass(frozen=True)
 class BatchRef:
     layer: str
     dataset: str
     run_id: str
     path: Path
+    seq: int | None = None
+
+    @property
+    def order(self) -> tuple[int, str]:
+        """Landing order: by sequence, batches from before the sequence first."""
+        return (-1 if self.seq is None else self.seq, self.run_id)
 
 
 class Lake:
@@ -57,31 +80,44 @@ class Lake:
             raise LakeError(f"unknown layer {layer!r}", f"layers are {', '.join(LAYERS)}")
         return self.root / layer / dataset
 
-    def staging_path(self, layer: str, dataset: str, run_id: str) -> Path:
-        return self.root / STAGING / layer / dataset / f"{run_id}.parquet"
+    # a run's batch file is ``batch_name(run_id, seq)``; without ``seq`` the file of that run
+    # already in the directory is meant (whatever its sequence number)
+    def staging_path(self, layer: str, dataset: str, run_id: str, seq: int | None = None) -> Path:
+        return _batch_file(self.root / STAGING / layer / dataset, run_id, seq)
 
-    def batch_path(self, layer: str, dataset: str, run_id: str) -> Path:
-        return self.dataset_dir(layer, dataset) / f"{run_id}.parquet"
+    def batch_path(self, layer: str, dataset: str, run_id: str, seq: int | None = None) -> Path:
+        return _batch_file(self.dataset_dir(layer, dataset), run_id, seq)
 
-    def quarantine_path(self, layer: str, dataset: str, run_id: str) -> Path:
-        return self.root / QUARANTINE / layer / dataset / f"{run_id}.parquet"
+    def quarantine_path(
+        self, layer: str, dataset: str, run_id: str, seq: int | None = None
+    ) -> Path:
+        return _batch_file(self.root / QUARANTINE / layer / dataset, run_id, seq)
 
     # writes ------------------------------------------------------------------------
-    def write_staging(self, layer: str, dataset: str, run_id: str, frame: pd.DataFrame) -> Path:
-        path = self.staging_path(layer, dataset, run_id)
+    def write_staging(
+        self, layer: str, dataset: str, run_id: str, frame: pd.DataFrame, seq: int | None = None
+    ) -> Path:
+        path = self.staging_path(layer, dataset, run_id, seq)
         write_parquet_atomic(frame, path)
         return path
 
-    def promote(self, layer: str, dataset: str, run_id: str) -> Path:
-        src = self.staging_path(layer, dataset, run_id)
-        dst = self.batch_path(layer, dataset, run_id)
+    def promote(self, layer: str, dataset: str, run_id: str, seq: int | None = None) -> Path:
+        src = self.staging_path(layer, dataset, run_id, seq)
+        dst = self.batch_path(layer, dataset, run_id, seq)
         _move(src, dst)
         return dst
 
-    def quarantine(self, layer: str, dataset: str, run_id: str, reason: dict[str, Any]) -> Path:
+    def quarantine(
+        self,
+        layer: str,
+        dataset: str,
+        run_id: str,
+        reason: dict[str, Any],
+        seq: int | None = None,
+    ) -> Path:
         """Move a staged batch to quarantine/ with a machine-readable reason next to it."""
-        src = self.staging_path(layer, dataset, run_id)
-        dst = self.quarantine_path(layer, dataset, run_id)
+        src = self.staging_path(layer, dataset, run_id, seq)
+        dst = self.quarantine_path(layer, dataset, run_id, seq)
         write_text_atomic(
             dst.with_suffix(".reason.json"), json.dumps(reason, indent=2, default=str)
         )
@@ -89,12 +125,14 @@ class Lake:
             _move(src, dst)
         return dst
 
-    def discard_staging(self, layer: str, dataset: str, run_id: str) -> None:
-        self.staging_path(layer, dataset, run_id).unlink(missing_ok=True)
+    def discard_staging(
+        self, layer: str, dataset: str, run_id: str, seq: int | None = None
+    ) -> None:
+        self.staging_path(layer, dataset, run_id, seq).unlink(missing_ok=True)
 
     # reads -------------------------------------------------------------------------
     def batches(self, layer: str, dataset: str | None = None) -> list[BatchRef]:
-        """Promoted batches of a layer (optionally one dataset), oldest first."""
+        """Promoted batches of a layer (optionally one dataset), in landing order."""
         base = self.root / layer
         if not base.is_dir():
             return []
@@ -102,8 +140,9 @@ class Lake:
         out: list[BatchRef] = []
         for d in dirs:
             for f in _visible_parquet(d):
-                out.append(BatchRef(layer, d.name, f.stem, f))
-        return sorted(out, key=lambda b: (b.run_id, b.dataset))
+                seq, run_id = parse_batch_name(f.stem)
+                out.append(BatchRef(layer, d.name, run_id, f, seq))
+        return sorted(out, key=lambda b: (b.order, b.dataset))
 
     def datasets(self, layer: str) -> list[str]:
         base = self.root / layer
@@ -117,6 +156,14 @@ class Lake:
             json.loads(p.read_text(encoding="utf-8"))
             for p in sorted(base.glob("*/*/*.reason.json"))
         ]
+
+
+def _batch_file(directory: Path, run_id: str, seq: int | None) -> Path:
+    if seq is None and directory.is_dir():
+        for f in directory.glob(f"*{glob.escape(run_id)}.parquet"):
+            if parse_batch_name(f.stem)[1] == run_id:
+                return f
+    return directory / f"{batch_name(run_id, seq)}.parquet"
 
 
 def _visible_parquet(d: Path) -> Iterator[Path]:

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, Protocol, TypedDict
 
 LAYERS: tuple[str, ...] = ("bronze", "silver", "gold")
@@ -32,16 +33,26 @@ class Decision(StrEnum):
     QUARANTINED = "quarantined"
 
 
-@dataclass(frozen=True)
-class Batch:
-    """One dataset's batch in one layer of the lake, written by one run."""
+@dataclass
+class StagedBatch:
+    """A batch written to the lake's staging area and waiting for its gate (or a promoted
+    batch being re-checked)."""
 
-    run_id: str
     layer: str
-    source: str
     dataset: str
-    path: str
-    rows: int
+    source: str
+    run_id: str
+    path: Path
+    frame: Any = None  # the pandas frame, when the caller still has it in memory
+    rows: int = 0
+    #: the GX suite (``<layer>.<dataset>`` unless the source kind says otherwise)
+    suite: str | None = None
+    #: the run's place in the store's batch sequence (None for a batch landed before it)
+    seq: int | None = None
+
+    @property
+    def suite_name(self) -> str:
+        return self.suite or f"{self.layer}.{self.dataset}"
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ import pytest
 
 from busta_quality.lake import Lake
 from busta_quality.models import LAYERS, Decision
-from busta_quality.orchestration.ingest import ingest
 from busta_quality.pipeline.sample import DEFECTS, generate_season_csv
+from busta_quality.service import ingest
 from busta_quality.settings import load_config
 from busta_quality.store import open_store
 

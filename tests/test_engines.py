@@ -19,10 +19,11 @@ from pydantic import ValidationError
 
 from busta_quality.errors import ConfigError
 from busta_quality.lake import write_parquet_atomic
-from busta_quality.models import CheckResult, Decision
+from busta_quality.models import CheckResult, Decision, StagedBatch
 from busta_quality.pipeline import build_gold, build_silver, read_football_data
 from busta_quality.pipeline.sample import generate_season_csv
-from busta_quality.quality.gate import StagedBatch, decide, validate
+from busta_quality.quality.decide import decide
+from busta_quality.quality.validate import validate
 from busta_quality.settings import BustaConfig, LayerPolicy, load_config
 
 REPO = Path(__file__).resolve().parents[1]

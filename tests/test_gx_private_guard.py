@@ -4,7 +4,7 @@
   DuckDB to it (``quality/engines.enable_duckdb_persisted_connection``); without it GX closes
   the connection before reading DuckDB results and every expectation fails.
 - ``Checkpoint._run_actions``: the gate validates one dataset of a layer checkpoint and then
-  runs the checkpoint's own actions through it (``quality/gate.validate``).
+  runs the checkpoint's own actions through it (``quality/validate.validate``).
 - ``ValidationDefinition.is_fresh`` / ``ValidationDefinitionNotFreshError``: the non-pandas
   engines validate an unsaved twin of the stored definition (``engines._engine_vd_class``).
 

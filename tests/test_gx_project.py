@@ -9,8 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from busta_quality.orchestration.ingest import ingest
 from busta_quality.pipeline.sample import generate_season_csv
+from busta_quality.service import ingest
 from busta_quality.settings import load_config
 from busta_quality.store import open_store
 
@@ -57,7 +57,7 @@ def test_plain_gx_client_lists_suites_runs_a_checkpoint_and_busta_records_it(
         import json, sys
         import pandas as pd
         import great_expectations as gx
-        import busta_quality.quality.action  # registers the checkpoint action type "busta"
+        import busta_quality.orchestration.gx_action  # registers the checkpoint action type "busta"
 
         ctx = gx.get_context(project_root_dir={str(tmp_path)!r})
         suites = sorted(s.name for s in ctx.suites.all())

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from busta_quality.lake import Lake, new_run_id, write_parquet_atomic
-from busta_quality.orchestration.ingest import ingest
 from busta_quality.pipeline.sample import generate_season_csv
+from busta_quality.service import ingest
 from busta_quality.settings import load_config
 from busta_quality.store import open_store
 

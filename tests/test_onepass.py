@@ -24,7 +24,7 @@ import pytest
 
 from busta_quality.errors import InputError
 from busta_quality.lake import write_parquet_atomic
-from busta_quality.orchestration.ingest import ingest
+from busta_quality.models import StagedBatch
 from busta_quality.pipeline import build_gold, build_silver, read_football_data, read_odds_api
 from busta_quality.pipeline.sample import (
     DEFECTS,
@@ -35,7 +35,8 @@ from busta_quality.pipeline.sample import (
 )
 from busta_quality.quality import engines, onepass
 from busta_quality.quality.context import get_context
-from busta_quality.quality.gate import StagedBatch, validate
+from busta_quality.quality.validate import validate
+from busta_quality.service import ingest
 from busta_quality.settings import BustaConfig, load_config
 from busta_quality.store import open_store
 
@@ -122,7 +123,7 @@ def cases(root: Path) -> list[tuple[str, str, str, Path]]:
 
 # running both ----------------------------------------------------------------------------
 def _stored_vd(cfg: BustaConfig, layer: str, dataset: str) -> Any:
-    import busta_quality.quality.action  # noqa: F401  (registers the busta action)
+    import busta_quality.orchestration.gx_action  # noqa: F401  (registers the busta action)
 
     checkpoint = get_context(str(cfg.gx_dir)).checkpoints.get(layer)
     return {vd.name: vd for vd in checkpoint.validation_definitions}[f"{layer}.{dataset}"]

@@ -13,7 +13,8 @@ import pytest
 
 from busta_quality.lake import Lake
 from busta_quality.models import CheckResult, Decision
-from busta_quality.orchestration.ingest import IngestReport, ingest
+from busta_quality.orchestration.ingest import IngestReport
+from busta_quality.service import ingest
 from busta_quality.settings import load_config
 from busta_quality.store import open_store
 

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from busta_quality.errors import StoreError
 from busta_quality.models import CheckResult, Decision, ExpectationOutcome, Failure
-from busta_quality.orchestration.ingest import ingest
 from busta_quality.pipeline.sample import generate_season_csv
+from busta_quality.service import ingest
 from busta_quality.settings import load_config
 from busta_quality.store import open_store
 

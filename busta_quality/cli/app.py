@@ -15,7 +15,7 @@ import click
 
 from busta_quality.cli import output
 from busta_quality.errors import BustaError, ExitCode
-from busta_quality.settings import BustaConfig, env, load_config
+from busta_quality.settings import BustaConfig, env
 
 if TYPE_CHECKING:
     from busta_quality.store import Store
@@ -31,7 +31,9 @@ class AppContext:
 
     @cached_property
     def config(self) -> BustaConfig:
-        return load_config(cli_value=self.config_path)
+        from busta_quality.service.config import load
+
+        return load(cli_value=self.config_path)
 
     @cached_property
     def store(self) -> Store:
@@ -60,6 +62,8 @@ def handle_errors(fn: F) -> F:
                 )
             else:
                 output.error(exc.message, exc.hint)
+                for more in getattr(exc, "problems", [])[1:]:
+                    output.error(more)
             exit_with(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise

@@ -1,4 +1,4 @@
-"""``busta quality-check``: validate promoted batches in the lake on demand.
+"""Quality-check: validate promoted batches in the lake on demand.
 
 Nothing moves: results are recorded (decision empty) and Data Docs updated. Every batch is
 validated even if an earlier one fails, so one broken batch does not hide the others.
@@ -6,12 +6,10 @@ validated even if an earlier one fails, so one broken batch does not hide the ot
 
 from __future__ import annotations
 
-from typing import Any
-
 from busta_quality.errors import BustaError, LakeError, NotFoundError
 from busta_quality.lake import BatchRef, Lake
-from busta_quality.models import LAYERS, CheckResult
-from busta_quality.settings import BustaConfig
+from busta_quality.models import LAYERS, CheckResult, StagedBatch
+from busta_quality.orchestration.gate import RunContext, feed_alerts
 
 
 def _source_of(ref: BatchRef) -> str:
@@ -63,18 +61,18 @@ def select_batches(
 
 
 def check_lake(
-    cfg: BustaConfig,
-    store: Any,
+    run: RunContext,
     *,
     layer: str | None = None,
     source: str | None = None,
     which: str = "latest",
 ) -> tuple[list[CheckResult], list[BustaError]]:
-    """Validate the chosen batches; a batch that cannot be read is reported, the rest still run."""
-    from busta_quality.quality.docs import prune, update
-    from busta_quality.quality.gate import StagedBatch, validate
+    """Validate the chosen batches; a batch that cannot be read is reported, the rest still
+    run. The caller renders the command's Data Docs (``run.finish()``)."""
+    from busta_quality.pipeline.kinds import source_kind
+    from busta_quality.quality.validate import validate
 
-    lake = Lake(cfg.lake_root)
+    cfg, lake = run.cfg, run.lake
     chosen = select_batches(lake, layer=layer, source=source, which=which)
     if not chosen:
         what = " ".join(
@@ -92,13 +90,15 @@ def check_lake(
         except LakeError as exc:
             errors.append(exc)
             continue
-        batch = StagedBatch(ref.layer, ref.dataset, src, ref.run_id, ref.path, rows=rows)
-        result = validate(cfg, batch)
-        store.record_check(result)
+        suite = None
+        if src in cfg.sources:
+            suite = source_kind(cfg.sources[src].kind).suite(ref.layer, ref.dataset)
+        batch = StagedBatch(
+            ref.layer, ref.dataset, src, ref.run_id, ref.path, rows=rows, suite=suite, seq=ref.seq
+        )
+        result = validate(cfg, batch, run.pages)
+        run.store.record_check(result, seq=ref.seq)
         results.append(result)
-    prune(cfg)
-    update(cfg)
-    from busta_quality.quality.gate import feed_alerts
-
-    feed_alerts(cfg, store, results)
+    run.pages.prune()
+    feed_alerts(cfg, run.store, results)
     return results, errors

@@ -1,5 +1,7 @@
-"""The only package that imports great_expectations (lazily, inside functions/modules).
+"""Validating and deciding: GX suites run on a batch (``validate``), the promotion decision
+(``decide``, pure), engines, the one-pass DuckDB evaluator and Data Docs.
 
-Importing ``busta_quality.quality`` itself is cheap; ``gate``, ``context`` and ``action``
-import GX when they are imported.
+The only package that imports great_expectations (with the GX checkpoint action of
+``orchestration``), lazily: importing ``busta_quality.quality`` or ``decide`` is cheap;
+``validate``, ``context`` and ``results`` import GX when they are used.
 """

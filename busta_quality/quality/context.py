@@ -1,4 +1,11 @@
-"""Opening the GX project (``gx/``) once per process, with busta's action registered."""
+"""Opening the GX project (``gx/``) once per process, with the checkpoint action types its
+checkpoints use registered first.
+
+GX registers an action type when its class is imported, and refuses a checkpoint naming an
+unknown type. Action types are plugins: every ``busta.gx_actions`` entry point is imported
+before the context opens (busta's own ``busta`` action, which records a plain GX client's
+runs, is registered there like any other).
+"""
 
 from __future__ import annotations
 
@@ -27,8 +34,7 @@ def get_context(gx_dir: str) -> Any:
         )
     import great_expectations as gx
 
-    import busta_quality.quality.action  # noqa: F401 - registers the "busta" action type
-
+    register_action_types()
     for name in ("great_expectations", "tqdm"):
         logging.getLogger(name).setLevel(logging.WARNING)
     try:
@@ -38,3 +44,23 @@ def get_context(gx_dir: str) -> Any:
             f"{path}/great_expectations.yml: GX could not open the project: {exc}",
             "run `git status gx/` to see local changes; the committed file is known to work",
         ) from exc
+
+
+ACTION_TYPES_GROUP = "busta.gx_actions"
+
+
+@lru_cache(maxsize=1)
+def register_action_types() -> list[str]:
+    """Import every checkpoint action type plugin (``busta.gx_actions`` entry points)."""
+    from importlib.metadata import entry_points
+
+    loaded = []
+    for ep in entry_points(group=ACTION_TYPES_GROUP):
+        try:
+            ep.load()
+        except Exception:
+            log.warning("checkpoint action plugin %s (%s) failed to load", ep.name, ep.value,
+                        exc_info=True)  # fmt: skip
+            continue
+        loaded.append(ep.name)
+    return loaded

@@ -17,8 +17,27 @@ from busta_quality.settings import BustaConfig
 
 log = logging.getLogger(__name__)
 
-#: validation results whose pages are still to be rendered (filled by the gate)
-PENDING: list[Any] = []
+
+class Pages:
+    """The Data Docs pages of one command: results are queued as they are validated, and
+    rendered together (with the index once, after pruning) by :meth:`flush`."""
+
+    def __init__(self, cfg: BustaConfig) -> None:
+        self.cfg = cfg
+        self.keys: list[Any] = []
+
+    def add(self, key: Any) -> str | None:
+        """Queue the page of one validation result; its URL (rendered by :meth:`flush`)."""
+        self.keys.append(key)
+        return url_for(self.cfg, key)
+
+    def prune(self) -> int:
+        return prune(self.cfg)
+
+    def flush(self) -> Path | None:
+        """Render the queued pages and the index; nothing when Data Docs are off."""
+        keys, self.keys = self.keys, []
+        return update(self.cfg, keys)
 
 
 def site_dir(cfg: BustaConfig) -> Path:
@@ -43,12 +62,10 @@ def url_for(cfg: BustaConfig, key: Any) -> str | None:
     return urls[0]["site_url"] if urls else None
 
 
-def update(cfg: BustaConfig) -> Path | None:
-    """Render the pages of the results validated since the last update, and the index once."""
+def update(cfg: BustaConfig, keys: list[Any]) -> Path | None:
+    """Render the pages of ``keys`` (validation results) and the index once."""
     if not cfg.gx.data_docs.enabled:
-        PENDING.clear()
         return None
-    keys, PENDING[:] = list(PENDING), []
     ctx = get_context(str(cfg.gx_dir))
     if not index_path(cfg).exists():
         ctx.build_data_docs()  # first build: suites, retained results and the index

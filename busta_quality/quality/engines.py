@@ -32,37 +32,130 @@ from typing import TYPE_CHECKING, Any
 from busta_quality.errors import QualityEngineError, UsageError
 
 if TYPE_CHECKING:
-    from busta_quality.quality.gate import StagedBatch
+    from busta_quality.models import StagedBatch
     from busta_quality.settings import BustaConfig, LayerPolicy
 
 log = logging.getLogger(__name__)
 
-#: engine → the GX datasource (gx/great_expectations.yml) whose assets it validates
-DATASOURCES: dict[str, str] = {
-    "pandas": "busta",
-    "duckdb": "busta_duckdb",
-    "sql": "busta_sql",
-    "spark": "busta_spark",
-}
 BATCH_DEFINITION = "batch"
 #: rows per Arrow record batch when the sql engine streams a batch into its table
 SQL_LOAD_CHUNK = 50_000
 
 
-@contextmanager
-def bind(
-    cfg: BustaConfig, policy: LayerPolicy, stored_vd: Any, batch: StagedBatch
-) -> Iterator[tuple[Any, dict[str, Any]]]:
-    """Yield ``(validation_definition, batch_parameters)`` for the layer's engine."""
-    engine = policy.engine
-    if engine == "pandas":
+class Engine:
+    """Where a suite runs: binds a batch to a validation definition, then evaluates it.
+
+    Engines are plugins (entry-point group ``busta.engines``; the four built-ins load the
+    same way), chosen per layer by ``layers.<layer>.engine`` in busta.yml.
+    """
+
+    name: str = ""
+    #: the GX datasource (gx/great_expectations.yml) whose assets the engine validates
+    datasource: str = ""
+
+    @contextmanager
+    def bind(
+        self, cfg: BustaConfig, policy: LayerPolicy, stored_vd: Any, batch: StagedBatch
+    ) -> Iterator[tuple[Any, dict[str, Any]]]:
+        """Yield ``(validation_definition, batch_parameters)`` for ``batch``."""
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    def evaluate(
+        self, vd: Any, batch_parameters: dict[str, Any], *, checkpoint: Any, run_id: Any,
+        context: Any,
+    ) -> Any:  # fmt: skip
+        """The suite's GX validation result (stored in GX's validation results store)."""
+        vr = vd.run(
+            checkpoint_id=checkpoint.id,
+            batch_parameters=batch_parameters,
+            result_format=checkpoint.result_format,
+            run_id=run_id,
+        )
+        vr.meta["busta_evaluator"] = "gx"
+        return vr
+
+
+class PandasEngine(Engine):
+    name, datasource = "pandas", "busta"
+
+    @contextmanager
+    def bind(
+        self, cfg: BustaConfig, policy: LayerPolicy, stored_vd: Any, batch: StagedBatch
+    ) -> Iterator[tuple[Any, dict[str, Any]]]:
         yield stored_vd, {"dataframe": load_frame(batch)}
-        return
-    if engine == "duckdb":
+
+
+class DuckDBEngine(Engine):
+    """A view over ``read_parquet`` on GX's persisted connection; suites busta can compile
+    are evaluated in one DuckDB pass (quality/onepass.py), anything else by GX."""
+
+    name, datasource = "duckdb", "busta_duckdb"
+
+    @contextmanager
+    def bind(
+        self, cfg: BustaConfig, policy: LayerPolicy, stored_vd: Any, batch: StagedBatch
+    ) -> Iterator[tuple[Any, dict[str, Any]]]:
         with _bind_duckdb(stored_vd, batch) as bound:
             yield bound
-        return
-    if engine == "sql":
+
+    def evaluate(
+        self, vd: Any, batch_parameters: dict[str, Any], *, checkpoint: Any, run_id: Any,
+        context: Any,
+    ) -> Any:  # fmt: skip
+        from busta_quality.quality import onepass
+
+        vr = None
+        try:
+            batch_info = onepass.BatchInfo.for_table_asset(vd.data)
+        except onepass.Unsupported:
+            batch_info = None
+        if batch_info is not None and vd.is_fresh().success:
+            with duckdb_relation(vd) as (relation, conn):
+                vr = onepass.evaluate(
+                    vd.suite,
+                    relation,
+                    conn,
+                    result_format=checkpoint.result_format,
+                    run_id=run_id,
+                    batch=batch_info,
+                    validation_id=vd.id,
+                    checkpoint_id=checkpoint.id,
+                )
+        if vr is None:
+            vr = super().evaluate(
+                vd, batch_parameters, checkpoint=checkpoint, run_id=run_id, context=context
+            )
+        else:
+            vr.meta["busta_evaluator"] = "onepass"
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+            ValidationResultIdentifier,
+        )
+
+        key = ValidationResultIdentifier(
+            expectation_suite_identifier=ExpectationSuiteIdentifier(name=vd.suite.name),
+            run_id=run_id,
+            batch_identifier=vr.batch_id,
+        )
+        # stored as vd.run() stores (again, for the GX path: with busta_evaluator)
+        context.validation_results_store.store_validation_results(
+            suite_validation_result=vr,
+            suite_validation_result_identifier=key,
+            expectation_suite_identifier=key.expectation_suite_identifier,
+        )
+        return vr
+
+
+class SqlEngine(Engine):
+    """The batch streamed into a table of the layer's ``sql_url`` database."""
+
+    name, datasource = "sql", "busta_sql"
+
+    @contextmanager
+    def bind(
+        self, cfg: BustaConfig, policy: LayerPolicy, stored_vd: Any, batch: StagedBatch
+    ) -> Iterator[tuple[Any, dict[str, Any]]]:
         if not policy.sql_url:
             raise QualityEngineError(
                 f"layers.{batch.layer}.engine: sql needs layers.{batch.layer}.sql_url",
@@ -70,18 +163,69 @@ def bind(
             )
         with _bind_sql(stored_vd, batch, policy.sql_url) as bound:
             yield bound
-        return
-    if engine == "spark":
+
+
+class SparkEngine(Engine):
+    """A lazy ``spark.read.parquet`` on the session built from busta.yml ``spark:``."""
+
+    name, datasource = "spark", "busta_spark"
+
+    @contextmanager
+    def bind(
+        self, cfg: BustaConfig, policy: LayerPolicy, stored_vd: Any, batch: StagedBatch
+    ) -> Iterator[tuple[Any, dict[str, Any]]]:
         from busta_quality.quality.spark import get_session
 
         session = get_session(cfg.spark)
         frame = session.read.parquet(str(batch.path))
-        yield engine_validation_definition(stored_vd, engine), {"dataframe": frame}
-        return
-    raise UsageError(  # pragma: no cover - config validation allows only the engines above
-        f"layers.{batch.layer}.engine: unknown engine {engine!r}",
-        "use one of: " + ", ".join(DATASOURCES),
-    )
+        yield engine_validation_definition(stored_vd, self.name), {"dataframe": frame}
+
+
+PANDAS = PandasEngine()
+DUCKDB = DuckDBEngine()
+SQL = SqlEngine()
+SPARK = SparkEngine()
+
+ENTRY_POINT_GROUP = "busta.engines"
+
+
+@lru_cache(maxsize=1)
+def _registry() -> dict[str, Engine]:
+    from importlib.metadata import entry_points
+
+    found: dict[str, Engine] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            plugin = ep.load()
+        except Exception:
+            log.warning("engine plugin %s (%s) failed to load", ep.name, ep.value, exc_info=True)
+            continue
+        found[ep.name] = plugin() if isinstance(plugin, type) else plugin
+    return found
+
+
+def known_engines() -> list[str]:
+    return sorted(_registry())
+
+
+def engine(name: str) -> Engine:
+    """The engine plugin called ``name`` (a ``busta.engines`` entry point)."""
+    try:
+        return _registry()[name]
+    except KeyError:
+        raise UsageError(
+            f"unknown engine {name!r}",
+            "installed engines: " + (", ".join(known_engines()) or "(none)"),
+        ) from None
+
+
+@contextmanager
+def bind(
+    cfg: BustaConfig, policy: LayerPolicy, stored_vd: Any, batch: StagedBatch
+) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """Yield ``(validation_definition, batch_parameters)`` on the layer's engine."""
+    with engine(policy.engine).bind(cfg, policy, stored_vd, batch) as bound:
+        yield bound
 
 
 def load_frame(batch: StagedBatch) -> Any:
@@ -138,10 +282,10 @@ def _is_duckdb(dialect: Any) -> bool:
 
 
 # validation definitions bound to another engine ----------------------------------------
-def engine_validation_definition(stored_vd: Any, engine: str) -> Any:
-    """An unsaved copy of ``stored_vd`` (same name, id, suite) on ``engine``'s asset."""
+def engine_validation_definition(stored_vd: Any, engine_name: str) -> Any:
+    """An unsaved copy of ``stored_vd`` (same name, id, suite) on an engine's asset."""
     context = _context_of(stored_vd)
-    ds_name = DATASOURCES[engine]
+    ds_name = engine(engine_name).datasource
     try:
         asset = context.data_sources.get(ds_name).get_asset(stored_vd.name)
         batch_definition = asset.get_batch_definition(BATCH_DEFINITION)

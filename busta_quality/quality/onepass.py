@@ -751,6 +751,6 @@ def _suite_result(
     result.meta["validation_id"] = validation_id
     result.meta["checkpoint_id"] = checkpoint_id
     result.meta["run_id"] = run_id
-    result.meta["validation_time"] = getattr(run_id, "run_time", None)
+    result.meta["validation_time"] = getattr(run_id, "run_time", None)  # type: ignore[arg-type]  # GX stores the datetime (its own run() does)
     result.meta["batch_parameters"] = batch.batch_parameters or None
     return result

@@ -13,21 +13,21 @@ from __future__ import annotations
 from busta_quality.service.runs import (
     DemoReport,
     RunReport,
+    after_ingest,
     build_data_docs,
     demo,
     ingest,
     quality_check,
     suites_markdown,
-    validate_config,
 )
 
 __all__ = [
     "DemoReport",
     "RunReport",
+    "after_ingest",
     "build_data_docs",
     "demo",
     "ingest",
     "quality_check",
     "suites_markdown",
-    "validate_config",
 ]

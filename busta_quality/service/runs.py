@@ -5,14 +5,18 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from busta_quality.errors import BustaError, ExitCode
+from busta_quality.errors import BustaError, ExitCode, InputError
 from busta_quality.models import CheckResult, Decision, Severity
 from busta_quality.settings import BustaConfig
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from busta_quality.orchestration.ingest import IngestReport
     from busta_quality.store import Store
 
 
@@ -35,8 +39,8 @@ class RunReport:
     """What an ingest or a quality-check did: one result per validated batch, the inputs
     that could not be read, and the exit code those outcomes map to."""
 
-    runs: tuple[CheckResult, ...]
-    errors: tuple[BustaError, ...]
+    runs: list[CheckResult]
+    errors: list[BustaError]
     exit_code: ExitCode
 
     @classmethod
@@ -48,8 +52,8 @@ class RunReport:
         code: ExitCode | None = None,
     ) -> RunReport:
         return cls(
-            tuple(runs),
-            tuple(errors),
+            list(runs),
+            list(errors),
             exit_code_for(runs, fail_on, errors) if code is None else code,
         )
 
@@ -97,23 +101,63 @@ class DemoReport:
         return {**self.report.to_json(), "data_docs": str(self.data_docs), "seconds": self.seconds}
 
 
-def validate_config(cfg: BustaConfig) -> BustaConfig:
-    """Both phases of config validation; returns the config when it is valid."""
-    return cfg
-
-
 def ingest(
     cfg: BustaConfig, store: Store, source: str, paths: list[Path], *, fail_on: str = "critical"
 ) -> RunReport:
     """Land ``paths`` of ``source`` in bronze and gate them through silver and gold; then
     deliver the notifications the gates queued (bounded, the outbox keeps the rest)."""
+    from busta_quality.orchestration.gate import RunContext
     from busta_quality.orchestration.ingest import deliver_alerts
     from busta_quality.orchestration.ingest import ingest as run_ingest
 
     cfg.source(source)
-    result = run_ingest(cfg, store, source, paths)
+    run = RunContext.open(cfg, store)
+    result = run_ingest(run, source, paths)
+    run.finish()
     deliver_alerts(cfg, store)
     return RunReport.of(result.runs, result.errors, fail_on)
+
+
+def after_ingest(
+    source: str,
+    data: pd.DataFrame | str | Path,
+    *,
+    config: BustaConfig | str | Path | None = None,
+    run_id: str | None = None,
+) -> IngestReport:
+    """The post-ingestion hook for pipelines that land data by other means.
+
+    ``data`` is either a landing file (read with the source's reader) or a bronze frame you
+    built yourself (it must carry the bronze columns of the source, docs/layers.md). The batch
+    is gated in bronze, then silver and gold are built and gated, exactly as
+    ``busta ingest`` does; Data Docs are updated and queued alerts delivered. Returns the
+    :class:`~busta_quality.orchestration.ingest.IngestReport`; nothing is raised for bad data.
+    """
+    from busta_quality.lake import new_run_id
+    from busta_quality.orchestration.gate import RunContext
+    from busta_quality.orchestration.ingest import IngestReport, deliver_alerts, run_pipeline
+    from busta_quality.pipeline.kinds import source_kind
+    from busta_quality.settings import load_config
+    from busta_quality.store import open_store
+
+    cfg = config if isinstance(config, BustaConfig) else load_config(config)
+    store = open_store(cfg.store_url)
+    run_id = run_id or new_run_id()
+    if isinstance(data, str | Path):
+        kind = source_kind(cfg.source(source).kind)
+        try:
+            bronze = kind.read(
+                Path(data), source=source, run_id=run_id, ingested_at=datetime.now(UTC)
+            )
+        except InputError as exc:
+            return IngestReport(errors=[exc])
+    else:
+        bronze = data
+    run = RunContext.open(cfg, store)
+    report = run_pipeline(run, source, bronze, run_id=run_id)
+    run.finish()
+    deliver_alerts(cfg, store)
+    return report
 
 
 def quality_check(
@@ -127,9 +171,12 @@ def quality_check(
 ) -> RunReport:
     """Validate what is in the lake now (nothing moves; results recorded, alerts fed)."""
     from busta_quality.orchestration.check import check_lake
+    from busta_quality.orchestration.gate import RunContext
     from busta_quality.orchestration.ingest import deliver_alerts
 
-    runs, errors = check_lake(cfg, store, layer=layer, source=source, which=which)
+    run = RunContext.open(cfg, store)
+    runs, errors = check_lake(run, layer=layer, source=source, which=which)
+    run.finish()
     deliver_alerts(cfg, store)
     return RunReport.of(runs, errors, fail_on)
 
@@ -144,6 +191,7 @@ def demo(
     out_dir: Path = Path("demo-data"),
 ) -> DemoReport:
     """Generate a sample league, ingest it through every layer, build Data Docs."""
+    from busta_quality.orchestration.gate import RunContext
     from busta_quality.orchestration.ingest import IngestReport, deliver_alerts
     from busta_quality.orchestration.ingest import ingest as run_ingest
     from busta_quality.pipeline.sample import generate_demo
@@ -154,7 +202,9 @@ def demo(
     files = generate_demo(landing, seed=seed, teams=teams, bookmakers=bookmakers)
     result = IngestReport()
     for source, paths in files.items():
-        result.extend(run_ingest(cfg, store, source, list(paths)))
+        run = RunContext.open(cfg, store)
+        result.extend(run_ingest(run, source, list(paths)))
+        run.finish()
     deliver_alerts(cfg, store)
     index = build(cfg)
     return DemoReport(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -55,7 +56,7 @@ class LayerPolicy(_Strict):
     on_critical: Literal["halt", "warn"] = "halt"
     on_warning: Literal["continue", "halt"] = "continue"
     #: where the suite runs (docs/engines.md): duckdb scans the parquet batch in place
-    engine: Literal["pandas", "duckdb", "sql", "spark"] = "duckdb"
+    engine: str = Field(default="duckdb", pattern=r"^[a-z][a-z0-9_]*$")
     #: SQLAlchemy URL for the ``sql`` engine (the batch is loaded into a table there)
     sql_url: str | None = None
 
@@ -155,11 +156,47 @@ def resolve_config_path(cli_value: str | None) -> Path | None:
     return default if default.exists() else None
 
 
-def load_config(path: str | Path | None = None, *, cli_value: str | None = None) -> BustaConfig:
-    """Load and validate busta.yml; every problem raises :class:`ConfigError` (exit 2)."""
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One thing wrong with busta.yml: the key path, and what is wrong with it."""
+
+    keys: tuple[str, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class ConfigSource:
+    """busta.yml as read: its path, text and parsed (secret-substituted) mapping."""
+
+    path: Path
+    text: str
+    raw: dict[str, Any]
+
+    def locate(self, problem: ConfigProblem) -> str:
+        """``file:line: key.path: message``."""
+        line = _line_of(self.text, problem.keys)
+        where = f"{self.path}:{line}" if line else str(self.path)
+        return f"{where}: {'.'.join(problem.keys)}: {problem.message}"
+
+
+def config_error(source: ConfigSource, problems: list[ConfigProblem]) -> ConfigError:
+    """One error for every problem: the first in the message, all of them in ``problems``."""
+    located = [source.locate(p) for p in problems]
+    more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+    err = ConfigError(
+        located[0] + more, "see docs/configuration.md for every key and its allowed values"
+    )
+    err.problems = located
+    return err
+
+
+def read_config(
+    path: str | Path | None = None, *, cli_value: str | None = None
+) -> ConfigSource | None:
+    """Find, read and parse busta.yml (``None``: no file, the defaults apply)."""
     p = Path(path) if path is not None else resolve_config_path(cli_value)
     if p is None:
-        return BustaConfig(base_dir=Path.cwd().resolve())
+        return None
     if not p.exists():
         raise ConfigError(
             f"{p}: config file not found",
@@ -179,22 +216,40 @@ def load_config(path: str | Path | None = None, *, cli_value: str | None = None)
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{p}: the top level must be a mapping of keys, not {type(raw).__name__}")
-    raw = _substitute(raw, (), p, text)
+    return ConfigSource(p, text, _substitute(raw, (), p, text))
+
+
+def build_config(source: ConfigSource | None) -> tuple[BustaConfig | None, list[ConfigProblem]]:
+    """Phase one: type busta.yml; the config, or every problem pydantic found."""
+    if source is None:
+        return BustaConfig(base_dir=Path.cwd().resolve()), []
     try:
-        return BustaConfig(**raw, base_dir=p.resolve().parent, source_path=str(p))
+        cfg = BustaConfig(
+            **source.raw, base_dir=source.path.resolve().parent, source_path=str(source.path)
+        )
     except ValidationError as exc:
-        err = exc.errors()[0]
-        keys = tuple(str(k) for k in err["loc"])
-        line = _line_of(text, keys)
-        where = f"{p}:{line}" if line else str(p)
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key (not part of busta.yml; see docs/configuration.md)"
-        more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
-        raise ConfigError(
-            f"{where}: {'.'.join(keys)}: {msg}{more}",
-            "see docs/configuration.md for every key and its allowed values",
-        ) from exc
+        problems = []
+        for err in exc.errors():
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (not part of busta.yml; see docs/configuration.md)"
+            problems.append(ConfigProblem(tuple(str(k) for k in err["loc"]), msg))
+        return None, problems
+    return cfg, []
+
+
+def load_config(path: str | Path | None = None, *, cli_value: str | None = None) -> BustaConfig:
+    """Load and type busta.yml (phase one); every problem raises :class:`ConfigError` (exit 2).
+
+    The service layer adds phase two (plugins: source kinds, engines, channels):
+    :func:`busta_quality.service.config.load`.
+    """
+    source = read_config(path, cli_value=cli_value)
+    cfg, problems = build_config(source)
+    if cfg is None:
+        assert source is not None  # defaults always validate
+        raise config_error(source, problems)
+    return cfg
 
 
 def _substitute(value: Any, keys: tuple[str, ...], path: Path, text: str) -> Any:

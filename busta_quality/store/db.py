@@ -10,6 +10,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from busta_quality.errors import StoreError
 from busta_quality.models import CheckResult
-from busta_quality.store.tables import check_runs, expectation_results
+from busta_quality.store.tables import batches, check_runs, expectation_results
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _migrated: set[str] = set()
@@ -123,11 +124,21 @@ class Store:
                 "check that the database is reachable and migrated",
             ) from exc
 
+    # batches -----------------------------------------------------------------------
+    def next_batch_seq(self, run_id: str, source: str, at: datetime) -> int:
+        """Register a landed batch; its sequence number (strictly increasing per store)."""
+        with self.begin() as conn:
+            key = conn.execute(
+                batches.insert().values(run_id=run_id, source=source, created_at=at)
+            ).inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
     # gate results ------------------------------------------------------------------
-    def record_check(self, result: CheckResult) -> int:
+    def record_check(self, result: CheckResult, *, seq: int | None = None) -> int:
         """Write one gate run and its per-expectation outcomes in one transaction."""
         with self.begin() as conn:
-            row_id = conn.execute(
+            inserted = conn.execute(
                 check_runs.insert().values(
                     run_id=result.run_id,
                     layer=result.layer,
@@ -148,8 +159,11 @@ class Store:
                     data_docs=result.data_docs,
                     started_at=result.started_at,
                     finished_at=result.finished_at,
+                    batch_seq=seq,
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert inserted is not None
+            row_id = inserted[0]
             samples = {(f.expectation, f.column): f.sample for f in result.failures}
             messages = {(e.expectation, e.column): e.message for e in result.errors}
             rows = [
@@ -205,4 +219,6 @@ class Store:
 
     def count_check_runs(self) -> int:
         with self.begin() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(check_runs)).scalar())
+            return int(
+                conn.execute(sa.select(sa.func.count()).select_from(check_runs)).scalar() or 0
+            )

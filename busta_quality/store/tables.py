@@ -41,6 +41,8 @@ check_runs = Table(
     Column("data_docs", Text),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True), nullable=False),
+    #: the run's place in ``batches`` (None for runs recorded before the sequence existed)
+    Column("batch_seq", Integer),
     Index("ix_check_runs_run_id", "run_id"),
     Index("ix_check_runs_layer_dataset_finished", "layer", "dataset", "finished_at"),
     Index("ix_check_runs_source_finished", "source", "finished_at"),
@@ -64,4 +66,15 @@ expectation_results = Table(
     Column("unexpected_percent", Float),
     Column("detail", Text),  # JSON: sample values or the error message
     Index("ix_expectation_results_run", "check_run_id"),
+)
+
+#: every landed batch (one per ingested file) in landing order: ``seq`` is what "newest"
+#: means, never a timestamp (two ingests can land within one clock tick)
+batches = Table(
+    "batches",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False, unique=True),
+    Column("source", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

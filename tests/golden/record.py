@@ -108,6 +108,7 @@ CALL_TIMEOUT_S = 120.0
 
 # normalisation -------------------------------------------------------------------------
 _RUN_ID = re.compile(r"\b\d{8}T\d{6}Z-[0-9a-f]{6}\b")
+_BATCH_SEQ = re.compile(r"(?<=/)\d{12}-(?=\d{8}T\d{6}Z-[0-9a-f]{6}\b)")
 _COMPACT_TS = re.compile(r"\b\d{8}T\d{6}(?:\.\d+)?Z\b")
 _ISO_TS = re.compile(
     r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"
@@ -163,6 +164,8 @@ class Normaliser:
     def text(self, s: str) -> str:
         for root, placeholder in self.roots:
             s = s.replace(root, placeholder)
+        # a batch file is named ``{seq:012d}-{run_id}``: the sequence is an id like the run's
+        s = _BATCH_SEQ.sub("", s)
         s = _RUN_ID.sub(
             lambda m: m.group(0) if m.group(0) in FIXED_RUN_IDS else self.run_ref(m.group(0)), s
         )

@@ -1,0 +1,90 @@
+"""busta.yml in two phases: :mod:`busta_quality.settings` types the file (phase one, no
+plugins), then each plugin validates what is its own (phase two): source kinds, engines and
+channel settings through their registries. ``busta config validate`` reports both phases'
+problems together, each with file, line and key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from busta_quality.settings import (
+    BustaConfig,
+    ConfigProblem,
+    ConfigSource,
+    build_config,
+    config_error,
+    read_config,
+)
+
+
+def plugin_problems(raw: dict[str, Any]) -> list[ConfigProblem]:
+    """Phase two over the parsed file: every source kind, engine and channel is one an
+    installed plugin provides, and each channel's settings satisfy its plugin."""
+    from busta_quality.notify import registry as channels
+    from busta_quality.pipeline.kinds import known_source_kinds
+    from busta_quality.quality.engines import known_engines
+
+    problems: list[ConfigProblem] = []
+    sources = raw.get("sources")
+    if isinstance(sources, dict):
+        kinds = known_source_kinds()
+        for name, src in sources.items():
+            kind = src.get("kind") if isinstance(src, dict) else None
+            if isinstance(kind, str) and kind not in kinds:
+                problems.append(
+                    ConfigProblem(
+                        ("sources", str(name), "kind"),
+                        f"unknown source kind {kind!r}; installed: {', '.join(kinds)}",
+                    )
+                )
+    layers = raw.get("layers")
+    if isinstance(layers, dict):
+        engines = known_engines()
+        for layer, policy in layers.items():
+            engine = policy.get("engine") if isinstance(policy, dict) else None
+            if isinstance(engine, str) and engine not in engines:
+                problems.append(
+                    ConfigProblem(
+                        ("layers", str(layer), "engine"),
+                        f"unknown engine {engine!r}; installed: {', '.join(engines)}",
+                    )
+                )
+    alerting = raw.get("alerting")
+    chans = alerting.get("channels") if isinstance(alerting, dict) else None
+    if isinstance(chans, dict) and hasattr(channels, "raw_channel_problems"):
+        for name, settings in chans.items():
+            for keys, message in channels.raw_channel_problems(str(name), settings):
+                problems.append(ConfigProblem(("alerting", "channels", str(name), *keys), message))
+    return problems
+
+
+def check(source: ConfigSource | None) -> tuple[BustaConfig | None, list[ConfigProblem]]:
+    """Both phases; the config (None when phase one failed) and every problem found."""
+    cfg, problems = build_config(source)
+    if source is not None:
+        problems += plugin_problems(source.raw)
+    return cfg, problems
+
+
+def load(path: str | Path | None = None, *, cli_value: str | None = None) -> BustaConfig:
+    """busta.yml validated by both phases; :class:`~busta_quality.errors.ConfigError` (exit 2)
+    naming every problem otherwise."""
+    source = read_config(path, cli_value=cli_value)
+    cfg, problems = check(source)
+    if problems:
+        assert source is not None  # the defaults have no problems
+        raise config_error(source, _dedupe(problems))
+    assert cfg is not None
+    return cfg
+
+
+def _dedupe(problems: list[ConfigProblem]) -> list[ConfigProblem]:
+    seen: set[tuple[tuple[str, ...], str]] = set()
+    out = []
+    for p in problems:
+        if (p.keys, p.message) not in seen:
+            seen.add((p.keys, p.message))
+            out.append(p)
+    return out
