@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from busta_quality.alerts.operations import (
     acknowledge,
-    feed_check_result,
     handle_check_result,
     handle_signals,
     resolve,
@@ -23,7 +22,6 @@ from busta_quality.alerts.signals import signals_from_check
 
 __all__ = [
     "acknowledge",
-    "feed_check_result",
     "handle_check_result",
     "handle_signals",
     "resolve",

@@ -132,11 +132,3 @@ def resolve(
             raise UsageError(f"alert #{alert_id} is already resolved", "nothing to do")
         eng = Engine(config.alerting, tx, _clock(now), channels)
         return eng.resolve(a, note="resolved by hand", actor=by)
-
-
-def feed_check_result(config: BustaConfig, store: Store, result: CheckResult) -> list[Alert]:
-    """TEMPORARY adapter for the orchestration code (to be deleted once it calls
-    :func:`handle_check_result` with a channel catalog): the old three-argument call."""
-    from busta_quality.notify.registry import catalog  # the one alerts → notify import
-
-    return handle_check_result(config, store, result, catalog(config.alerting))

@@ -125,11 +125,12 @@ def run_gate(run: RunContext, layer: str, staged: Sequence[StagedBatch]) -> Laye
 
 def feed_alerts(cfg: BustaConfig, store: Store, results: Sequence[CheckResult]) -> None:
     """Hand gate results to the alert rules; a failure there never loses the result."""
-    import busta_quality.alerts as alerts
+    from busta_quality.alerts import handle_check_result
+    from busta_quality.notify.registry import catalog
 
-    feed = getattr(alerts, "feed_check_result", None) or alerts.handle_check_result
+    channels = catalog(cfg.alerting)
     for r in results:
         try:
-            feed(cfg, store, r)
+            handle_check_result(cfg, store, r, channels)
         except Exception:
             log.exception("alert evaluation failed for %s (the result is recorded)", r.suite)

@@ -53,7 +53,7 @@ def plugin_problems(raw: dict[str, Any]) -> list[ConfigProblem]:
                 )
     alerting = raw.get("alerting")
     chans = alerting.get("channels") if isinstance(alerting, dict) else None
-    if isinstance(chans, dict) and hasattr(channels, "raw_channel_problems"):
+    if isinstance(chans, dict):
         for name, settings in chans.items():
             for keys, message in channels.raw_channel_problems(str(name), settings):
                 problems.append(ConfigProblem(("alerting", "channels", str(name), *keys), message))
