@@ -9,12 +9,27 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from busta_quality.models import CheckResult, Severity, Signal
 
 #: sample values an alert's detail keeps per failed expectation
 DETAIL_SAMPLE = 10
+
+
+#: every signal a rule can name: the gate's (for every result) and the source probes'
+SIGNALS: Mapping[str, str] = MappingProxyType(
+    {
+        "quality_score": "passed / evaluated expectations of a gate result, 0..1",
+        "critical_failures": "failed critical expectations of a gate result",
+        "warning_failures": "failed warning expectations of a gate result",
+        "check_errors": "expectations of a gate result that could not be evaluated",
+        "response_time": "a source probe's response time, seconds",
+        "probe_failure_rate": "failed probes of a source over the window, 0..1",
+        "freshness_age": "age of a source's newest data, seconds",
+    }
+)
 
 
 def signals_from_check(result: CheckResult) -> list[Signal]:

@@ -323,6 +323,23 @@ def parse_matchers(items: Sequence[str]) -> dict[str, str | list[str]]:
     return out
 
 
+def _same_rules_as_config(**fields: Any) -> None:
+    """A window added by hand obeys exactly the rules of one in busta.yml (WindowConfig)."""
+    from pydantic import ValidationError
+
+    from busta_quality.settings.alerting import WindowConfig
+
+    try:
+        WindowConfig(**fields)
+    except ValidationError as exc:
+        problems = "; ".join(
+            (".".join(str(x) for x in e["loc"]) + ": " if e["loc"] else "")
+            + e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
+        )
+        raise UsageError(problems, "see `busta maintenance add --help`") from None
+
+
 def add_window(store: Store, spec: WindowSpec) -> WindowView:
     """Store a window; alerts it covers are suppressed from the next evaluation on."""
     now = utcnow()
@@ -347,8 +364,16 @@ def add_window(store: Store, spec: WindowSpec) -> WindowView:
                 "--cron needs --duration (and no --start/--end)",
                 "e.g. --cron '0 2 * * sun' --duration 2h --tz Europe/London",
             )
+        _same_rules_as_config(
+            name=spec.name, match=values["matchers"], cron=spec.cron, duration=spec.duration,
+            timezone=spec.timezone, comment=spec.comment,
+        )  # fmt: skip
         values.update(cron=spec.cron, duration_s=dur.total_seconds())
     else:
+        if spec.end and dur is not None:
+            raise UsageError(
+                "give --end or --duration, not both", "e.g. --start 2026-05-01T02:00 --duration 2h"
+            )
         start = _parse_ts(spec.start, "start") if spec.start else now
         if spec.end:
             end = _parse_ts(spec.end, "end")
@@ -358,6 +383,10 @@ def add_window(store: Store, spec: WindowSpec) -> WindowView:
             raise UsageError("give --end or --duration", "e.g. --duration 2h")
         if end <= start:
             raise UsageError("the window ends before it starts", "check --start/--end")
+        _same_rules_as_config(
+            name=spec.name, match=values["matchers"], start=start, end=end,
+            timezone=spec.timezone, comment=spec.comment,
+        )  # fmt: skip
         values.update(starts_at=start, ends_at=end)
     window_id = window_store.add_window(store, values)
     row = window_store.window(store, window_id)

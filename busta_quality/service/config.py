@@ -52,11 +52,45 @@ def plugin_problems(raw: dict[str, Any]) -> list[ConfigProblem]:
                     )
                 )
     alerting = raw.get("alerting")
+    rules = alerting.get("rules") if isinstance(alerting, dict) else None
+    if isinstance(rules, list):
+        problems += _rule_signal_problems(rules)
     chans = alerting.get("channels") if isinstance(alerting, dict) else None
     if isinstance(chans, dict):
         for name, settings in chans.items():
             for keys, message in channels.raw_channel_problems(str(name), settings):
                 problems.append(ConfigProblem(("alerting", "channels", str(name), *keys), message))
+    return problems
+
+
+def _rule_signal_problems(rules: list[Any]) -> list[ConfigProblem]:
+    """Each rule's conditions name a signal some producer emits (a typo never fires)."""
+    import difflib
+
+    from busta_quality.alerts.signals import SIGNALS
+    from busta_quality.settings.conditions import parse_condition
+
+    problems: list[ConfigProblem] = []
+    for i, rule in enumerate(rules):
+        if not isinstance(rule, dict):
+            continue
+        for key in ("when", "resolve_when"):
+            expr = rule.get(key)
+            if not isinstance(expr, str):
+                continue
+            try:
+                signal = parse_condition(expr).signal
+            except ValueError:
+                continue  # phase one reports the syntax
+            if signal not in SIGNALS:
+                close = difflib.get_close_matches(signal, list(SIGNALS), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                problems.append(
+                    ConfigProblem(
+                        ("alerting", "rules", str(i), key),
+                        f"unknown signal {signal!r}{hint} (signals: {', '.join(SIGNALS)})",
+                    )
+                )
     return problems
 
 

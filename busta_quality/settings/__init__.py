@@ -14,18 +14,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from busta_quality.errors import ConfigError
 from busta_quality.settings.alerting import AlertingConfig
+from busta_quality.settings.base import Model
 
 DEFAULT_CONFIG = "busta.yml"
 ENV_CONFIG = "BUSTA_CONFIG"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(Model):
+    pass
 
 
 class LakeConfig(_Strict):
@@ -207,7 +208,7 @@ def read_config(
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{p}: cannot read config file: {exc}") from exc
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{p}:{mark.line + 1}:{mark.column + 1}" if mark else str(p)
@@ -230,7 +231,7 @@ def build_config(source: ConfigSource | None) -> tuple[BustaConfig | None, list[
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            msg = err["msg"]
+            msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key (not part of busta.yml; see docs/configuration.md)"
             problems.append(ConfigProblem(tuple(str(k) for k in err["loc"]), msg))
@@ -250,6 +251,25 @@ def load_config(path: str | Path | None = None, *, cli_value: str | None = None)
         assert source is not None  # defaults always validate
         raise config_error(source, problems)
     return cfg
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (the last one would
+    silently win)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} (first given on line {seen[key]})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
 
 
 def _substitute(value: Any, keys: tuple[str, ...], path: Path, text: str) -> Any:

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -25,13 +24,14 @@ from pydantic import (
     model_validator,
 )
 
+from busta_quality.settings.base import Model
 from busta_quality.settings.conditions import Condition, Matchers, labels_match, parse_condition
 from busta_quality.settings.durations import parse_duration
 from busta_quality.settings.schedule import parse_cron, zone
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(Model):
+    pass
 
 
 def _duration_or_none(v: str | None) -> timedelta | None:
@@ -197,7 +197,7 @@ class RouteConfig(_Strict):
 CHANNEL_COMMON_KEYS: tuple[str, ...] = ("type", "enabled", "timeout_s", "notify_on")
 
 
-class ChannelConfig(BaseModel):
+class ChannelConfig(Model):
     """One named channel: ``type`` picks the plugin, the other keys are its settings."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -226,10 +226,18 @@ class ChannelConfig(BaseModel):
         return {**common, "options": {k: v for k, v in raw.items() if k not in common}}
 
 
+def _human(td: timedelta) -> str:
+    minutes = int(td.total_seconds() // 60)
+    for unit, size in (("d", 1440), ("h", 60)):
+        if minutes % size == 0 and minutes >= size:
+            return f"{minutes // size}{unit}"
+    return f"{minutes}m"
+
+
 class WindowConfig(_Strict):
     """A maintenance window: one-off (``start``/``end``) or recurring (``cron`` + ``duration``)."""
 
-    name: str
+    name: str = Field(min_length=1, pattern=r"\S")
     match: Matchers = {}
     start: datetime | None = None
     end: datetime | None = None
@@ -257,10 +265,18 @@ class WindowConfig(_Strict):
         else:
             if self.cron is None or self.duration is None:
                 raise ValueError("a recurring window needs both cron and duration")
-            parse_cron(self.cron)
+            cron = parse_cron(self.cron)
+            if not cron.fires():
+                raise ValueError(f"cron {self.cron!r} never fires (no such day in those months)")
             self._duration = parse_duration(self.duration)
             if self._duration > timedelta(days=7):
                 raise ValueError("duration of a recurring window is at most 7d")
+            period = cron.shortest_period()
+            if period is not None and self._duration > period:
+                raise ValueError(
+                    f"a recurring window of {self.duration} is longer than its period "
+                    f"(cron {self.cron!r} starts every {_human(period)}): it would never end"
+                )
         zone(self.timezone)
         return self
 
@@ -282,7 +298,7 @@ class DeliveryConfig(_Strict):
     max_retry_after_s: float = Field(default=600.0, gt=0)
 
 
-class AlertingConfig(BaseModel):
+class AlertingConfig(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = True
