@@ -61,10 +61,25 @@ class UsageError(BustaError):
 
 
 class InputError(BustaError):
-    """An input file cannot be read at all (missing, unreadable, not the format)."""
+    """An input file cannot be read (permissions, disk): an environment failure, exit 3."""
 
     exit_code = ExitCode.RUNTIME
     code = "input_error"
+
+
+class InputRejected(InputError):
+    """An input file was read and is not what its source delivers (not the format, not text,
+    over a limit): rejected like a batch that failed a critical check, exit 1."""
+
+    exit_code = ExitCode.QUALITY_FAILURE
+    code = "input_rejected"
+
+
+class InputNotFound(InputError):
+    """A named input path does not exist (or is not a file): a usage error, exit 2."""
+
+    exit_code = ExitCode.USAGE
+    code = "input_not_found"
 
 
 class StoreError(BustaError):

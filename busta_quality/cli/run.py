@@ -9,6 +9,7 @@ import click
 from busta_quality import service
 from busta_quality.cli import output
 from busta_quality.cli.app import AppContext, command, exit_with, fail_on_option
+from busta_quality.errors import UsageError
 
 
 def register(main: click.Group) -> None:
@@ -26,13 +27,24 @@ def register(main: click.Group) -> None:
         "ingest",
         click.argument("source"),
         click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
-        fail_on_option,
+        click.option("--fail-on", "fail_on", hidden=True, help="Not for ingest (see docs/cli.md)."),
     )
     def ingest_cmd(
-        app: AppContext, source: str, paths: tuple[Path, ...], fail_on: str, as_json: bool
+        app: AppContext, source: str, paths: tuple[Path, ...], fail_on: str | None, as_json: bool
     ) -> None:
-        """Land PATHs of SOURCE in bronze and gate them through silver and gold."""
-        report = service.ingest(app.config, app.store, source, list(paths), fail_on=fail_on)
+        """Land PATHs of SOURCE in bronze and gate them through silver and gold.
+
+        Exits 0 when every batch was promoted (warnings allowed), 1 when one was quarantined,
+        2 for an unknown path, 3 when an input could not be read or a critical check could
+        not run (docs/cli.md)."""
+        if fail_on is not None:
+            raise UsageError(
+                "busta ingest has no --fail-on: its exit code follows the promotion decisions "
+                "(0 promoted, 1 quarantined)",
+                f"to fail on lower severities, check what landed: busta quality-check --fail-on "
+                f"{fail_on}",
+            )
+        report = service.ingest(app.config, app.store, source, list(paths))
         output.run_report(report, f"busta ingest {source}", as_json=as_json)
         exit_with(report.exit_code)
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from busta_quality.errors import BustaError, InputError, UsageError
+from busta_quality.errors import BustaError, InputError, InputNotFound, UsageError
 from busta_quality.lake import new_run_id
 from busta_quality.models import CheckResult, StagedBatch
 from busta_quality.orchestration.gate import LayerOutcome, RunContext, run_gate
@@ -44,21 +44,25 @@ class IngestReport:
         self.errors += other.errors
 
 
-def expand_paths(kind: SourceKind, paths: list[Path]) -> list[Path]:
-    """Files named directly, plus the matching files inside named directories (sorted)."""
+def expand_paths(kind: SourceKind, paths: list[Path]) -> tuple[list[Path], list[BustaError]]:
+    """Files named directly, plus the matching files inside named directories (sorted); a
+    directory with none of them is reported and the other paths still go ahead."""
     out: list[Path] = []
+    errors: list[BustaError] = []
     for p in paths:
         if p.is_dir():
             found = sorted(f for f in p.iterdir() if f.suffix.lower() in kind.suffixes)
             if not found:
-                raise InputError(
-                    f"{p}: no {'/'.join(kind.suffixes)} files in this directory",
-                    "name the files to ingest, or a directory that holds them",
+                errors.append(
+                    InputNotFound(
+                        f"{p}: no {'/'.join(kind.suffixes)} files in this directory",
+                        "name the files to ingest, or a directory that holds them",
+                    )
                 )
             out += found
         else:
             out.append(p)
-    return out
+    return out, errors
 
 
 def ingest(run: RunContext, source: str, paths: list[Path]) -> IngestReport:
@@ -70,8 +74,9 @@ def ingest(run: RunContext, source: str, paths: list[Path]) -> IngestReport:
     if not paths:
         raise UsageError(f"busta ingest {source}: no input path given", "pass one or more files")
     kind = source_kind(src.kind)
-    report = IngestReport()
-    for path in expand_paths(kind, paths):
+    files, problems = expand_paths(kind, paths)
+    report = IngestReport(errors=list(problems))
+    for path in files:
         run_id = new_run_id()
         try:
             bronze = kind.read(path, source=source, run_id=run_id, ingested_at=datetime.now(UTC))

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from busta_quality.errors import InputError
+from busta_quality.errors import InputError, InputNotFound
 from busta_quality.lake import LINEAGE_COLUMNS
 from busta_quality.pipeline.teams import team_book
 
@@ -82,9 +82,9 @@ def check_readable(path: Path) -> Path:
     """Absolute path of an existing regular file, else :class:`InputError`."""
     p = Path(path).expanduser().absolute()
     if not p.exists():
-        raise InputError(f"{p}: file not found", "check the path and that the file has landed")
+        raise InputNotFound(f"{p}: file not found", "check the path and that the file has landed")
     if p.is_dir():
-        raise InputError(f"{p}: is a directory, not a file", "pass the path of one input file")
+        raise InputNotFound(f"{p}: is a directory, not a file", "pass the path of one input file")
     return p
 
 

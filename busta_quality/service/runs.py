@@ -23,15 +23,28 @@ if TYPE_CHECKING:
 def exit_code_for(
     runs: Sequence[CheckResult], fail_on: str = "critical", errors: Sequence[BustaError] = ()
 ) -> ExitCode:
-    """The one mapping of a command's outcomes to its exit code: 3 if an input could not be
-    read or a critical check could not run (unverified); 1 if a failure at or above
-    ``fail_on``; else 0 (warnings allowed)."""
-    if errors or any(r.critical_errors for r in runs):
-        return ExitCode.RUNTIME
+    """``quality-check``'s exit code: the highest of 3 (an input could not be read, a critical
+    check could not run), 2 (an unknown path or id), 1 (a failure at or above ``fail_on``)
+    and 0 (warnings allowed)."""
     level = Severity(fail_on)
-    if any(r.has_failure_at(level) for r in runs):
-        return ExitCode.QUALITY_FAILURE
-    return ExitCode.OK
+    codes = [e.exit_code for e in errors]
+    codes += [ExitCode.RUNTIME for r in runs if r.critical_errors]
+    codes += [ExitCode.QUALITY_FAILURE for r in runs if r.has_failure_at(level)]
+    return max(codes, default=ExitCode.OK)
+
+
+def decision_exit_code(runs: Sequence[CheckResult], errors: Sequence[BustaError] = ()) -> ExitCode:
+    """``ingest``'s exit code follows its decisions, whatever the layer policies: the highest
+    of its per-file outcomes, 3 (unreadable input, store down, a critical check that could
+    not run) > 2 (an unknown path) > 1 (a batch quarantined, by a check or an input
+    rejection) > 0 (every batch promoted, warnings allowed)."""
+    codes = [e.exit_code for e in errors]
+    for r in runs:
+        if r.critical_errors:
+            codes.append(ExitCode.RUNTIME)
+        elif r.decision is Decision.QUARANTINED:
+            codes.append(ExitCode.QUALITY_FAILURE)
+    return max(codes, default=ExitCode.OK)
 
 
 @dataclass(frozen=True)
@@ -51,11 +64,17 @@ class RunReport:
         fail_on: str = "critical",
         code: ExitCode | None = None,
     ) -> RunReport:
+        """A quality-check's report (exit by ``fail_on``), or one with a given ``code``."""
         return cls(
             list(runs),
             list(errors),
             exit_code_for(runs, fail_on, errors) if code is None else code,
         )
+
+    @classmethod
+    def of_decisions(cls, runs: Sequence[CheckResult], errors: Sequence[BustaError]) -> RunReport:
+        """An ingest's report: the exit code follows the promotion decisions."""
+        return cls(list(runs), list(errors), decision_exit_code(runs, errors))
 
     @property
     def data_docs_index(self) -> str | None:
@@ -101,11 +120,10 @@ class DemoReport:
         return {**self.report.to_json(), "data_docs": str(self.data_docs), "seconds": self.seconds}
 
 
-def ingest(
-    cfg: BustaConfig, store: Store, source: str, paths: list[Path], *, fail_on: str = "critical"
-) -> RunReport:
+def ingest(cfg: BustaConfig, store: Store, source: str, paths: list[Path]) -> RunReport:
     """Land ``paths`` of ``source`` in bronze and gate them through silver and gold; then
-    deliver the notifications the gates queued (bounded, the outbox keeps the rest)."""
+    deliver the notifications the gates queued (bounded, the outbox keeps the rest). The
+    exit code follows the decisions (:func:`decision_exit_code`)."""
     from busta_quality.orchestration.gate import RunContext
     from busta_quality.orchestration.ingest import deliver_alerts
     from busta_quality.orchestration.ingest import ingest as run_ingest
@@ -115,7 +133,7 @@ def ingest(
     result = run_ingest(run, source, paths)
     run.finish()
     deliver_alerts(cfg, store)
-    return RunReport.of(result.runs, result.errors, fail_on)
+    return RunReport.of_decisions(result.runs, result.errors)
 
 
 def after_ingest(
@@ -208,6 +226,7 @@ def demo(
     deliver_alerts(cfg, store)
     index = build(cfg)
     return DemoReport(
+        # the demo shows a quarantine on purpose: it succeeds when it ran
         report=RunReport.of(result.runs, result.errors, code=ExitCode.OK),
         seed=seed,
         landing_dir=landing,

@@ -6,6 +6,7 @@ a start minute", evaluated in the window's time zone (so DST is handled by zonei
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -13,7 +14,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1, 12), ("dow", 0, 7))
 #: the most days each month can have (February: a leap year's)
-_LONGEST_MONTH = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+_LONGEST_MONTH = {
+    1: 31,
+    2: 29,
+    3: 31,
+    4: 30,
+    5: 31,
+    6: 30,
+    7: 31,
+    8: 31,
+    9: 30,
+    10: 31,
+    11: 30,
+    12: 31,
+}
 _NAMES = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
     "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
@@ -66,19 +80,17 @@ class Cron:
         """Whether the schedule ever starts (``0 3 30 2 *``, the 30th of February, never does)."""
         if not self.dow_any:
             return True  # some weekday of a chosen month always comes
-        return any(
-            day <= _LONGEST_MONTH[month] for month in self.month for day in self.day
-        )
+        return any(day <= _LONGEST_MONTH[month] for month in self.month for day in self.day)
 
     def shortest_period(self) -> timedelta | None:
         """The shortest time between two starts (wall clock, over two years of days);
         None when it starts at most once in that span."""
         in_day = sorted(h * 60 + m for h in self.hour for m in self.minute)
-        gaps = [b - a for a, b in zip(in_day, in_day[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(in_day)]
         start = date(2024, 1, 1)  # a leap year first, so the 29th of February counts
         days = [start + timedelta(days=i) for i in range(731)]
         matching = [d for d in days if self._day_matches(d)]
-        for a, b in zip(matching, matching[1:], strict=False):
+        for a, b in itertools.pairwise(matching):
             gaps.append((b - a).days * 1440 - in_day[-1] + in_day[0])
         if not matching or (len(matching) == 1 and len(in_day) == 1):
             return None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from busta_quality.errors import InputError
+from busta_quality.errors import InputRejected
 from busta_quality.lake import LINEAGE_COLUMNS
 from busta_quality.pipeline.bookmakers import FOOTBALL_DATA_AGGREGATES, FOOTBALL_DATA_BOOKMAKERS
 from busta_quality.pipeline.common import check_readable, new_lineage, read_bytes, text_series
@@ -110,14 +110,14 @@ def _split_lines(data: bytes) -> list[bytes]:
 
 def _check_text(p: Path, data: bytes) -> None:
     if b"\x00" in data:
-        raise InputError(
+        raise InputRejected(
             f"{p}: looks binary (contains NUL bytes), not a football-data CSV",
             "check that the right file landed (not a zip, xlsx or parquet file)",
         )
     text = data.decode("utf-8", errors="replace")
     bad = text.count("\ufffd") - data.decode("utf-8", errors="ignore").count("\ufffd")
     if text and bad / len(text) > MAX_UNDECODABLE_SHARE:
-        raise InputError(
+        raise InputRejected(
             f"{p}: {bad / len(text):.0%} of the characters are not valid text",
             "check that the file is a CSV export (UTF-8 or Windows-1252), not a binary file",
         )

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from busta_quality.errors import InputError
+from busta_quality.errors import InputRejected
 from busta_quality.pipeline.common import check_readable, new_lineage, read_bytes, text_series
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
@@ -80,14 +80,14 @@ def _load(p: Path) -> list[Any]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(
+        raise InputRejected(
             f"{p}: not UTF-8 text (byte {exc.start})",
             "The Odds API returns UTF-8 JSON; check that the right file landed",
         ) from exc
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(
+        raise InputRejected(
             f"{p}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
             "the response was probably truncated or is not JSON; fetch it again",
         ) from exc
@@ -97,7 +97,7 @@ def _load(p: Path) -> list[Any]:
         what = "a JSON object" if isinstance(doc, dict) else "not a list of events"
         if isinstance(doc, list) and doc and isinstance(doc[0], dict) and "group" in doc[0]:
             what = "a /v4/sports list"
-        raise InputError(
+        raise InputRejected(
             f"{p}: not an odds response ({what}); expected a list of events with "
             "id, commence_time, home_team, away_team and bookmakers",
             "pass a saved GET /v4/sports/{sport}/odds response",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
-from busta_quality.errors import ExitCode, InputError
-from busta_quality.models import CheckError, CheckResult, Failure
-from busta_quality.service.runs import RunReport, exit_code_for
+from busta_quality.errors import ExitCode, InputError, InputNotFound, InputRejected
+from busta_quality.models import CheckError, CheckResult, Decision, Failure
+from busta_quality.service.runs import RunReport, decision_exit_code, exit_code_for
 
 T = datetime(2026, 5, 1, tzinfo=UTC)
 
@@ -55,3 +56,26 @@ def test_the_report_json_carries_the_code_and_the_input_errors() -> None:
     ]
     assert [r["failed"] for r in doc["runs"]] == [1]
     assert "input_errors" not in RunReport.of([run()], []).to_json()
+
+
+def decided(decision: Decision, *, error: str | None = None) -> CheckResult:
+    return replace(run(error=error), decision=decision)
+
+
+@pytest.mark.parametrize(
+    ("runs", "errors", "code"),
+    [
+        ([], [], ExitCode.OK),
+        ([decided(Decision.PROMOTED)], [], ExitCode.OK),
+        ([decided(Decision.PROMOTED_WITH_WARNINGS)], [], ExitCode.OK),
+        ([decided(Decision.PROMOTED), decided(Decision.QUARANTINED)], [], ExitCode.QUALITY_FAILURE),
+        ([decided(Decision.PROMOTED)], [InputRejected("x: not a CSV")], ExitCode.QUALITY_FAILURE),
+        ([decided(Decision.QUARANTINED)], [InputNotFound("x: file not found")], ExitCode.USAGE),
+        ([decided(Decision.QUARANTINED, error="critical")], [], ExitCode.RUNTIME),
+        ([decided(Decision.PROMOTED)], [UNREADABLE], ExitCode.RUNTIME),
+        ([], [InputNotFound("a"), InputRejected("b"), UNREADABLE], ExitCode.RUNTIME),
+    ],
+)
+def test_an_ingest_exits_by_its_decisions(runs, errors, code) -> None:
+    assert decision_exit_code(runs, errors) is code
+    assert RunReport.of_decisions(runs, errors).exit_code is code
