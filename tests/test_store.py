@@ -45,7 +45,8 @@ def test_record_and_read_back(backend, tmp_path, request) -> None:
     check_id = store.record_check(_result(run_id=f"r-{backend}"))
     (row,) = store.check_runs(run_id=f"r-{backend}")
     assert row["id"] == check_id and row["decision"] == "quarantined"
-    assert row["quality_score"] == 0.5 and row["max_severity"] == "critical"
+    # price: 2 of 10 rows bad (0.8), match_id passed (1.0): the row-weighted mean
+    assert row["quality_score"] == pytest.approx(0.9) and row["max_severity"] == "critical"
     rows = store.expectation_rows(check_id)
     assert [(r["column_name"], r["status"]) for r in rows] == [
         ("price", "failed"),
