@@ -46,6 +46,7 @@ def runs_table(runs: list[dict[str, Any]], title: str) -> None:
     table = Table(title=title, show_lines=False)
     for col in (
         "run",
+        "source",
         "layer",
         "dataset",
         "rows",
@@ -62,6 +63,7 @@ def runs_table(runs: list[dict[str, Any]], title: str) -> None:
         decision = r.get("decision")
         table.add_row(
             r["run_id"],
+            r["source"],
             r["layer"],
             r["dataset"],
             str(r["rows"]),
@@ -88,6 +90,11 @@ def runs_table(runs: list[dict[str, Any]], title: str) -> None:
             )
 
 
+def data_docs(index: Any) -> None:
+    """Where the Data Docs site is: every command says it the same way."""
+    info(f"Data Docs: {index}")
+
+
 def run_report(report: Any, title: str, *, as_json: bool) -> None:
     """An ingest's or a quality-check's :class:`~busta_quality.service.RunReport`."""
     if as_json:
@@ -99,7 +106,7 @@ def run_report(report: Any, title: str, *, as_json: bool) -> None:
     for err in report.errors:
         error(err.message, err.hint)
     if report.data_docs_index:
-        info(f"Data Docs: {report.data_docs_index}")
+        data_docs(report.data_docs_index)
     info(f"exit {int(report.exit_code)} ({report.exit_code.name.lower()})")
 
 
@@ -113,7 +120,7 @@ def demo_report(demo: Any, *, as_json: bool) -> None:
     info(f"lake: {demo.lake}  store: {demo.store_url}")
     if demo.quarantined:
         info("quarantined (see lake/quarantine/*/*/*.reason.json): " + ", ".join(demo.quarantined))
-    info(f"Data Docs: {demo.data_docs}")
+    data_docs(demo.data_docs)
     info(f"demo finished in {demo.seconds} s")
 
 

@@ -118,4 +118,4 @@ def register(main: click.Group) -> None:
     @command(docs_group, "build", as_json=False)
     def docs_build(app: AppContext) -> None:
         """Rebuild Data Docs and print the path of its index page."""
-        output.info(str(service.build_data_docs(app.config)))
+        output.data_docs(service.build_data_docs(app.config))
