@@ -53,6 +53,69 @@ class SparkConfig(_Strict):
     conf: dict[str, str] = {}
 
 
+def _rate(value: Any) -> float:
+    """``"0.5%"`` → 0.005; a number is a fraction (0 ≤ rate < 1)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a rate like 0.5% or 0.005, not true/false")
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            rate = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate (write e.g. 0.5% or 0.005)") from None
+    elif isinstance(value, int | float):
+        rate = float(value)
+    else:
+        raise ValueError(f"{value!r} is not a rate (write e.g. 0.5% or 0.005)")
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"{value!r}: an error rate is at least 0% and below 100%")
+    return rate
+
+
+class CheckPolicy(_Strict):
+    #: share of a column check's (non-null) rows that may fail and the check still pass;
+    #: overrides the suite's ``mostly`` (``0.5%`` or ``0.005``)
+    max_error_rate: float
+
+    @field_validator("max_error_rate", mode="before")
+    @classmethod
+    def _parse(cls, v: Any) -> float:
+        return _rate(v)
+
+
+class DatasetPolicy(_Strict):
+    #: the default for every column check of the dataset (None: the suite's ``mostly``)
+    max_error_rate: float | None = None
+    #: per check: ``<expectation type>`` (every one of that type) or
+    #: ``<expectation type>(<column>)`` (that one); the second wins
+    checks: dict[str, CheckPolicy] = {}
+
+    @field_validator("max_error_rate", mode="before")
+    @classmethod
+    def _parse(cls, v: Any) -> float | None:
+        return None if v is None else _rate(v)
+
+    @field_validator("checks")
+    @classmethod
+    def _keys(cls, v: dict[str, CheckPolicy]) -> dict[str, CheckPolicy]:
+        for key in v:
+            if not re.fullmatch(r"expect_[a-z0-9_]+(\([^()]+\))?", key):
+                raise ValueError(
+                    f"check {key!r} must be an expectation type, optionally with its column: "
+                    "expect_column_values_to_be_between or "
+                    "expect_column_values_to_be_between(price)"
+                )
+        return v
+
+    def error_rate(self, expectation: str, column: str | None) -> float | None:
+        """The tolerated error rate of one check (None: keep the suite's ``mostly``)."""
+        if column and f"{expectation}({column})" in self.checks:
+            return self.checks[f"{expectation}({column})"].max_error_rate
+        if expectation in self.checks:
+            return self.checks[expectation].max_error_rate
+        return self.max_error_rate
+
+
 class LayerPolicy(_Strict):
     on_critical: Literal["halt", "warn"] = "halt"
     on_warning: Literal["continue", "halt"] = "continue"
@@ -60,6 +123,9 @@ class LayerPolicy(_Strict):
     engine: str = Field(default="duckdb", pattern=r"^[a-z][a-z0-9_]*$")
     #: SQLAlchemy URL for the ``sql`` engine (the batch is loaded into a table there)
     sql_url: str | None = None
+    #: per dataset of the layer: tolerated error rates (QLT-004), e.g.
+    #: ``datasets: {odds: {checks: {expect_column_values_to_be_between: {max_error_rate: 0.5%}}}}``
+    datasets: dict[str, DatasetPolicy] = {}
 
     @model_validator(mode="after")
     def _sql_needs_url(self) -> LayerPolicy:
