@@ -41,7 +41,7 @@ clean:
 
 # The project templates `busta init` writes: a copy of the reference project (busta.yml, gx/
 # without gx/uncommitted, expectations/, checkpoints/) shipped inside the package.
-# tests/test_project.py fails when the copy drifts from the reference.
+# tests/service/test_project.py fails when the copy drifts from the reference.
 TEMPLATES := busta_quality/templates/project
 .PHONY: templates
 templates:

@@ -5,7 +5,7 @@ Runs a fixed scenario through the public entry points only, in a fresh temporary
 - every CLI command through click's ``CliRunner`` on ``busta_quality.cli:main`` (exit code
   and the ``--json`` object, or the text for ``docs suites``/``docs build``/``config validate``);
 - the requests each loopback channel stand-in received (Slack, webhook, PagerDuty,
-  Alertmanager: ``tests/alerting/servers.py``; email: a real local SMTP server);
+  Alertmanager: ``tests/support/servers.py``; email: a real local SMTP server);
 - the JSON text columns of the SQLite store, read with ``sqlite3``.
 
 Everything nondeterministic is normalised (see :class:`Normaliser`) and one JSON file per
@@ -15,7 +15,7 @@ command/artifact is written (sorted keys, indent 2)::
 
 The football-data landing files of the ``ingest`` steps are committed in ``inputs/`` (made once
 with ``--make-inputs`` by the project's sample generator), so the scenario does not depend on
-where the generator lives. ``tests/test_golden.py`` runs :func:`record` and compares.
+where the generator lives. ``tests/golden/test_golden.py`` runs :func:`record` and compares.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ ENTRY_POINT = "busta_quality.cli:main"
 if str(REPO) not in sys.path:  # `python tests/golden/record.py`: make `tests.` importable
     sys.path.append(str(REPO))
 
-from tests.alerting.servers import SMTPSink, StandIn  # noqa: E402
+from tests.support.servers import SMTPSink, StandIn  # noqa: E402
 
 #: the landing files of the ingest steps (inputs/), made by ``--make-inputs``
 INPUT_FILES = {

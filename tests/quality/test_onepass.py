@@ -39,8 +39,7 @@ from busta_quality.quality.validate import validate
 from busta_quality.service import ingest
 from busta_quality.settings import BustaConfig, load_config
 from busta_quality.store import open_store
-
-from .conftest import _copy_gx_project, write_config
+from tests.support.project import copy_gx_project, write_config
 
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
 LAYERS = ("bronze", "silver", "gold")
@@ -103,7 +102,7 @@ def _cases(root: Path) -> list[tuple[str, str, str, Path]]:
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("onepass")
-    _copy_gx_project(root)
+    copy_gx_project(root)
     return root
 
 
@@ -209,7 +208,7 @@ def test_cases_cover_every_suite_and_failures(cases: list[tuple[str, str, str, P
     suites = {f"{layer}.{ds}" for _, layer, ds, _ in cases}
     committed = {
         f"{p.parent.name}.{p.stem}"
-        for p in (Path(__file__).resolve().parents[1] / "expectations").rglob("*.json")
+        for p in (Path(__file__).resolve().parents[2] / "expectations").rglob("*.json")
     }
     assert committed <= suites
 
@@ -429,7 +428,7 @@ def _stored_results(gx_dir: Path) -> list[dict[str, Any]]:
 
 
 def test_gate_falls_back_to_gx_for_an_unsupported_suite(tmp_path: Path) -> None:
-    _copy_gx_project(tmp_path)
+    copy_gx_project(tmp_path)
     suite_path = tmp_path / "expectations" / "bronze" / "odds_api.json"
     doc = json.loads(suite_path.read_text())
     doc["expectations"].append(
@@ -454,7 +453,7 @@ def test_gate_falls_back_to_gx_for_an_unsupported_suite(tmp_path: Path) -> None:
 
 
 def _ingest(root: Path, engine: str, defect: str | None, *, docs: bool = False) -> Any:
-    _copy_gx_project(root)
+    copy_gx_project(root)
     cfg = load_config(
         write_config(
             root,

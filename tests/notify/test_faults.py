@@ -17,11 +17,10 @@ from pathlib import Path
 import yaml
 
 from busta_quality.notify import dispatch
-
-from . import rows as q
-from .api import handle_check_result
-from .conftest import T0, failing, make_config, make_store, slack_channel
-from .servers import SMTPSink, free_port, wait_for
+from tests.support import alerting_rows as q
+from tests.support.alerting import T0, failing, make_config, make_store, slack_channel
+from tests.support.alerting_api import handle_check_result
+from tests.support.servers import SMTPSink, free_port, wait_for
 
 
 def _outcomes(store):

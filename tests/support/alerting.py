@@ -1,38 +1,22 @@
-"""Fixtures for the alerting tests: local servers, a temp store, CheckResult builders."""
+"""Builders for the alerting tests: a config with a temp store, failures and CheckResults.
+
+The local servers are ``tests/support/servers.py``; the ``standin`` and ``smtp`` fixtures are in
+``tests/conftest.py``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from busta_quality.models import CheckError, CheckResult, Failure
 from busta_quality.settings import BustaConfig
 from busta_quality.store import open_store
 from busta_quality.store.db import Store
 
-from .servers import SMTPSink, StandIn
-
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 FAST_DELIVERY = {"backoff_base_s": 0.05, "backoff_max_s": 0.2, "max_attempts": 6, "lease_s": 2}
-
-
-@pytest.fixture
-def standin() -> Iterator[StandIn]:
-    s = StandIn().start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def smtp() -> Iterator[SMTPSink]:
-    s = SMTPSink().start()
-    yield s
-    s.stop()
 
 
 def slack_channel(url: str, **extra: Any) -> dict[str, Any]:

@@ -16,8 +16,7 @@ from click.testing import CliRunner
 
 from busta_quality.cli import main
 from busta_quality.service.project import TEMPLATES, template_files
-
-from .conftest import REPO
+from tests.support.project import REPO
 
 #: the reference copy: what `make templates` copies into busta_quality/templates/project
 REFERENCE = ("busta.yml", "gx", "expectations", "checkpoints")

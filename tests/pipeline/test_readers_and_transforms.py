@@ -28,7 +28,7 @@ from busta_quality.pipeline.common import MATCH_COLUMNS, ODDS_COLUMNS
 from busta_quality.pipeline.football_data import KNOWN_COLUMNS, PROFILE_COLUMNS, sanitize_column
 from busta_quality.pipeline.gold import CONSENSUS_COLUMNS, MARGIN_COLUMNS
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 E0 = DATA / "football-data" / "E0"
 ODDS_API = DATA / "odds-api"
 SPORTS_LIST = ODDS_API / "botfair_sports_2024-10-13.json"

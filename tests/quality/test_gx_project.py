@@ -13,8 +13,7 @@ from busta_quality.pipeline.sample import generate_season_csv
 from busta_quality.service import ingest
 from busta_quality.settings import load_config
 from busta_quality.store import open_store
-
-from .conftest import REPO
+from tests.support.project import REPO
 
 SUITES = {
     "bronze.football_data",

@@ -17,8 +17,7 @@ from busta_quality.orchestration.ingest import IngestReport
 from busta_quality.service import ingest
 from busta_quality.settings import load_config
 from busta_quality.store import open_store
-
-from .conftest import E0, ODDS_API, needs_shared_data
+from tests.support.project import E0, ODDS_API, needs_shared_data
 
 pytestmark = [needs_shared_data(), pytest.mark.slow]
 

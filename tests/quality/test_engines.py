@@ -26,7 +26,7 @@ from busta_quality.quality.decide import decide
 from busta_quality.quality.validate import validate
 from busta_quality.settings import BustaConfig, LayerPolicy, load_config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
 LAYERS = ("bronze", "silver", "gold")
 #: every defect that still lets silver and gold be built (each one hits some suite)

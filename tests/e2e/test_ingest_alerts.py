@@ -10,8 +10,7 @@ from click.testing import CliRunner
 
 from busta_quality.cli import main
 from busta_quality.pipeline.sample import generate_season_csv
-
-from .alerting.servers import StandIn
+from tests.support.servers import StandIn
 
 
 def _ingest(cfg: Path, csv: Path) -> dict:

@@ -5,10 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 from busta_quality.notify import dispatch
-
-from . import rows as q
-from .api import handle_check_result
-from .conftest import T0, clean, failing, failure, make_config, make_store, slack_channel
+from tests.support import alerting_rows as q
+from tests.support.alerting import (
+    T0,
+    clean,
+    failing,
+    failure,
+    make_config,
+    make_store,
+    slack_channel,
+)
+from tests.support.alerting_api import handle_check_result
 
 
 def test_failing_run_posts_block_kit_message_then_resolved_in_thread(tmp_path, standin):

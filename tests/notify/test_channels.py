@@ -11,9 +11,8 @@ import pytest
 
 from busta_quality.notify import dispatch
 from busta_quality.notify.registry import build_channel, known_channel_types
-
-from .api import acknowledge, handle_check_result
-from .conftest import T0, clean, failing, make_config, make_store
+from tests.support.alerting import T0, clean, failing, make_config, make_store
+from tests.support.alerting_api import acknowledge, handle_check_result
 
 
 def _one_alert_cycle(cfg, store):
@@ -137,8 +136,7 @@ def test_secrets_never_in_reprs_or_descriptions(tmp_path, kind, settings, secret
 
 def test_unreachable_channel_returns_failed_delivery_not_exception(tmp_path):
     from busta_quality.notify.base import Notification
-
-    from .servers import free_port
+    from tests.support.servers import free_port
 
     port = free_port()
     for kind, settings in [

@@ -24,7 +24,7 @@ from busta_quality.quality.engines import enable_duckdb_persisted_connection
 
 GUARD = (
     f"great_expectations {great_expectations.__version__} changed a private name busta relies "
-    "on; see tests/test_gx_private_guard.py and docs/engines.md"
+    "on; see tests/quality/test_gx_private_guard.py and docs/engines.md"
 )
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO
+from tests.support.project import REPO
 
 pytestmark = pytest.mark.slow
 

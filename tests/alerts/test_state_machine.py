@@ -12,10 +12,17 @@ from busta_quality.models import Signal
 from busta_quality.notify import dispatch
 from busta_quality.settings.alerting import DEFAULT_RULES
 from busta_quality.settings.conditions import parse_condition
-
-from . import rows as q
-from .api import handle_check_result, handle_signals, tick
-from .conftest import T0, clean, failing, failure, make_config, make_store, slack_channel
+from tests.support import alerting_rows as q
+from tests.support.alerting import (
+    T0,
+    clean,
+    failing,
+    failure,
+    make_config,
+    make_store,
+    slack_channel,
+)
+from tests.support.alerting_api import handle_check_result, handle_signals, tick
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "alerting.md").read_text()
 
@@ -137,7 +144,7 @@ def test_escalation_and_repeat_with_controllable_clock(tmp_path, standin):
 
 
 def test_acknowledged_alert_is_not_escalated(tmp_path):
-    from .api import acknowledge
+    from tests.support.alerting_api import acknowledge
 
     rules = [{"name": "score", "when": "quality_score < 0.90", "escalate_after": "5m"}]
     cfg = make_config(tmp_path, rules=rules)

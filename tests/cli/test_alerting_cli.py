@@ -11,9 +11,8 @@ from click.testing import CliRunner
 from busta_quality.cli import main
 from busta_quality.settings import load_config
 from busta_quality.store import open_store
-
-from .api import handle_check_result
-from .conftest import failing, slack_channel
+from tests.support.alerting import failing, slack_channel
+from tests.support.alerting_api import handle_check_result
 
 ALERT_KEYS = {
     "id", "fingerprint", "rule", "state", "severity", "original_severity", "labels", "summary",

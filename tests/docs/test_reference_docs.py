@@ -10,8 +10,7 @@ from pydantic import BaseModel
 from busta_quality.cli import main
 from busta_quality.quality.suitedoc import render
 from busta_quality.settings import BustaConfig, LayerPolicy, SourceConfig
-
-from .conftest import REPO
+from tests.support.project import REPO
 
 DOCS = REPO / "docs"
 
