@@ -28,9 +28,7 @@ from busta_quality.cli import main
 def test_refused_like_the_config(tmp_path: Path, args: list[str], message: str) -> None:
     cfg = tmp_path / "busta.yml"
     cfg.write_text(f"store: {{url: 'sqlite:///{tmp_path}/b.db'}}\n", encoding="utf-8")
-    result = CliRunner().invoke(
-        main, ["--config", str(cfg), "maintenance", "add", *args, "--json"]
-    )
+    result = CliRunner().invoke(main, ["--config", str(cfg), "maintenance", "add", *args, "--json"])
     doc = json.loads(result.stdout)
     assert result.exit_code == 2 and doc["exit_code"] == 2
     assert message in doc["error"]["message"]
