@@ -57,7 +57,9 @@ def test_clean_ingest_exits_0_promoted(project, tmp_path) -> None:
     assert all(r["quality_score"] == 1.0 for r in doc["runs"])
 
 
-def test_warning_ingest_exits_0_unless_fail_on_warning(project, tmp_path) -> None:
+def test_warning_ingest_exits_0_and_quality_check_fail_on_warning_exits_1(
+    project, tmp_path
+) -> None:
     cfg = project()
     path = _csv(tmp_path, "unknown_extra_column")
     code, doc, _ = busta(cfg, "ingest", "football_data", str(path), "--json")
@@ -67,9 +69,8 @@ def test_warning_ingest_exits_0_unless_fail_on_warning(project, tmp_path) -> Non
     assert bronze["decision"] == "promoted_with_warnings" and bronze["max_severity"] == "warning"
     assert bronze["quality_score"] < 1.0
     assert bronze["failures"][0]["column"] == "_unknown_columns"
-    code, doc, _ = busta(
-        cfg, "ingest", "football_data", str(path), "--fail-on", "warning", "--json"
-    )
+    # ingest exits by its decisions; judging what landed by severity is quality-check's job
+    code, doc, _ = busta(cfg, "quality-check", "--fail-on", "warning", "--json")
     assert code == 1 and doc["ok"] is False
 
 
@@ -95,11 +96,19 @@ def test_human_output_is_a_table_with_the_findings(project, tmp_path) -> None:
     assert "exit 1" in out
 
 
-def test_unreadable_input_exits_3_naming_the_file(project, tmp_path) -> None:
+def test_a_missing_input_exits_2_naming_the_file(project, tmp_path) -> None:
     missing = tmp_path / "nope.csv"
     code, doc, _ = busta(project(), "ingest", "football_data", str(missing), "--json")
-    assert code == 3 and doc["ok"] is False
+    assert code == 2 and doc["ok"] is False
     assert "nope.csv" in doc["input_errors"][0]["message"]
+    assert doc["input_errors"][0]["code"] == "input_not_found"
+
+
+def test_an_input_that_cannot_be_read_exits_3(project) -> None:
+    # a file the kernel refuses to read from the start (even for root): an I/O failure
+    code, doc, _ = busta(project(), "ingest", "football_data", "/proc/self/mem", "--json")
+    assert code == 3 and doc["input_errors"][0]["code"] == "input_error"
+    assert "/proc/self/mem" in doc["input_errors"][0]["message"]
 
 
 def test_one_bad_file_does_not_hide_the_others(project, tmp_path) -> None:
@@ -107,7 +116,7 @@ def test_one_bad_file_does_not_hide_the_others(project, tmp_path) -> None:
     code, doc, _ = busta(
         project(), "ingest", "football_data", str(tmp_path / "missing.csv"), str(good), "--json"
     )
-    assert code == 3
+    assert code == 2
     assert len(doc["runs"]) == 5 and len(doc["input_errors"]) == 1
 
 
