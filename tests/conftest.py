@@ -3,6 +3,7 @@ PostgreSQL server, and the loopback channel stand-ins. See tests/README.md for t
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -56,3 +57,30 @@ def smtp() -> Iterator[SMTPSink]:
     s = SMTPSink().start()
     yield s
     s.stop()
+
+
+# -- markers -------------------------------------------------------------------------------
+HEAVY = "great_expectations"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    return (yield from _imports_gx_only_if_marked(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    return (yield from _imports_gx_only_if_marked(item))
+
+
+def _imports_gx_only_if_marked(item: pytest.Item) -> Iterator[None]:
+    """A test that imports great_expectations (itself or in a fixture) must be marked ``gx``.
+
+    Seen when GX was not imported before the test, i.e. always in ``-m "not gx"`` sessions
+    (the tier that must stay free of GX) and for the first GX user of any other session.
+    """
+    before = HEAVY in sys.modules
+    result = yield
+    if not before and HEAVY in sys.modules and item.get_closest_marker("gx") is None:
+        raise AssertionError(f"{item.nodeid} imports {HEAVY}: mark it gx (see tests/README.md)")
+    return result

@@ -48,6 +48,7 @@ def _assert_shape(doc: dict[str, Any]) -> None:
             assert set(e) >= {"expectation", "column", "message"}
 
 
+@pytest.mark.gx
 def test_clean_ingest_exits_0_promoted(project, tmp_path) -> None:
     code, doc, _ = busta(project(), "ingest", "football_data", str(_csv(tmp_path)), "--json")
     assert code == 0 and doc["ok"] is True and doc["exit_code"] == 0
@@ -57,6 +58,7 @@ def test_clean_ingest_exits_0_promoted(project, tmp_path) -> None:
     assert all(r["quality_score"] == 1.0 for r in doc["runs"])
 
 
+@pytest.mark.gx
 def test_warning_ingest_exits_0_and_quality_check_fail_on_warning_exits_1(
     project, tmp_path
 ) -> None:
@@ -74,6 +76,7 @@ def test_warning_ingest_exits_0_and_quality_check_fail_on_warning_exits_1(
     assert code == 1 and doc["ok"] is False
 
 
+@pytest.mark.gx
 def test_critical_ingest_exits_1_quarantined(project, tmp_path) -> None:
     path = _csv(tmp_path, "odds_below_1")
     code, doc, _ = busta(project(), "ingest", "football_data", str(path), "--json")
@@ -87,6 +90,7 @@ def test_critical_ingest_exits_1_quarantined(project, tmp_path) -> None:
     assert not [r for r in doc["runs"] if r["layer"] == "gold"]
 
 
+@pytest.mark.gx
 def test_human_output_is_a_table_with_the_findings(project, tmp_path) -> None:
     code, _, out = busta(
         project(), "ingest", "football_data", str(_csv(tmp_path, "result_mismatch"))
@@ -111,6 +115,7 @@ def test_an_input_that_cannot_be_read_exits_3(project) -> None:
     assert "/proc/self/mem" in doc["input_errors"][0]["message"]
 
 
+@pytest.mark.gx
 def test_one_bad_file_does_not_hide_the_others(project, tmp_path) -> None:
     good = _csv(tmp_path)
     code, doc, _ = busta(
@@ -120,6 +125,7 @@ def test_one_bad_file_does_not_hide_the_others(project, tmp_path) -> None:
     assert len(doc["runs"]) == 5 and len(doc["input_errors"]) == 1
 
 
+@pytest.mark.gx
 def test_check_that_cannot_run_is_an_error_and_quarantines_unverified(project, tmp_path) -> None:
     cfg = project()
     suite_path = cfg.parent / "expectations" / "bronze" / "football_data.json"
@@ -186,6 +192,7 @@ def test_unknown_source_is_a_usage_error(project, tmp_path) -> None:
     assert code == 2 and "nosuch" in doc["error"]["message"]
 
 
+@pytest.mark.gx
 def test_quality_check_validates_what_is_in_the_lake(project, tmp_path) -> None:
     cfg = project()
     code, first, _ = busta(cfg, "ingest", "football_data", str(_csv(tmp_path)), "--json")
@@ -204,6 +211,7 @@ def test_quality_check_validates_what_is_in_the_lake(project, tmp_path) -> None:
     assert code == 2 and "no promoted batches" in doc["error"]["message"]
 
 
+@pytest.mark.gx
 def test_quality_check_fails_on_a_batch_broken_after_promotion(project, tmp_path) -> None:
     import pandas as pd
 
@@ -219,6 +227,7 @@ def test_quality_check_fails_on_a_batch_broken_after_promotion(project, tmp_path
     assert bad["failures"][0]["unexpected_count"] == 3
 
 
+@pytest.mark.gx
 def test_quality_check_reports_a_corrupt_batch_and_checks_the_rest(project, tmp_path) -> None:
     cfg = project()
     busta(cfg, "ingest", "football_data", str(_csv(tmp_path)), "--json")
@@ -231,6 +240,7 @@ def test_quality_check_reports_a_corrupt_batch_and_checks_the_rest(project, tmp_
     assert str(odds) in err["message"] and "not a readable parquet" in err["message"]
 
 
+@pytest.mark.gx
 def test_broken_checkpoint_is_exit_3_and_leaves_nothing_half_done(project, tmp_path) -> None:
     cfg = project()
     assert busta(cfg, "ingest", "football_data", str(_csv(tmp_path)), "--json")[0] == 0
@@ -245,6 +255,7 @@ def test_broken_checkpoint_is_exit_3_and_leaves_nothing_half_done(project, tmp_p
     assert len(list((lake / "silver" / "matches").glob("*.parquet"))) == 1
 
 
+@pytest.mark.gx
 def test_quality_check_latest_picks_the_newest_batch_per_dataset(project, tmp_path) -> None:
     cfg = project()
     busta(cfg, "ingest", "football_data", str(_csv(tmp_path, name="a.csv")), "--json")

@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from busta_quality.cli import main
 from busta_quality.pipeline.sample import generate_season_csv
 from tests.support.servers import StandIn
+
+pytestmark = pytest.mark.gx
 
 
 def _ingest(cfg: Path, csv: Path) -> dict:

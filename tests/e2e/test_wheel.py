@@ -20,7 +20,7 @@ import pytest
 
 from tests.support.project import REPO
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.gx, pytest.mark.slow]  # busta demo in the new environment runs GX
 
 
 def run(

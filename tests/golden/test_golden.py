@@ -63,6 +63,7 @@ def compare(golden: Path, recorded: Path) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.golden
+@pytest.mark.gx
 def test_behaviour_matches_golden_files(tmp_path: Path) -> None:
     assert any(DATA.glob("*.json")), f"no golden files in {DATA}"
     recorded, stderr = tmp_path / "recorded", tmp_path / "stderr"

@@ -51,6 +51,7 @@ def _in_layer(lake: Lake, layer: str, run_id: str) -> list[str]:
     return [b.dataset for b in lake.batches(layer) if b.run_id == run_id]
 
 
+@pytest.mark.gx
 @pytest.mark.parametrize("defect", [d for d, e in EXPECTED.items() if e[2] == "critical"])
 def test_critical_defect_is_quarantined_and_absent_downstream(project, tmp_path, defect) -> None:
     layer, column, severity = EXPECTED[defect]
@@ -75,6 +76,7 @@ def test_critical_defect_is_quarantined_and_absent_downstream(project, tmp_path,
         assert path.exists() and json.loads(path.with_suffix(".reason.json").read_text())
 
 
+@pytest.mark.gx
 @pytest.mark.parametrize("defect", [d for d, e in EXPECTED.items() if e[2] == "warning"])
 def test_warning_defect_is_promoted_with_warnings_into_gold(project, tmp_path, defect) -> None:
     layer, column, _ = EXPECTED[defect]
@@ -86,6 +88,7 @@ def test_warning_defect_is_promoted_with_warnings_into_gold(project, tmp_path, d
     assert lake.quarantined() == []
 
 
+@pytest.mark.gx
 def test_clean_batch_is_promoted_into_gold(project, tmp_path) -> None:
     report, lake, run_id = _run(project, tmp_path, ())
     assert [r.decision for r in report.runs] == [Decision.PROMOTED] * 5
@@ -94,6 +97,7 @@ def test_clean_batch_is_promoted_into_gold(project, tmp_path) -> None:
     assert sorted(_in_layer(lake, "silver", run_id)) == ["matches", "odds"]
 
 
+@pytest.mark.gx
 def test_on_critical_warn_promotes_a_critical_failure(project, tmp_path) -> None:
     cfg_path = project(layers={"silver": {"on_critical": "warn"}})
     cfg = load_config(cfg_path)
@@ -104,6 +108,7 @@ def test_on_critical_warn_promotes_a_critical_failure(project, tmp_path) -> None
     assert any(r.layer == "gold" for r in report.runs)
 
 
+@pytest.mark.gx
 def test_on_warning_halt_quarantines_a_warning(project, tmp_path) -> None:
     cfg = load_config(project(layers={"bronze": {"on_warning": "halt"}}))
     csv = generate_season_csv(

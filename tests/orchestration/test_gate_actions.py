@@ -13,8 +13,6 @@ from busta_quality.service import ingest
 from busta_quality.settings import load_config
 from busta_quality.store import open_store
 
-from . import recording_action  # noqa: F401  (registers the action type "test_recorder")
-
 pytestmark = pytest.mark.gx
 
 
@@ -26,6 +24,9 @@ def _add_action(project_root: Path, layer: str, out: Path) -> None:
 
 
 def test_a_user_action_gets_each_silver_result_once(project, tmp_path: Path) -> None:
+    # registers the action type "test_recorder" (imported here: it imports great_expectations)
+    from . import recording_action  # noqa: F401
+
     cfg = load_config(project())
     out = tmp_path / "actions.jsonl"
     _add_action(tmp_path, "silver", out)

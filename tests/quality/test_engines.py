@@ -125,6 +125,7 @@ def reference(root: Path, cases: list[Case]) -> dict[str, tuple[Decision, list[t
     return {c.id: verdict(run(cfg, c), cfg) for c in cases}
 
 
+@pytest.mark.gx
 def test_cases_cover_clean_and_failing_batches(
     cases: list[Case], reference: dict[str, tuple[Decision, list[tuple[Any, ...]]]]
 ) -> None:
@@ -143,6 +144,7 @@ def test_cases_cover_clean_and_failing_batches(
     } <= failing
 
 
+@pytest.mark.gx
 @pytest.mark.parametrize("engine", ["duckdb", "sql"])
 def test_same_verdicts_as_pandas(
     engine: str,
@@ -169,6 +171,7 @@ def spark_engine() -> Iterator[dict[str, Any]]:
     stop_session()
 
 
+@pytest.mark.gx
 @pytest.mark.slow
 def test_spark_same_verdicts_as_pandas(
     spark_engine: dict[str, Any],
@@ -183,6 +186,7 @@ def test_spark_same_verdicts_as_pandas(
         assert verdict(result, cfg) == reference[case.id], case.id
 
 
+@pytest.mark.gx
 def test_duckdb_validates_the_parquet_in_place(root: Path, cases: list[Case]) -> None:
     """No frame is loaded (the batch stays on disk) and the per-batch view is dropped."""
     from busta_quality.quality.context import get_context
@@ -207,6 +211,7 @@ def test_sql_engine_needs_a_url(tmp_path: Path) -> None:
         load_config(tmp_path / "busta.yml")
 
 
+@pytest.mark.gx
 def test_sql_engine_leaves_no_table_and_keeps_the_committed_url(
     root: Path, cases: list[Case]
 ) -> None:

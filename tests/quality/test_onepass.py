@@ -213,6 +213,7 @@ def test_cases_cover_every_suite_and_failures(cases: list[tuple[str, str, str, P
     assert committed <= suites
 
 
+@pytest.mark.gx
 def test_same_results_as_gx_on_every_suite(
     cfg: BustaConfig, cases: list[tuple[str, str, str, Path]]
 ) -> None:
@@ -252,6 +253,7 @@ def gx_suite(cfg: BustaConfig, layer: str, dataset: str) -> Any:
     return get_context(str(cfg.gx_dir)).suites.get(f"{layer}.{dataset}")
 
 
+@pytest.mark.gx
 def test_missing_column_falls_back_to_gx(cfg: BustaConfig, root: Path) -> None:
     """FTR dropped: its in_set check cannot run, so the whole suite goes to GX."""
     csv = generate_season_csv(
@@ -353,6 +355,7 @@ def _edge_suite(name: str) -> Any:
     return gx.ExpectationSuite(name=name, expectations=expectations)
 
 
+@pytest.mark.gx
 @pytest.mark.parametrize("rows", [8, 0], ids=["edge-cases", "empty-table"])
 def test_edge_cases_same_as_gx(cfg: BustaConfig, root: Path, rows: int) -> None:
     path = root / "lake" / f"edge-{rows}.parquet"
@@ -371,6 +374,7 @@ def test_edge_cases_same_as_gx(cfg: BustaConfig, root: Path, rows: int) -> None:
         }
 
 
+@pytest.mark.gx
 @pytest.mark.parametrize(
     "unsupported",
     [
@@ -427,6 +431,7 @@ def _stored_results(gx_dir: Path) -> list[dict[str, Any]]:
     ]
 
 
+@pytest.mark.gx
 def test_gate_falls_back_to_gx_for_an_unsupported_suite(tmp_path: Path) -> None:
     copy_gx_project(tmp_path)
     suite_path = tmp_path / "expectations" / "bronze" / "odds_api.json"
@@ -482,6 +487,7 @@ def _decisions(report: Any) -> list[tuple[str, str, str, int]]:
     return sorted((r.layer, r.dataset, r.decision.value, r.failed) for r in report.runs)
 
 
+@pytest.mark.gx
 @pytest.mark.parametrize("defect", [None, *DEFECTS])
 def test_gate_decisions_equal_pandas(tmp_path: Path, defect: str | None) -> None:
     cfg, store, report = _ingest(tmp_path / "duckdb", "duckdb", defect)
@@ -510,6 +516,7 @@ def test_gate_decisions_equal_pandas(tmp_path: Path, defect: str | None) -> None
     }
 
 
+@pytest.mark.gx
 def test_data_docs_render_a_onepass_result(tmp_path: Path) -> None:
     cfg, _, report = _ingest(tmp_path, "duckdb", "result_mismatch", docs=True)
     silver = next(r for r in report.runs if r.dataset == "matches")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import busta_quality
 from busta_quality.lake import Lake
 from busta_quality.models import Decision
@@ -9,6 +11,7 @@ from busta_quality.pipeline import read_football_data
 from busta_quality.pipeline.sample import generate_season_csv
 
 
+@pytest.mark.gx
 def test_after_ingest_with_a_landing_file(project, tmp_path) -> None:
     cfg = project()
     csv = generate_season_csv(tmp_path / "s.csv", seed=8, teams=4)
@@ -24,6 +27,7 @@ def test_after_ingest_with_a_landing_file(project, tmp_path) -> None:
     assert len(Lake(tmp_path / "lake").batches("gold")) == 2
 
 
+@pytest.mark.gx
 def test_after_ingest_with_a_bronze_frame_built_elsewhere(project, tmp_path) -> None:
     from datetime import UTC, datetime
 

@@ -65,6 +65,7 @@ def test_migrations_are_at_head_on_postgres(postgres_url) -> None:
     assert {"check_runs", "expectation_results", "alerts", "alert_outbox", "batches"} <= tables
 
 
+@pytest.mark.gx
 def test_ingest_with_postgres_as_the_store(project, tmp_path, postgres_url) -> None:
     cfg = load_config(project(store={"url": postgres_url}))
     store = open_store(cfg.store_url)
