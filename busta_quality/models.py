@@ -142,6 +142,11 @@ class CheckResult:
     data_docs: str | None = None
     origin: str = "busta"  # busta | gx (a checkpoint run by a plain GX client)
     decision: Decision | None = None
+    #: the judged batch's partition: the values of the partition columns its source kind
+    #: declares for the dataset (e.g. league=E0, season=2003-04); part of an alert's subject
+    partition: dict[str, str] = field(default_factory=dict)
+    #: the batch's place in the store's batch sequence (None: landed before it existed)
+    batch_seq: int | None = None
 
     @property
     def quality_score(self) -> float:
@@ -198,6 +203,8 @@ class CheckResult:
             "failures": [f.to_json() for f in self.failures],
             "errors": [e.to_json() for e in self.errors],
             "data_docs": self.data_docs,
+            "partition": dict(self.partition),
+            "batch_seq": self.batch_seq,
         }
 
 
@@ -210,6 +217,9 @@ class Signal:
     labels: dict[str, str]
     at: datetime
     detail: dict[str, Any] = field(default_factory=dict)
+    #: the judged batch's sequence number: an alert is changed only by an evaluation of a
+    #: batch at least as new as the one that last updated it (None: not batch-based)
+    seq: int | None = None
 
 
 # time ----------------------------------------------------------------------------------------
@@ -247,6 +257,9 @@ class AlertState(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     SUPPRESSED = "suppressed"
     RESOLVED = "resolved"
+    #: closed because its subject's data was replaced by a newer batch that the alert's rule
+    #: did not judge (not a fix: left out of time-to-resolve figures)
+    SUPERSEDED = "superseded"
 
 
 #: an open alert may still change; one open alert per fingerprint
@@ -317,6 +330,12 @@ class AlertJSON(TypedDict, total=False):
     suppressed_reason: str | None
     occurrences: int
     detail: dict[str, Any]
+    batch_seq: int | None
+    shadow: bool
+    #: a grouped notification's snapshot: the group's id and its member alerts
+    group: int
+    digest: bool
+    alerts: list[AlertJSON]
 
 
 def _iso(v: datetime | None) -> str | None:
@@ -361,6 +380,10 @@ class Alert:
     updated_at: datetime | None = None
     #: ``fingerprint`` while open, None once resolved (unique in the store)
     active_fingerprint: str | None = None
+    #: the batch sequence number of the evaluation that raised or last updated the alert
+    batch_seq: int | None = None
+    #: raised by a ``mode: shadow`` rule: evaluated and recorded, never sent
+    shadow: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -392,6 +415,8 @@ class Alert:
             "suppressed_reason": self.suppressed_reason,
             "occurrences": self.occurrences,
             "detail": self.detail or {},
+            "batch_seq": self.batch_seq,
+            "shadow": bool(self.shadow),
         }
 
 

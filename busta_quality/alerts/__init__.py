@@ -2,6 +2,7 @@
 
 * :mod:`.signals` — a gate result's signals and an alert's fingerprint;
 * :mod:`.machine` — the state machine (one pass in one store transaction);
+* :mod:`.grouping` — notification groups: one message per channel and transition;
 * :mod:`.operations` — what callers do: feed signals, run the timers, ack, resolve;
 * :mod:`.maintenance` — maintenance windows (from busta.yml and the store).
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from busta_quality.alerts.operations import (
     acknowledge,
+    end_run,
     handle_check_result,
     handle_signals,
     resolve,
@@ -22,6 +24,7 @@ from busta_quality.alerts.signals import signals_from_check
 
 __all__ = [
     "acknowledge",
+    "end_run",
     "handle_check_result",
     "handle_signals",
     "resolve",

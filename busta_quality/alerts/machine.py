@@ -19,6 +19,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from busta_quality.alerts.grouping import Groups
 from busta_quality.alerts.maintenance import Window, covering, window_from_row, windows_from_config
 from busta_quality.alerts.signals import fingerprint
 from busta_quality.models import (
@@ -54,6 +55,8 @@ class Engine:
         self.now = now
         self.channels = channels
         self.changed: dict[int, Alert] = {}
+        #: open alerts an evaluation of this pass judged (not superseded by it)
+        self.judged: set[int] = set()
         self._windows: list[Window] | None = None
 
     # windows ---------------------------------------------------------------------
@@ -72,9 +75,15 @@ class Engine:
         labels.update(rule.labels)
         fp = fingerprint(rule.name, labels)
         a = self.tx.open_alert(fp)
+        if a is not None and older(sig.seq, a.batch_seq):
+            return  # an older batch never changes an alert raised by newer data
+        if a is not None:
+            self.judged.add(a.id)
         value = float(sig.value)
         fires = rule.fires(value)
         common: dict[str, Any] = {"last_seen": self.now, "value": value, "updated_at": self.now}
+        if sig.seq is not None:
+            common["batch_seq"] = sig.seq
         if sig.detail and (fires or a is None):
             common["detail"] = sig.detail
         if a is None:
@@ -96,7 +105,10 @@ class Engine:
                 self.changed.pop(a.id, None)
                 return
             a = self._update(a, common, track=False)
-            self.resolve(a, note=f"value {value:g} ({rule.resolve_when or 'not ' + rule.when})")
+            batch = "" if sig.seq is None else f" in batch #{sig.seq}"
+            self.resolve(
+                a, note=f"value {value:g} ({rule.resolve_when or 'not ' + rule.when}){batch}"
+            )
         else:  # hysteresis band: neither firing nor resolved, nothing changes state
             self._update(a, common, track=False)
 
@@ -125,10 +137,12 @@ class Engine:
             "occurrences": 1,
             "streak": 1,
             "seq": 0,
+            "shadow": rule.mode == "shadow",
             **common,
         }
         row.setdefault("detail", dict(sig.detail))
         alert_id = self.tx.insert_alert(row)
+        self.judged.add(alert_id)
         self.tx.add_event(alert_id, self.now, None, AlertState.PENDING, note=f"value {value:g}")
         a = Alert(id=alert_id, **row)
         self._changed(a)
@@ -187,6 +201,7 @@ class Engine:
             ol = other.labels
             if (
                 other.id != a.id
+                and not other.shadow
                 and other.state in (AlertState.FIRING, AlertState.ACKNOWLEDGED)
                 and ol.get("source") == source
                 and ol.get("layer") in LAYERS
@@ -208,8 +223,8 @@ class Engine:
         a = self._set_state(
             a,
             AlertState.FIRING,
-            {"fired_at": self.now, "suppressed_reason": None, "notified": True},
-            note="notified",
+            {"fired_at": self.now, "suppressed_reason": None},
+            note="firing (shadow rule: recorded, not sent)" if a.shadow else "firing",
         )
         self.notify(a, AlertEvent.FIRING)
 
@@ -217,17 +232,40 @@ class Engine:
         """Re-check a suppressed alert: fire it, or keep it suppressed (reason refreshed)."""
         self._fire(a)
 
-    def resolve(self, a: Alert, *, note: str, actor: str | None = None) -> Alert:
+    def resolve(
+        self,
+        a: Alert,
+        *,
+        note: str,
+        actor: str | None = None,
+        state: AlertState = AlertState.RESOLVED,
+    ) -> Alert:
+        """Close ``a`` as ``resolved`` (or ``superseded``); its groups are told."""
         a = self._set_state(
             a,
-            AlertState.RESOLVED,
+            state,
             {"resolved_at": self.now, "active_fingerprint": None},
             note=note,
             actor=actor,
         )
-        if a.notified:
-            a = self.notify(a, AlertEvent.RESOLVED)
-        return a
+        return self.notify(a, AlertEvent.RESOLVED)
+
+    def supersede(self, subject: dict[str, str], seq: int) -> None:
+        """Close as ``superseded`` the open alerts about ``subject`` (every one of its labels
+        equal) raised by a batch older than ``seq`` that no rule of this pass judged: the
+        subject's data was replaced and their rule no longer says anything about it."""
+        for a in self.tx.open_alerts():
+            if (
+                a.id not in self.judged
+                and a.batch_seq is not None
+                and a.batch_seq < seq
+                and all(a.labels.get(k) == v for k, v in subject.items())
+            ):
+                if a.state is AlertState.PENDING:
+                    self.tx.delete_alert(a.id)
+                    self.changed.pop(a.id, None)
+                    continue
+                self.resolve(a, note=f"superseded by batch #{seq}", state=AlertState.SUPERSEDED)
 
     def acknowledge(self, a: Alert, by: str) -> Alert:
         a = self._set_state(
@@ -237,13 +275,13 @@ class Engine:
             actor=by,
             note=f"acknowledged by {by}",
         )
-        if a.notified:
-            a = self.notify(a, AlertEvent.ACKNOWLEDGED)
-        return a
+        return self.notify(a, AlertEvent.ACKNOWLEDGED)
 
     # time-based work ---------------------------------------------------------------
-    def tick(self) -> None:
-        """``for:`` durations, windows ending, inhibitors resolving, escalation, reminders."""
+    def tick(self, *, run_ended: bool = False) -> None:
+        """``for:`` durations, windows ending, inhibitors resolving, escalation, reminders;
+        then the notification groups that are due send their message (``run_ended``: the
+        groups a run opened, or closed, do not wait; see :mod:`.grouping`)."""
         for a in self.tx.open_alerts():
             rule = self.cfg.rule(a.rule)
             if a.state is AlertState.PENDING:
@@ -252,6 +290,11 @@ class Engine:
                 self._release(a)
             elif a.state is AlertState.FIRING:
                 self._remind(a, rule)
+        self.flush_groups(run_ended=run_ended)
+
+    def flush_groups(self, *, run_ended: bool = False) -> None:
+        """The notification groups that are due send their message (:mod:`.grouping`)."""
+        Groups(self.cfg, self.tx, self.now, self.channels).flush(run_ended=run_ended)
 
     def _remind(self, a: Alert, rule: RuleConfig | None) -> None:
         if covering(self.windows, a.labels, self.now) is not None:
@@ -280,31 +323,21 @@ class Engine:
 
     # notifications -----------------------------------------------------------------
     def notify(self, a: Alert, event: AlertEvent) -> Alert:
-        """Write one outbox row per channel that takes ``event``, in this transaction."""
-        seq = a.seq + 1
-        a = self._update(a, {"seq": seq, "last_notified_at": self.now})
+        """Tell the alert's notification groups about ``event`` (in this transaction); a
+        group sends one message per channel when it is due (:mod:`.grouping`). Shadow
+        alerts are never sent."""
+        if a.shadow:
+            return a
+        a = self._update(a, {"seq": a.seq + 1, "last_notified_at": self.now})
+        groups = Groups(self.cfg, self.tx, self.now, self.channels)
         if event in _ROUTED:
-            names = self.cfg.route(a.labels, a.severity)
-            if event is not AlertEvent.FIRING:  # also wherever the alert already went
-                names += [n for n in self.tx.alert_channels(a.id) if n not in names]
+            groups.join(a, event, routed=True, also_current=event is not AlertEvent.FIRING)
         else:  # resolved / acknowledged go where the alert was announced
-            names = self.tx.alert_channels(a.id)
-        snapshot = a.to_json()
-        for name in names:
-            events = self.channels.events(name)
-            if events is None:
-                continue
-            if event not in events and not (
-                event is AlertEvent.ESCALATED and AlertEvent.FIRING in events
-            ):
-                continue
-            self.tx.enqueue(
-                alert_id=a.id,
-                seq=seq,
-                event=event,
-                channel=name,
-                idempotency_key=f"busta-{a.id}-{seq}-{event.value}-{name}",
-                payload={"event": event.value, "alert": snapshot},
-                now=self.now,
-            )
+            groups.join(a, event, routed=False, also_current=True)
         return a
+
+
+def older(seq: int | None, than: int | None) -> bool:
+    """Whether an evaluation of batch ``seq`` is older than the alert's batch ``than``
+    (a batch without a number landed before the sequence existed: older than any)."""
+    return than is not None and (seq is None or seq < than)

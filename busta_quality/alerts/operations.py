@@ -56,11 +56,31 @@ def handle_signals(
     rules = acfg.effective_rules()
     with transaction(store) as tx:
         eng = Engine(acfg, tx, _clock(now), channels)
+        replaced: dict[str, tuple[dict[str, str], int]] = {}
         for sig in signals:
             for rule in rules:
                 if rule.signal == sig.kind and labels_match(rule.match, sig.labels):
                     eng.evaluate(rule, sig)
+            if sig.seq is not None and sig.detail.get("decision") != "quarantined":
+                key = repr(sorted(sig.labels.items()))
+                replaced[key] = (dict(sig.labels), sig.seq)
+        for subject, seq in replaced.values():
+            eng.supersede(subject, seq)
         eng.tick()
+        return list(eng.changed.values())
+
+
+def end_run(
+    config: BustaConfig, store: Store, channels: ChannelCatalog, *, now: datetime | None = None
+) -> list[Alert]:
+    """A run (an ingest, a quality-check) has handed over all its results: the notification
+    groups its alerts opened (or closed) send their message now instead of waiting for
+    ``group_wait``; then the usual time-based work (:func:`tick`)."""
+    if not config.alerting.enabled:
+        return []
+    with transaction(store) as tx:
+        eng = Engine(config.alerting, tx, _clock(now), channels)
+        eng.tick(run_ended=True)
         return list(eng.changed.values())
 
 
@@ -113,7 +133,10 @@ def acknowledge(
                 "alerts can be acknowledged",
                 "see `busta alerts show ID`",
             )
-        return Engine(config.alerting, tx, _clock(now), channels).acknowledge(a, by)
+        eng = Engine(config.alerting, tx, _clock(now), channels)
+        a = eng.acknowledge(a, by)
+        eng.flush_groups()  # a person's action is told at once, not after group_wait
+        return a
 
 
 def resolve(
@@ -128,7 +151,9 @@ def resolve(
     """Resolve by hand; if the condition still holds, the next evaluation opens a new alert."""
     with transaction(store) as tx:
         a = _existing(tx, alert_id)
-        if a.state is AlertState.RESOLVED:
-            raise UsageError(f"alert #{alert_id} is already resolved", "nothing to do")
+        if not a.is_open:
+            raise UsageError(f"alert #{alert_id} is already {a.state.value}", "nothing to do")
         eng = Engine(config.alerting, tx, _clock(now), channels)
-        return eng.resolve(a, note="resolved by hand", actor=by)
+        a = eng.resolve(a, note="resolved by hand", actor=by)
+        eng.flush_groups()  # a person's action is told at once, not after group_wait
+        return a

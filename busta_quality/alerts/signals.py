@@ -36,14 +36,11 @@ def signals_from_check(result: CheckResult) -> list[Signal]:
     """The gate's signals: quality_score, critical_failures, warning_failures, check_errors.
 
     All four are always emitted (zero included) so a clean run resolves open alerts.
-    ``run_id`` goes into ``detail``, never into labels (labels are the alert's identity).
+    The labels are the alert's subject: the source, layer, dataset and suite plus the judged
+    batch's partition (the values of the partition columns its source kind declares, e.g.
+    ``league``, ``season``). ``run_id`` goes into ``detail``, never into labels.
     """
-    labels = {
-        "source": result.source,
-        "layer": result.layer,
-        "dataset": result.dataset,
-        "suite": result.suite,
-    }
+    labels = subject_labels(result)
     base = {
         "run_id": result.run_id,
         "batch": result.batch,
@@ -56,6 +53,7 @@ def signals_from_check(result: CheckResult) -> list[Signal]:
         "evaluated": result.evaluated,
         "failed": result.failed,
         "finished_at": result.finished_at.isoformat(),
+        "batch_seq": result.batch_seq,
     }
 
     def failures(severity: Severity | None) -> list[dict[str, Any]]:
@@ -68,15 +66,36 @@ def signals_from_check(result: CheckResult) -> list[Signal]:
     errors = [e.to_json() for e in result.errors]
     crit = failures(Severity.CRITICAL)
     warn = failures(Severity.WARNING)
-    at = result.finished_at
+    at, seq = result.finished_at, result.batch_seq
     return [
         Signal("quality_score", result.quality_score, labels, at,
-               {**base, "failures": failures(None), "errors": errors}),
-        Signal("critical_failures", float(len(crit)), labels, at, {**base, "failures": crit}),
-        Signal("warning_failures", float(len(warn)), labels, at, {**base, "failures": warn}),
+               {**base, "failures": failures(None), "errors": errors}, seq),
+        Signal("critical_failures", float(len(crit)), labels, at, {**base, "failures": crit},
+               seq),
+        Signal("warning_failures", float(len(warn)), labels, at, {**base, "failures": warn},
+               seq),
         Signal("check_errors", float(len(result.errors)), labels, at,
-               {**base, "errors": errors}),
+               {**base, "errors": errors}, seq),
     ]  # fmt: skip
+
+
+#: the labels every gate signal carries before its partition's
+SUBJECT_KEYS = ("source", "layer", "dataset", "suite")
+
+
+def subject_labels(result: CheckResult) -> dict[str, str]:
+    """What a gate result judges: its dataset and the batch's partition values (a partition
+    column named like one of :data:`SUBJECT_KEYS` is left out, it cannot rename them)."""
+    labels = {
+        "source": result.source,
+        "layer": result.layer,
+        "dataset": result.dataset,
+        "suite": result.suite,
+    }
+    for k, v in sorted(result.partition.items()):
+        if k not in labels:
+            labels[k] = str(v)
+    return labels
 
 
 def fingerprint(rule: str, labels: Mapping[str, str]) -> str:

@@ -32,15 +32,22 @@ def register(main: click.Group) -> None:
             type=click.Choice(STATE_CHOICES),
             default="open",
             show_default=True,
-            help="open = pending, firing, acknowledged and suppressed.",
+            help="open = pending, firing, acknowledged and suppressed; superseded = closed "
+            "because newer data replaced what they judged.",
         ),
         click.option("--limit", type=click.IntRange(1, 10_000), default=200, show_default=True),
+        click.option(
+            "--shadow",
+            is_flag=True,
+            default=False,
+            help="Alerts of mode: shadow rules (recorded, never sent) instead of live ones.",
+        ),
     )
-    def alerts_list(app: AppContext, state: str, limit: int, as_json: bool) -> None:
+    def alerts_list(app: AppContext, state: str, limit: int, shadow: bool, as_json: bool) -> None:
         """List alerts (newest first)."""
         from busta_quality.service import alerts as svc
 
-        doc = svc.list_alerts(app.store, state, limit).to_json()
+        doc = svc.list_alerts(app.store, state, limit, shadow=shadow).to_json()
         if as_json:
             output.emit_json(doc)
         else:

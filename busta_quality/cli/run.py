@@ -63,6 +63,14 @@ def register(main: click.Group) -> None:
             metavar="latest|all|RUN_ID",
             help="Which batches of each dataset to validate.",
         ),
+        click.option(
+            "--alerts",
+            "feed_alerts",
+            is_flag=True,
+            default=False,
+            help="Feed the results of older batches (--batch all or RUN_ID) to alerting too "
+            "(latest always does); older data never changes an alert raised by newer data.",
+        ),
         fail_on_option,
     )
     def quality_check_cmd(
@@ -70,12 +78,19 @@ def register(main: click.Group) -> None:
         layer: str | None,
         source: str | None,
         which: str,
+        feed_alerts: bool,
         fail_on: str,
         as_json: bool,
     ) -> None:
         """Validate what is in the lake now (no promotion, results recorded)."""
         report = service.quality_check(
-            app.config, app.store, layer=layer, source=source, which=which, fail_on=fail_on
+            app.config,
+            app.store,
+            layer=layer,
+            source=source,
+            which=which,
+            fail_on=fail_on,
+            alerts=True if feed_alerts else None,
         )
         output.run_report(report, "busta quality-check", as_json=as_json)
         exit_with(report.exit_code)

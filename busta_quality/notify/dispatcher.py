@@ -140,11 +140,9 @@ def _deliver(
     if channel is None:
         d = Delivery.failed(f"channel {row['channel']!r} is not configured", retryable=False)
     else:
-        ref = (
-            None
-            if event is AlertEvent.FIRING
-            else q.thread_ref(store, row["alert_id"], row["channel"])
-        )
+        ref = q.thread_ref(store, row["alert_id"], row["channel"], row.get("group_id"))
+        if event is AlertEvent.FIRING and row.get("group_id") is None:
+            ref = None
         n = Notification(
             event=event,
             alert=payload["alert"],
@@ -185,6 +183,8 @@ def _deliver(
     )
     if not kept:
         log.warning("lost the lease on outbox row %s while sending", row["id"])
+    elif outcome is AttemptOutcome.DELIVERED:
+        q.record_accepted(store, row, now=now)
     if outcome is AttemptOutcome.FAILED:
         log.warning(
             "notification %s to %s failed for good: %s", row["id"], row["channel"], d.detail

@@ -30,16 +30,49 @@ _VERB: dict[str, str] = {
 _QUIET = (AlertEvent.RESOLVED, AlertEvent.ACKNOWLEDGED)
 
 
+#: labels every gate alert has; the others of a gate alert are its partition's
+_PLACE = ("source", "layer", "dataset")
+_NOT_PARTITION = frozenset({*_PLACE, "suite", "source_type"})
+
+
 def where(alert: AlertJSON) -> str:
     labels = alert.get("labels") or {}
-    parts = [labels[k] for k in ("source", "layer", "dataset") if labels.get(k)]
+    parts = [labels[k] for k in _PLACE if labels.get(k)]
     return "/".join(parts) or ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def subject(alert: AlertJSON) -> str:
+    """Where, and the partition judged: ``football_data/silver/matches league=E0 …``."""
+    labels = alert.get("labels") or {}
+    part = " ".join(f"{k}={v}" for k, v in sorted(labels.items()) if k not in _NOT_PARTITION)
+    return f"{where(alert)} {part}".strip()
+
+
+def members(alert: AlertJSON) -> list[AlertJSON]:
+    """A grouped notification's alerts (none for a message about one alert)."""
+    return list(alert.get("alerts") or [])
+
+
+def member_lines(alert: AlertJSON, *, with_failures: bool) -> list[str]:
+    """One line per alert of a group (its severity, summary and subject), each followed by
+    what failed (``with_failures``)."""
+    lines: list[str] = []
+    for m in members(alert):
+        lines.append(f"[{m.get('severity', '?')}] {m.get('summary') or m.get('rule')} "
+                     f"({subject(m)}) alert #{m.get('id')}")  # fmt: skip
+        if with_failures:
+            lines += [f"    {x}" for x in _own_failure_lines(m)]
+    more = (alert.get("detail") or {}).get("more_alerts")
+    if more:
+        lines.append(f"… and {more} more alert(s)")
+    return lines
 
 
 def title(event: AlertEvent, alert: AlertJSON) -> str:
     sev = str(alert.get("severity", "")).upper()
     summary = alert.get("summary") or alert.get("rule", "alert")
-    return f"[{_VERB.get(event, event.upper())}] [{sev}] {summary} ({where(alert)})"
+    verb = "DIGEST" if alert.get("digest") else _VERB.get(event, event.upper())
+    return f"[{verb}] [{sev}] {summary} ({where(alert)})"
 
 
 def _sample(values: list[Any]) -> str:
@@ -48,6 +81,21 @@ def _sample(values: list[Any]) -> str:
 
 
 def failure_lines(alert: AlertJSON) -> list[str]:
+    """What failed: a group's alerts with their failures, or one alert's failures."""
+    if members(alert):
+        return member_lines(alert, with_failures=True)
+    return _own_failure_lines(alert)
+
+
+def _shown(event: AlertEvent, alert: AlertJSON) -> list[str]:
+    """The lines of the "what failed" part: none for a quiet follow-up about one alert; a
+    group's follow-up still lists its alerts (without their failures)."""
+    if event not in _QUIET:
+        return failure_lines(alert)
+    return member_lines(alert, with_failures=False)
+
+
+def _own_failure_lines(alert: AlertJSON) -> list[str]:
     detail = alert.get("detail") or {}
     lines = []
     for f in (detail.get("failures") or [])[:MAX_FAILURES]:
@@ -96,9 +144,10 @@ def _num(v: Any) -> str:
 def text(event: AlertEvent, alert: AlertJSON) -> str:
     lines = [title(event, alert), ""]
     lines += [f"{k}: {v}" for k, v in facts(alert)]
-    fl = failure_lines(alert)
-    if fl and event not in _QUIET:
-        lines += ["", "What failed:"] + [f"  - {line}" for line in fl]
+    fl = _shown(event, alert)
+    if fl:
+        lines += ["", "What failed:" if event not in _QUIET else "Alerts:"]
+        lines += [f"  - {line}" for line in fl]
     docs = (alert.get("detail") or {}).get("data_docs")
     if docs:
         lines += ["", f"Data Docs: {docs}"]
@@ -109,11 +158,12 @@ def text(event: AlertEvent, alert: AlertJSON) -> str:
 def html_body(event: AlertEvent, alert: AlertJSON) -> str:
     e = html.escape
     rows = "".join(f"<tr><th align='left'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in facts(alert))
-    fl = failure_lines(alert) if event not in _QUIET else []
+    fl = _shown(event, alert)
     items = "".join(f"<li><code>{e(x)}</code></li>" for x in fl)
     docs = (alert.get("detail") or {}).get("data_docs")
     link = f"<p><a href='{e(docs)}'>Data Docs</a></p>" if docs else ""
-    what = f"<h3>What failed</h3><ul>{items}</ul>" if items else ""
+    heading = "What failed" if event not in _QUIET else "Alerts"
+    what = f"<h3>{heading}</h3><ul>{items}</ul>" if items else ""
     return (
         f"<html><body><h2>{e(title(event, alert))}</h2><table>{rows}</table>"
         f"{what}{link}<p><small>alert #{alert.get('id')} · {e(str(alert.get('fingerprint')))}"
@@ -140,11 +190,12 @@ def slack_blocks(event: AlertEvent, alert: AlertJSON) -> list[dict[str, Any]]:
             ],
         },
     ]
-    fl = failure_lines(alert) if event not in _QUIET else []
+    fl = _shown(event, alert)
     if fl:
         body = "\n".join(f"• {_md(x)}" for x in fl)
+        heading = "What failed" if event not in _QUIET else "Alerts"
         blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"*What failed*\n{body}"[:2900]}}
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{heading}*\n{body}"[:2900]}}
         )
     docs = (alert.get("detail") or {}).get("data_docs")
     ctx = [{"type": "mrkdwn", "text": f"alert #{alert.get('id')} · `{alert.get('fingerprint')}`"}]

@@ -111,7 +111,7 @@ class SlackChannel(Channel):
             timeout=self.timeout_s,  # type: ignore[arg-type]  # urllib takes float seconds
             retry_handlers=[],
         )
-        if n.thread_ref and n.event != AlertEvent.FIRING:
+        if n.thread_ref:  # a follow-up (a group's later messages too) threads under the first
             msg["thread_ts"] = n.thread_ref
             if n.event in (AlertEvent.RESOLVED, AlertEvent.ESCALATED):
                 msg["reply_broadcast"] = n.event == AlertEvent.ESCALATED

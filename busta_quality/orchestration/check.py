@@ -2,9 +2,14 @@
 
 Nothing moves: results are recorded (decision empty) and Data Docs updated. Every batch is
 validated even if an earlier one fails, so one broken batch does not hide the others.
+Results feed alerting only when the caller says so (``feed_alerts``): re-checking old
+batches is read-only for alerts unless asked, and even then an evaluation of an older batch
+never changes an alert raised by newer data (the machine compares batch sequence numbers).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from busta_quality.errors import BustaError, LakeError, NotFoundError
 from busta_quality.lake import BatchRef, Lake
@@ -66,9 +71,12 @@ def check_lake(
     layer: str | None = None,
     source: str | None = None,
     which: str = "latest",
+    alerts: bool = True,
 ) -> tuple[list[CheckResult], list[BustaError]]:
     """Validate the chosen batches; a batch that cannot be read is reported, the rest still
-    run. The caller renders the command's Data Docs (``run.finish()``)."""
+    run; the results go to alerting when ``alerts``. The caller renders the command's Data
+    Docs (``run.finish()``)."""
+    from busta_quality.orchestration.partition import batch_partition
     from busta_quality.pipeline.kinds import source_kind
     from busta_quality.quality.validate import validate
 
@@ -99,9 +107,14 @@ def check_lake(
         batch = StagedBatch(
             ref.layer, ref.dataset, src, ref.run_id, ref.path, rows=rows, suite=suite, seq=ref.seq
         )
-        result = validate(cfg, batch, run.pages)
+        result = replace(
+            validate(cfg, batch, run.pages),
+            partition=batch_partition(cfg, batch),
+            batch_seq=ref.seq,
+        )
         run.store.record_check(result, seq=ref.seq)
         results.append(result)
     run.pages.prune()
-    feed_alerts(cfg, run.store, results)
+    if alerts:
+        feed_alerts(cfg, run.store, results)
     return results, errors

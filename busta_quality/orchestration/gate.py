@@ -61,6 +61,7 @@ class LayerOutcome:
 
 def run_gate(run: RunContext, layer: str, staged: Sequence[StagedBatch]) -> LayerOutcome:
     """Validate, decide, record, then promote or quarantine every staged batch of a layer."""
+    from busta_quality.orchestration.partition import batch_partition
     from busta_quality.quality.decide import decide, layer_decision
     from busta_quality.quality.validate import validate
 
@@ -88,7 +89,13 @@ def run_gate(run: RunContext, layer: str, staged: Sequence[StagedBatch]) -> Laye
             final_path = lake.quarantine_path(layer, batch.dataset, batch.run_id, batch.seq)
         else:
             final_path = lake.batch_path(layer, batch.dataset, batch.run_id, batch.seq)
-        result = replace(result, decision=mine, batch=str(final_path))
+        result = replace(
+            result,
+            decision=mine,
+            batch=str(final_path),
+            partition=batch_partition(cfg, batch),
+            batch_seq=batch.seq,
+        )
         run.store.record_check(result, seq=batch.seq)
         if mine is Decision.QUARANTINED:
             lake.quarantine(

@@ -134,7 +134,15 @@ def _stage(
 
 
 def deliver_alerts(cfg: BustaConfig, store: Store, deadline_s: float = 10.0) -> dict[str, Any]:
-    """Deliver the notifications queued by the gates (bounded; the outbox keeps the rest)."""
+    """The run is over: its notification groups send their message (one per channel, not
+    waiting for ``group_wait``); deliver what the gates queued (bounded; the outbox keeps
+    the rest)."""
+    from busta_quality.alerts import end_run
     from busta_quality.notify import dispatch
+    from busta_quality.notify.registry import catalog
 
+    try:
+        end_run(cfg, store, catalog(cfg.alerting))
+    except Exception:
+        log.exception("flushing the run's notification groups failed (the outbox keeps them)")
     return dict(dispatch(cfg, store, deadline_s=deadline_s))

@@ -48,10 +48,13 @@ class AlertList:
 
     state: str
     alerts: tuple[Alert, ...]
+    #: alerts of ``mode: shadow`` rules instead of live ones
+    shadow: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
             "state": self.state,
+            "shadow": self.shadow,
             "count": len(self.alerts),
             "alerts": [a.to_json() for a in self.alerts],
         }
@@ -143,8 +146,11 @@ class AlertDetail:
         }
 
 
-def list_alerts(store: Store, state: str = "open", limit: int = 200) -> AlertList:
-    """Alerts in ``state``: one of :data:`STATE_CHOICES`."""
+def list_alerts(
+    store: Store, state: str = "open", limit: int = 200, *, shadow: bool = False
+) -> AlertList:
+    """Alerts in ``state``: one of :data:`STATE_CHOICES`; those of live rules, or of shadow
+    rules (``shadow``: evaluated and recorded, never sent)."""
     states: Sequence[str] | None
     if state == "all":
         states = None
@@ -156,7 +162,8 @@ def list_alerts(store: Store, state: str = "open", limit: int = 200) -> AlertLis
         raise UsageError(
             f"unknown alert state {state!r}", f"use one of: {', '.join(STATE_CHOICES)}"
         )
-    return AlertList(state, tuple(alert_store.list_alerts(store, states=states, limit=limit)))
+    found = alert_store.list_alerts(store, states=states, limit=limit, shadow=shadow)
+    return AlertList(state, tuple(found), shadow)
 
 
 def show_alert(store: Store, alert_id: int) -> AlertDetail:

@@ -186,16 +186,21 @@ def quality_check(
     source: str | None = None,
     which: str = "latest",
     fail_on: str = "critical",
+    alerts: bool | None = None,
 ) -> RunReport:
-    """Validate what is in the lake now (nothing moves; results recorded, alerts fed)."""
+    """Validate what is in the lake now (nothing moves; results recorded). Alerts are fed
+    for ``which="latest"``; re-checking older batches (``all``, a run id) is read-only for
+    alerting unless ``alerts`` is true."""
     from busta_quality.orchestration.check import check_lake
     from busta_quality.orchestration.gate import RunContext
     from busta_quality.orchestration.ingest import deliver_alerts
 
     run = RunContext.open(cfg, store)
-    runs, errors = check_lake(run, layer=layer, source=source, which=which)
+    feed = which == "latest" if alerts is None else alerts
+    runs, errors = check_lake(run, layer=layer, source=source, which=which, alerts=feed)
     run.finish()
-    deliver_alerts(cfg, store)
+    if feed:
+        deliver_alerts(cfg, store)
     return RunReport.of(runs, errors, fail_on)
 
 

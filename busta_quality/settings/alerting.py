@@ -60,6 +60,9 @@ class RuleConfig(_Strict):
     #: re-notify a firing, unacknowledged alert this often
     repeat_interval: str | None = None
     summary: str = ""
+    #: ``live`` alerts are sent; ``shadow`` alerts are evaluated and recorded, never sent
+    #: (``busta alerts list --shadow``), for trying a new threshold out
+    mode: Literal["live", "shadow"] = "live"
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -181,16 +184,70 @@ DEFAULT_RULES: tuple[RuleConfig, ...] = (
 )
 
 
+#: QLT-004: a critical alert's notification is accepted within this long of the run's end
+CRITICAL_DELIVERY_LIMIT = timedelta(minutes=15)
+
+
 class RouteConfig(_Strict):
-    """Severity and labels → channels. Routes are tried in order."""
+    """Severity and labels → channels. Routes are tried in order.
+
+    Alerts a route carries are grouped (Alertmanager-style): alerts with the same values of
+    the ``group_by`` labels share one message per channel and transition.
+    """
 
     #: label matchers; ``severity`` can be matched like any label
     match: Matchers = {}
     channels: list[str]
     #: keep trying later routes after this one matched
     continue_: bool = Field(default=False, alias="continue")
+    #: labels whose values form a group (``[]``: everything the route carries is one group)
+    group_by: list[str] = ["source"]
+    #: how long a new group waits for more alerts before its first message (a run that
+    #: ends flushes the groups it opened at once: nothing more of it will join)
+    group_wait: str = "30s"
+    #: least time between two messages of a group about new alerts, escalations, reminders
+    group_interval: str = "5m"
+    #: ``daily``: one digest message a day (00:00 UTC) listing the group's alerts, instead
+    #: of a message per transition; only on a route that carries warnings only
+    digest: Literal["daily"] | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    _group_wait: timedelta = PrivateAttr(default=timedelta(seconds=30))
+    _group_interval: timedelta = PrivateAttr(default=timedelta(minutes=5))
+
+    @field_validator("group_wait", "group_interval")
+    @classmethod
+    def _dur(cls, v: str) -> str:
+        parse_duration(v)
+        return v
+
+    @model_validator(mode="after")
+    def _parsed(self) -> RouteConfig:
+        self._group_wait = parse_duration(self.group_wait)
+        self._group_interval = parse_duration(self.group_interval)
+        return self
+
+    @property
+    def group_wait_td(self) -> timedelta:
+        return self._group_wait
+
+    @property
+    def group_interval_td(self) -> timedelta:
+        return self._group_interval
+
+    @property
+    def carries_critical(self) -> bool:
+        """Whether a critical alert can take this route (no severity matcher, or one that
+        admits ``critical``)."""
+        want = self.match.get("severity")
+        if want is None:
+            return True
+        return "critical" in (want if isinstance(want, list) else [want])
+
+
+#: the route used when ``alerting.routes`` is empty (every enabled channel)
+DEFAULT_ROUTE_INDEX = -1
 
 
 #: keys every channel has; the others are its plugin's settings (``ChannelConfig.options``)
@@ -297,6 +354,13 @@ class DeliveryConfig(_Strict):
     #: cap for an HTTP 429 Retry-After we honour
     max_retry_after_s: float = Field(default=600.0, gt=0)
 
+    def retry_schedule(self) -> timedelta:
+        """From the first attempt to the last one when every attempt fails (the backoff
+        waits between ``max_attempts`` attempts)."""
+        base, cap = self.backoff_base_s, self.backoff_max_s
+        total = sum(min(cap, base * 2 ** (n - 1)) for n in range(1, self.max_attempts))
+        return timedelta(seconds=total)
+
 
 class AlertingConfig(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -339,9 +403,33 @@ class AlertingConfig(Model):
                 if ch not in self.channels:
                     known = ", ".join(sorted(self.channels)) or "(none)"
                     raise ValueError(f"routes[{i}] names unknown channel {ch!r}; defined: {known}")
+        for i, route in enumerate(self.routes):
+            self._check_route(i, route)
         self._escalate_after = _duration_or_none(self.escalate_after)
         self._repeat_interval = _duration_or_none(self.repeat_interval)
         return self
+
+    def _check_route(self, i: int, route: RouteConfig) -> None:
+        """QLT-004 by construction: a route that can carry critical alerts delivers within
+        :data:`CRITICAL_DELIVERY_LIMIT` even when every attempt but the last fails, and is
+        never a digest."""
+        if not route.carries_critical:
+            return
+        if route.digest is not None:
+            raise ValueError(
+                f"routes[{i}]: digest is for warnings only; this route can carry critical "
+                "alerts (add match: {severity: warning})"
+            )
+        worst = route.group_wait_td + self.delivery.retry_schedule()
+        if worst > CRITICAL_DELIVERY_LIMIT:
+            raise ValueError(
+                f"routes[{i}] carries critical alerts: group_wait ({route.group_wait}) plus the "
+                f"delivery retry schedule (max_attempts {self.delivery.max_attempts}, "
+                f"backoff_base_s {self.delivery.backoff_base_s:g}, backoff_max_s "
+                f"{self.delivery.backoff_max_s:g}: {self.delivery.retry_schedule()}) can take "
+                f"{worst}, more than the {CRITICAL_DELIVERY_LIMIT} allowed for a critical alert "
+                "(QLT-004); shorten group_wait or the retry schedule"
+            )
 
     def effective_rules(self) -> tuple[RuleConfig, ...]:
         if self.rules:
@@ -366,14 +454,31 @@ class AlertingConfig(Model):
 
     def route(self, labels: dict[str, str], severity: str) -> list[str]:
         """Channel names for an alert with these labels and severity (enabled ones only)."""
+        out: list[str] = []
+        for _, _, names in self.routes_for(labels, severity):
+            out.extend(c for c in names if c not in out)
+        return out
+
+    def routes_for(
+        self, labels: dict[str, str], severity: str
+    ) -> list[tuple[int, RouteConfig, list[str]]]:
+        """The routes an alert takes: (index, route, its enabled channels); with no
+        ``routes``, the default route (:data:`DEFAULT_ROUTE_INDEX`) to every enabled channel."""
         enabled = [n for n, c in self.channels.items() if c.enabled]
         if not self.routes:
-            return enabled
+            return [(DEFAULT_ROUTE_INDEX, RouteConfig(channels=enabled), enabled)]
         probe = {**labels, "severity": severity}
-        out: list[str] = []
-        for route in self.routes:
+        out: list[tuple[int, RouteConfig, list[str]]] = []
+        for i, route in enumerate(self.routes):
             if labels_match(route.match, probe):
-                out.extend(c for c in route.channels if c in enabled and c not in out)
+                out.append((i, route, [c for c in route.channels if c in enabled]))
                 if not route.continue_:
                     break
         return out
+
+    def route_at(self, index: int) -> RouteConfig:
+        """Route ``index`` (the default route for :data:`DEFAULT_ROUTE_INDEX` or an index
+        that no longer exists)."""
+        if 0 <= index < len(self.routes):
+            return self.routes[index]
+        return RouteConfig(channels=[n for n, c in self.channels.items() if c.enabled])

@@ -13,7 +13,7 @@ from sqlalchemy.engine import CursorResult, Row
 from busta_quality.models import as_utc
 
 #: columns holding JSON text
-JSON_COLUMNS = frozenset({"labels", "detail", "payload", "matchers"})
+JSON_COLUMNS = frozenset({"labels", "detail", "payload", "matchers", "channels", "pending"})
 
 
 def row_values(r: Row[Any], *, plain: bool = False) -> dict[str, Any]:

@@ -49,6 +49,10 @@ alerts = Table(
     Column("streak", Integer, nullable=False, default=1),
     Column("seq", Integer, nullable=False, default=0),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    #: the batch sequence number of the evaluation that raised or last updated it (0004)
+    Column("batch_seq", Integer),
+    #: raised by a ``mode: shadow`` rule: recorded, never sent (0004)
+    Column("shadow", Boolean, nullable=False, default=False),
     Index("ix_alerts_state", "state"),
     Index("ix_alerts_fingerprint", "fingerprint"),
 )
@@ -85,6 +89,8 @@ alert_outbox = Table(
     Column("delivered_at", DateTime(timezone=True)),
     Column("last_error", Text),
     Column("ref", Text),
+    #: the notification group this message is for (0004); ``alert_id`` is its lead alert
+    Column("group_id", Integer),
     Index("ix_alert_outbox_due", "status", "next_attempt_at"),
     Index("ix_alert_outbox_alert_channel", "alert_id", "channel"),
 )
@@ -120,6 +126,47 @@ maintenance_windows = Table(
     Column("created_by", String(128)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("ended_at", DateTime(timezone=True)),
+)
+
+#: notification groups (0004): alerts routed alike (same route, same ``group_by`` values)
+#: share one message per channel and transition
+alert_groups = Table(
+    "alert_groups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("group_key", String(64), nullable=False),
+    #: ``group_key`` while the group is open, NULL once closed: one open group per key
+    Column("active_key", String(64), unique=True),
+    Column("route", Integer, nullable=False),  # index in alerting.routes; -1: the default
+    Column("labels", Text, nullable=False),  # JSON: the group_by labels' values
+    Column("channels", Text, nullable=False),  # JSON: the route's channels at creation
+    Column("digest", Boolean, nullable=False, default=False),
+    #: the first alert that joined; the outbox rows of the group carry it as ``alert_id``
+    Column("lead_alert_id", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    #: when the group's next message is due (None: nothing to tell)
+    Column("flush_at", DateTime(timezone=True)),
+    Column("last_flushed_at", DateTime(timezone=True)),
+    #: events that happened to members since the last message (JSON list)
+    Column("pending", Text, nullable=False),
+    Column("seq", Integer, nullable=False, default=0),
+    #: a firing message was queued (only then are resolved / acknowledged ones sent)
+    Column("notified", Boolean, nullable=False, default=False),
+    Column("closed_at", DateTime(timezone=True)),
+    Index("ix_alert_groups_key", "group_key"),
+)
+
+alert_group_members = Table(
+    "alert_group_members",
+    metadata,
+    Column(
+        "group_id", Integer, ForeignKey("alert_groups.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True),
+    Column("joined_at", DateTime(timezone=True), nullable=False),
+    #: the member's state in the group's last message (None: not announced yet)
+    Column("announced", String(16)),
+    Index("ix_alert_group_members_alert", "alert_id"),
 )
 
 #: one row per named lock; ``UPDATE ... SET counter = counter + 1`` serialises writers

@@ -19,7 +19,14 @@ from busta_quality.models import Alert, AlertEvent, AlertState, Severity
 from busta_quality.store import outbox as _outbox
 from busta_quality.store import windows as _windows
 from busta_quality.store.alert_rows import dump, inserted_id, row_values
-from busta_quality.store.alert_tables import alert_events, alert_locks, alerts
+from busta_quality.store.alert_tables import (
+    alert_events,
+    alert_group_members,
+    alert_groups,
+    alert_locks,
+    alert_outbox,
+    alerts,
+)
 from busta_quality.store.db import Store
 
 
@@ -35,13 +42,41 @@ class EventRow(TypedDict):
     note: str | None
 
 
+class GroupRow(TypedDict):
+    """A notification group (``alert_groups``)."""
+
+    id: int
+    group_key: str
+    active_key: str | None
+    route: int
+    labels: dict[str, str]
+    channels: list[str]
+    digest: bool
+    lead_alert_id: int
+    created_at: datetime
+    flush_at: datetime | None
+    last_flushed_at: datetime | None
+    pending: list[str]
+    seq: int
+    notified: bool
+    closed_at: datetime | None
+
+
 def _alert(r: Row[Any]) -> Alert:
     v = row_values(r)
     v["state"] = AlertState(v["state"])
     v["severity"] = Severity(v["severity"])
     v["original_severity"] = Severity(v["original_severity"])
     v["notified"] = bool(v["notified"])
+    v["shadow"] = bool(v["shadow"])
     return Alert(**v)
+
+
+def _group(r: Row[Any]) -> GroupRow:
+    v = row_values(r)
+    v["digest"] = bool(v["digest"])
+    v["notified"] = bool(v["notified"])
+    return cast(GroupRow, v)
 
 
 class AlertTx:
@@ -107,6 +142,83 @@ class AlertTx:
             )
         )
 
+    # notification groups -------------------------------------------------------------
+    def open_group(self, key: str) -> GroupRow | None:
+        r = self.conn.execute(sa.select(alert_groups).where(alert_groups.c.active_key == key))
+        row = r.first()
+        return _group(row) if row else None
+
+    def open_groups(self) -> list[GroupRow]:
+        q = sa.select(alert_groups).where(alert_groups.c.active_key.is_not(None))
+        return [_group(r) for r in self.conn.execute(q.order_by(alert_groups.c.id))]
+
+    def groups_of(self, alert_id: int) -> list[GroupRow]:
+        """The open groups ``alert_id`` is a member of."""
+        q = (
+            sa.select(alert_groups)
+            .join(alert_group_members, alert_group_members.c.group_id == alert_groups.c.id)
+            .where(
+                alert_group_members.c.alert_id == alert_id,
+                alert_groups.c.active_key.is_not(None),
+            )
+            .order_by(alert_groups.c.id)
+        )
+        return [_group(r) for r in self.conn.execute(q)]
+
+    def insert_group(self, values: Mapping[str, Any]) -> int:
+        return inserted_id(self.conn.execute(alert_groups.insert().values(**dump(values))))
+
+    def update_group(self, group_id: int, values: Mapping[str, Any]) -> None:
+        self.conn.execute(
+            alert_groups.update().where(alert_groups.c.id == group_id).values(**dump(values))
+        )
+
+    def add_member(self, group_id: int, alert_id: int, now: datetime) -> bool:
+        """Add ``alert_id`` to the group; False when it is a member already."""
+        m = alert_group_members.c
+        q = sa.select(m.alert_id).where(m.group_id == group_id, m.alert_id == alert_id)
+        if self.conn.execute(q).first():
+            return False
+        self.conn.execute(
+            alert_group_members.insert().values(group_id=group_id, alert_id=alert_id, joined_at=now)
+        )
+        return True
+
+    def remove_member(self, group_id: int, alert_id: int) -> None:
+        m = alert_group_members.c
+        self.conn.execute(
+            alert_group_members.delete().where(m.group_id == group_id, m.alert_id == alert_id)
+        )
+
+    def members(self, group_id: int) -> list[tuple[Alert, str | None]]:
+        """The group's alerts (oldest first) with the state its last message showed."""
+        m = alert_group_members.c
+        q = sa.select(m.alert_id, m.announced).where(m.group_id == group_id)
+        announced = {int(r[0]): r[1] for r in self.conn.execute(q)}
+        rows = self.conn.execute(
+            sa.select(alerts).where(alerts.c.id.in_(list(announced))).order_by(alerts.c.id)
+        )
+        return [(a, announced[a.id]) for a in map(_alert, rows)]
+
+    def set_announced(self, group_id: int, states: Mapping[int, str]) -> None:
+        m = alert_group_members.c
+        for alert_id, state in states.items():
+            self.conn.execute(
+                alert_group_members.update()
+                .where(m.group_id == group_id, m.alert_id == alert_id)
+                .values(announced=state)
+            )
+
+    def group_channels(self, group_id: int) -> list[str]:
+        """Channels the group's messages were queued for, in first-use order."""
+        q = (
+            sa.select(alert_outbox.c.channel, sa.func.min(alert_outbox.c.id).label("first"))
+            .where(alert_outbox.c.group_id == group_id)
+            .group_by(alert_outbox.c.channel)
+            .order_by("first")
+        )
+        return [r[0] for r in self.conn.execute(q)]
+
     # the alert's notifications and the windows, in the same transaction -----------
     def alert_channels(self, alert_id: int) -> list[str]:
         """Channels this alert was already queued for, in first-use order."""
@@ -122,6 +234,7 @@ class AlertTx:
         idempotency_key: str,
         payload: dict[str, Any],
         now: datetime,
+        group_id: int | None = None,
     ) -> bool:
         """Write one notification to the outbox; False when its key already exists."""
         return _outbox.enqueue(
@@ -133,6 +246,7 @@ class AlertTx:
             idempotency_key=idempotency_key,
             payload=payload,
             now=now,
+            group_id=group_id,
         )
 
     def windows(self, *, include_ended: bool = False) -> list[_windows.WindowRow]:
@@ -150,12 +264,19 @@ def transaction(store: Store, *, lock: bool = True) -> Iterator[AlertTx]:
 
 # read side (CLI / API) ------------------------------------------------------------------
 def list_alerts(
-    store: Store, *, states: Sequence[str] | None = None, limit: int = 200
+    store: Store,
+    *,
+    states: Sequence[str] | None = None,
+    limit: int = 200,
+    shadow: bool | None = None,
 ) -> list[Alert]:
-    """Alerts, newest first; only those in ``states`` when given."""
+    """Alerts, newest first; only those in ``states`` when given; only shadow alerts
+    (``shadow=True``) or only live ones (``False``) when given."""
     q = sa.select(alerts).order_by(alerts.c.id.desc()).limit(limit)
     if states:
         q = q.where(alerts.c.state.in_([str(s) for s in states]))
+    if shadow is not None:
+        q = q.where(alerts.c.shadow.is_(sa.true()) if shadow else alerts.c.shadow.is_(sa.false()))
     with store.begin() as conn:
         return [_alert(r) for r in conn.execute(q)]
 

@@ -16,7 +16,13 @@ from sqlalchemy.engine import Connection
 
 from busta_quality.models import AlertEvent, AttemptOutcome, OutboxStatus, as_utc
 from busta_quality.store.alert_rows import dump, inserted_id, row_values
-from busta_quality.store.alert_tables import alert_delivery_attempts, alert_outbox
+from busta_quality.store.alert_tables import (
+    alert_delivery_attempts,
+    alert_events,
+    alert_group_members,
+    alert_outbox,
+    alerts,
+)
 from busta_quality.store.db import Store
 
 
@@ -40,6 +46,8 @@ class OutboxRow(TypedDict):
     delivered_at: datetime | None
     last_error: str | None
     ref: str | None
+    #: the notification group (None: a message about one alert, written before 0004)
+    group_id: int | None
 
 
 class AttemptRow(TypedDict):
@@ -78,6 +86,7 @@ def enqueue(
     idempotency_key: str,
     payload: dict[str, Any],
     now: datetime,
+    group_id: int | None = None,
 ) -> bool:
     """Write one notification; False when its idempotency key already exists."""
     exists = conn.execute(
@@ -99,6 +108,7 @@ def enqueue(
                     "attempts": 0,
                     "next_attempt_at": now,
                     "created_at": now,
+                    "group_id": group_id,
                 }
             )
         )
@@ -108,9 +118,19 @@ def enqueue(
 
 # read side (CLI / API) -------------------------------------------------------------------
 def outbox_rows(store: Store, *, alert_id: int | None = None) -> list[OutboxRow]:
+    """Notifications, oldest first; with ``alert_id``, those about that alert (its own and
+    those of the groups it is a member of)."""
     q = sa.select(alert_outbox).order_by(alert_outbox.c.id)
     if alert_id is not None:
-        q = q.where(alert_outbox.c.alert_id == alert_id)
+        groups = sa.select(alert_group_members.c.group_id).where(
+            alert_group_members.c.alert_id == alert_id
+        )
+        q = q.where(
+            sa.or_(
+                sa.and_(alert_outbox.c.alert_id == alert_id, alert_outbox.c.group_id.is_(None)),
+                alert_outbox.c.group_id.in_(groups),
+            )
+        )
     with store.begin() as conn:
         return [cast(OutboxRow, row_values(r)) for r in conn.execute(q)]
 
@@ -257,12 +277,20 @@ def finish_attempt(
         return res.rowcount == 1
 
 
-def thread_ref(store: Store, alert_id: int, channel: str) -> str | None:
-    """The channel reference of this alert's first delivered notification on ``channel``."""
+def thread_ref(
+    store: Store, alert_id: int, channel: str, group_id: int | None = None
+) -> str | None:
+    """The channel reference of this alert's (or group's) first delivered notification on
+    ``channel``."""
+    mine = (
+        alert_outbox.c.alert_id == alert_id
+        if group_id is None
+        else alert_outbox.c.group_id == group_id
+    )
     q = (
         sa.select(alert_outbox.c.ref)
         .where(
-            alert_outbox.c.alert_id == alert_id,
+            mine,
             alert_outbox.c.channel == channel,
             alert_outbox.c.status == OutboxStatus.DELIVERED.value,
             alert_outbox.c.ref.is_not(None),
@@ -299,3 +327,30 @@ def pending_due_times(store: Store, now: datetime) -> list[datetime]:
             if nxt is not None:
                 out.append(as_utc(nxt))
     return out
+
+
+def record_accepted(store: Store, row: OutboxRow, *, now: datetime) -> None:
+    """A channel accepted ``row``'s message: the alerts it announced (a group's members, or
+    its one alert) are ``notified`` and their history says so."""
+    snapshot = (row["payload"] or {}).get("alert") or {}
+    ids = [int(m["id"]) for m in snapshot.get("alerts") or [] if m.get("id") is not None]
+    if row.get("group_id") is None:
+        ids = [row["alert_id"]]
+    if not ids:
+        return
+    event = row["event"]
+    with store.begin() as conn:
+        for alert_id, state in conn.execute(
+            sa.select(alerts.c.id, alerts.c.state).where(alerts.c.id.in_(ids))
+        ):
+            if event in (AlertEvent.FIRING.value, AlertEvent.ESCALATED.value):
+                conn.execute(alerts.update().where(alerts.c.id == alert_id).values(notified=True))
+            conn.execute(
+                alert_events.insert().values(
+                    alert_id=alert_id,
+                    at=now,
+                    from_state=state,
+                    to_state=state,
+                    note=f"notified: {row['channel']} accepted the {event} message",
+                )
+            )

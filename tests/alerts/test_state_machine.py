@@ -170,6 +170,8 @@ def test_one_off_window_suppresses_then_releases_when_problem_persists(tmp_path,
     assert tick(cfg, store, T0 + timedelta(minutes=59)) == []
     [rel] = tick(cfg, store, T0 + timedelta(hours=1))
     assert rel["id"] == a["id"] and rel["state"] == "firing"
+    # released outside a run: its notification group waits group_wait (30 s) for company
+    tick(cfg, store, T0 + timedelta(hours=1, seconds=30))
     assert _outbox(store) == [("firing", "slack")] * 2
 
 

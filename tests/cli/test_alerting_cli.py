@@ -18,7 +18,7 @@ ALERT_KEYS = {
     "id", "fingerprint", "rule", "state", "severity", "original_severity", "labels", "summary",
     "condition", "value", "threshold", "first_seen", "last_seen", "fired_at", "escalated_at",
     "acknowledged_at", "acknowledged_by", "resolved_at", "last_notified_at", "notified",
-    "suppressed_reason", "occurrences", "detail",
+    "suppressed_reason", "occurrences", "detail", "batch_seq", "shadow",
 }  # fmt: skip
 
 

@@ -152,8 +152,8 @@ def test_dispatcher_killed_mid_delivery_is_redelivered_once(tmp_path, standin):
 def test_concurrent_dispatchers_never_double_send(tmp_path, standin):
     cfg = make_config(tmp_path, channels={"slack": slack_channel(standin.url)})
     store = make_store(cfg)
-    for i in range(6):
-        handle_check_result(cfg, store, failing(dataset=f"ds{i}"), now=T0)
+    for i in range(6):  # six sources: six notification groups, six messages
+        handle_check_result(cfg, store, failing(source=f"src{i}", dataset=f"ds{i}"), now=T0)
     results: list[dict] = []
 
     def run() -> None:

@@ -33,9 +33,11 @@ def test_failing_run_posts_block_kit_message_then_resolved_in_thread(tmp_path, s
     assert all(a["state"] == "firing" for a in changed)
 
     counts = dispatch(cfg, store, now=T0, deadline_s=5)
-    assert counts["delivered"] == 2 and counts["pending"] == 0
+    # one run's alerts are one notification group: one message lists both
+    assert counts["delivered"] == 1 and counts["pending"] == 0
     msgs = standin.slack_messages()
-    crit = next(m for m in msgs if "critical expectation" in m["text"])
+    [crit] = msgs
+    assert "2 checks failing" in crit["text"] and "critical expectation" in str(crit["blocks"])
     assert crit["channel"] == "#data-alerts"
     body = str(crit["blocks"])
     for needle in ("expect_column_values_to_not_be_null", "home_team", "3 unexpected",
@@ -46,17 +48,13 @@ def test_failing_run_posts_block_kit_message_then_resolved_in_thread(tmp_path, s
     for r in standin.delivered:
         assert r.headers["Authorization"] == "Bearer xoxb-test-secret-token"
         assert "xoxb-test-secret-token" not in r.raw.decode()
-    ts_of = {m["text"]: ts for m, ts in zip(msgs, ("1001.000100", "1002.000100"), strict=True)}
-
     handle_check_result(cfg, store, clean(), now=T0 + timedelta(minutes=5))
-    assert dispatch(cfg, store, now=T0 + timedelta(minutes=5), deadline_s=5)["delivered"] == 2
-    follow = standin.slack_messages()[2:]
-    assert len(follow) == 2
+    assert dispatch(cfg, store, now=T0 + timedelta(minutes=5), deadline_s=5)["delivered"] == 1
+    follow = standin.slack_messages()[1:]
+    assert len(follow) == 1
     assert all("RESOLVED" in m["text"] for m in follow)
-    # each follow-up is a threaded reply to the firing message of the same alert
-    for m in follow:
-        firing_text = m["text"].replace("[RESOLVED]", "[FIRING]")
-        assert m["thread_ts"] == ts_of[firing_text]
+    # the follow-up is a threaded reply to the group's firing message
+    assert follow[0]["thread_ts"] == "1001.000100"
     assert q.list_alerts(store, states=["resolved"]) and not q.list_alerts(store, states=["firing"])
 
 

@@ -2,7 +2,9 @@
 
 Each operation gets the configured channels' catalog (what the service layer passes) and
 its alerts come back in the ``--json`` / REST API shape (``Alert.to_json()``), the shape
-these tests assert on.
+these tests assert on. A result or a list of signals handed over here is one whole run:
+the run ends after it (``alerts.end_run``), as an ingest's does, so its notification
+groups send their message without waiting for ``group_wait``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ def handle_check_result(
     cfg: BustaConfig, store: Store, result: CheckResult, *, now: datetime | None = None
 ) -> list[dict[str, Any]]:
     changed = alerts.handle_check_result(cfg, store, result, catalog(cfg.alerting), now=now)
+    alerts.end_run(cfg, store, catalog(cfg.alerting), now=now)
     return [dict(a.to_json()) for a in changed]
 
 
@@ -28,6 +31,7 @@ def handle_signals(
     cfg: BustaConfig, store: Store, signals: list[Signal], *, now: datetime | None = None
 ) -> list[dict[str, Any]]:
     changed = alerts.handle_signals(cfg, store, signals, catalog(cfg.alerting), now=now)
+    alerts.end_run(cfg, store, catalog(cfg.alerting), now=now)
     return [dict(a.to_json()) for a in changed]
 
 

@@ -1,0 +1,72 @@
+"""A batch's partition: the values of the partition columns its source kind declares for the
+dataset (:attr:`~busta_quality.pipeline.kinds.DatasetSpec.partition_columns`).
+
+The partition is part of what an alert is about (docs/alerting.md, "Subjects"): a bad
+2003-04 file and a clean 2004-05 file of the same league are different subjects. A batch
+holds one value per column in practice; when it holds several they are summarised as a
+sorted, comma-joined list, bounded in count and length so labels stay small.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from busta_quality.models import StagedBatch
+
+if TYPE_CHECKING:
+    from busta_quality.settings import BustaConfig
+
+#: distinct values listed per column before the summary says how many more there are
+MAX_VALUES = 5
+#: longest value kept per column
+MAX_CHARS = 120
+
+
+def summarise(values: list[Any]) -> str:
+    """Distinct non-null values as ``a,b,c`` (sorted), or ``a,…,e,+N more`` (bounded)."""
+    distinct = sorted({str(v) for v in values if v is not None and str(v) != "nan"})
+    if not distinct:
+        return ""
+    shown = ",".join(distinct[:MAX_VALUES])
+    more = len(distinct) - MAX_VALUES
+    if more > 0:
+        shown += f",+{more} more"
+    return shown[:MAX_CHARS]
+
+
+def partition_columns(cfg: BustaConfig, batch: StagedBatch) -> tuple[str, ...]:
+    """The partition columns the batch's source kind declares for its dataset (none when
+    the source or dataset is unknown to the configured kinds)."""
+    from busta_quality.errors import ConfigError
+    from busta_quality.pipeline.kinds import source_kind
+
+    src = cfg.sources.get(batch.source)
+    if src is None:
+        return ()
+    try:
+        return source_kind(src.kind).spec(batch.layer, batch.dataset).partition_columns
+    except (KeyError, ConfigError):
+        return ()
+
+
+def batch_partition(cfg: BustaConfig, batch: StagedBatch) -> dict[str, str]:
+    """``{column: value}`` of the batch's partition, from the frame in memory or the parquet
+    file; columns the batch lacks (or holds only nulls in) are left out."""
+    columns = partition_columns(cfg, batch)
+    if not columns:
+        return {}
+    frame = batch.frame
+    data: dict[str, list[Any]] = {}
+    if frame is not None:
+        data = {c: list(frame[c].unique()) for c in columns if c in frame.columns}
+    else:
+        try:
+            import pyarrow.parquet as pq
+
+            present = [c for c in columns if c in pq.read_schema(batch.path).names]
+            table = pq.read_table(batch.path, columns=present)
+            data = {c: table.column(c).unique().to_pylist() for c in present}
+        except Exception:  # unreadable: the gate reports it; the subject is the dataset
+            return {}
+    out = {c: summarise(v) for c, v in data.items()}
+    return {c: v for c, v in out.items() if v}
