@@ -404,12 +404,14 @@ class AlertingConfig(Model):
                     known = ", ".join(sorted(self.channels)) or "(none)"
                     raise ValueError(f"routes[{i}] names unknown channel {ch!r}; defined: {known}")
         for i, route in enumerate(self.routes):
-            self._check_route(i, route)
+            self._check_route(f"routes[{i}]", route)
+        if not self.routes:
+            self._check_route("the default route (no routes)", RouteConfig(channels=[]))
         self._escalate_after = _duration_or_none(self.escalate_after)
         self._repeat_interval = _duration_or_none(self.repeat_interval)
         return self
 
-    def _check_route(self, i: int, route: RouteConfig) -> None:
+    def _check_route(self, where: str, route: RouteConfig) -> None:
         """QLT-004 by construction: a route that can carry critical alerts delivers within
         :data:`CRITICAL_DELIVERY_LIMIT` even when every attempt but the last fails, and is
         never a digest."""
@@ -417,13 +419,13 @@ class AlertingConfig(Model):
             return
         if route.digest is not None:
             raise ValueError(
-                f"routes[{i}]: digest is for warnings only; this route can carry critical "
+                f"{where}: digest is for warnings only; this route can carry critical "
                 "alerts (add match: {severity: warning})"
             )
         worst = route.group_wait_td + self.delivery.retry_schedule()
         if worst > CRITICAL_DELIVERY_LIMIT:
             raise ValueError(
-                f"routes[{i}] carries critical alerts: group_wait ({route.group_wait}) plus the "
+                f"{where} carries critical alerts: group_wait ({route.group_wait}) plus the "
                 f"delivery retry schedule (max_attempts {self.delivery.max_attempts}, "
                 f"backoff_base_s {self.delivery.backoff_base_s:g}, backoff_max_s "
                 f"{self.delivery.backoff_max_s:g}: {self.delivery.retry_schedule()}) can take "
