@@ -15,7 +15,7 @@ from busta_quality.pipeline.sample import generate_season_csv
 RUN_KEYS = {
     "run_id", "layer", "source", "dataset", "suite", "batch", "rows", "success",
     "quality_score", "evaluated", "failed", "max_severity", "decision", "failures",
-    "errors", "data_docs",
+    "errors", "data_docs", "partition", "batch_seq",
 }  # fmt: skip
 FAILURE_KEYS = {
     "expectation", "column", "severity", "unexpected_count", "unexpected_percent", "sample",
