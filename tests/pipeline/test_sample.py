@@ -116,17 +116,16 @@ def test_options_shape_the_file(tmp_path: Path) -> None:
         generate_season_csv(tmp_path / "x.csv", seed=1, defects=["nope"])
 
 
-def test_defects_dict_names() -> None:
-    assert set(DEFECTS) == {
-        "impossible_values", "broken_keys", "duplicate_matches", "missing_required_column",
-        "unparseable_dates", "result_mismatch", "odds_below_1", "empty_file",
-        "unknown_extra_column", "many_missing_odds",
-    }  # fmt: skip
-    assert all(isinstance(v, str) and v and "\n" not in v for v in DEFECTS.values())
-
-
 def _defect(tmp_path: Path, name: str) -> Path:
     return generate_season_csv(tmp_path / f"{name}.csv", seed=5, teams=TEAMS, defects=[name])
+
+
+def test_every_defect_makes_its_own_file(tmp_path: Path) -> None:
+    """Each name in DEFECTS changes the clean season, and no two names make the same file."""
+    clean = generate_season_csv(tmp_path / "clean.csv", seed=5, teams=TEAMS).read_bytes()
+    made = {name: _defect(tmp_path, name).read_bytes() for name in DEFECTS}
+    assert [name for name, data in made.items() if data == clean] == []
+    assert len(set(made.values())) == len(DEFECTS)
 
 
 def test_each_defect_changes_only_what_it_says(tmp_path: Path) -> None:
