@@ -17,6 +17,8 @@ London calendar date, so every source gives the same id for the same match.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,12 +28,21 @@ import pandas as pd
 
 from busta_quality.errors import InputError, InputNotFound
 from busta_quality.lake import LINEAGE_COLUMNS
-from busta_quality.pipeline.teams import team_book
+from busta_quality.pipeline.teams import NEW, TeamVocabulary, reference_teams
 
 LOCAL_TZ = "Europe/London"
 TEXT = "str"  # pandas' string dtype; missing values are NA
 UTC_NS = "datetime64[ns, UTC]"
 
+#: the team reference columns of silver matches (:func:`mark_teams`)
+TEAM_COLUMNS: dict[str, str] = {
+    "_home_team_status": TEXT,
+    "_away_team_status": TEXT,
+    "_home_team_probable": TEXT,
+    "_away_team_probable": TEXT,
+    "_new_teams": TEXT,
+    "_team_churn": TEXT,
+}
 MATCH_COLUMNS: dict[str, str] = {
     "match_id": TEXT,
     "league": TEXT,
@@ -51,6 +62,7 @@ MATCH_COLUMNS: dict[str, str] = {
     "bookmakers_priced": "int64",
     "status": TEXT,
     "_unparsed": TEXT,
+    **TEAM_COLUMNS,
 }
 ODDS_COLUMNS: dict[str, str] = {
     "match_id": TEXT,
@@ -225,9 +237,49 @@ def match_id(
     )
 
 
-def canonical_teams(names: pd.Series, *, league: str) -> pd.Series:
-    """Canonical club names (the league's team book, :mod:`teams`); NA stays NA."""
-    return names.map(team_book(league).canonical, na_action="ignore").astype(TEXT)
+#: a league's team vocabulary (the source kinds' ``teams`` reference hook)
+TeamsOf = Callable[[str], TeamVocabulary]
+
+
+def teams_reference(references: Mapping[str, Any] | None) -> TeamsOf:
+    """The ``teams`` hook a transform was handed, else the reference file's."""
+    hook = (references or {}).get("teams")
+    return reference_teams if hook is None else hook
+
+
+def canonical_teams(
+    names: pd.Series, *, league: str, teams: TeamsOf = reference_teams
+) -> pd.Series:
+    """Canonical club names (the league's vocabulary, :mod:`teams`); NA stays NA."""
+    return names.map(teams(league).canonical, na_action="ignore").astype(TEXT)
+
+
+def mark_teams(
+    league: pd.Series, home: pd.Series, away: pd.Series, teams: TeamsOf = reference_teams
+) -> pd.DataFrame:
+    """Canonical ``home_team`` / ``away_team`` and the :data:`TEAM_COLUMNS` of each row,
+    judged by the vocabulary of the row's league (``teams``; docs/layers.md)."""
+    columns = ("home_team", "away_team", *TEAM_COLUMNS)
+    out = pd.DataFrame({c: pd.Series(None, index=league.index, dtype=object) for c in columns})
+    codes = league.fillna("")
+    for code, rows in codes.groupby(codes, sort=True).groups.items():
+        vocabulary = teams(str(code))
+        h = home[rows].map(vocabulary.canonical, na_action="ignore")
+        a = away[rows].map(vocabulary.canonical, na_action="ignore")
+        plays = Counter([*h.dropna(), *a.dropna()])
+        judged = vocabulary.judge(plays)
+        new = sorted(n for n, j in judged.items() if j.status == NEW)
+        status = {n: j.status for n, j in judged.items()}
+        probable = {n: j.probable for n, j in judged.items()}
+        out.loc[rows, "home_team"] = h
+        out.loc[rows, "away_team"] = a
+        out.loc[rows, "_home_team_status"] = h.map(status, na_action="ignore")
+        out.loc[rows, "_away_team_status"] = a.map(status, na_action="ignore")
+        out.loc[rows, "_home_team_probable"] = h.map(probable, na_action="ignore")
+        out.loc[rows, "_away_team_probable"] = a.map(probable, na_action="ignore")
+        out.loc[rows, "_new_teams"] = ", ".join(new)
+        out.loc[rows, "_team_churn"] = vocabulary.churn(len(new), len(plays))
+    return out.where(out.notna(), None).astype(TEXT)
 
 
 def goals_result(home: pd.Series, away: pd.Series) -> pd.Series:

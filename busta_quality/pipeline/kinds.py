@@ -3,7 +3,8 @@
 A :class:`SourceKind` declares how its landing files become a bronze frame, how bronze
 becomes silver (and silver gold), and, per layer and dataset, the GX suite that judges the
 dataset, its natural keys and its partition columns (:class:`DatasetSpec`); plus the
-reference vocabularies (e.g. ``teams``) its transforms and suites use.
+reference vocabularies (e.g. ``teams``) its transforms use. Orchestration hands a transform
+the kind's vocabularies with what the store learned (``build_silver(..., references=)``).
 
 Kinds are found through the ``busta.sources`` entry points; the built-ins (``football_data``,
 ``odds_api``) are registered there exactly like a third-party kind::
@@ -25,7 +26,7 @@ from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from busta_quality.errors import ConfigError
 from busta_quality.models import LAYERS
@@ -39,6 +40,10 @@ GROUP = "busta.sources"
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
+#: a reference vocabulary by league (e.g. ``teams``: a ``pipeline.teams.TeamVocabulary``)
+Vocabulary = Callable[[str], Any]
+
+
 class Reader(Protocol):
     """Landing file → bronze frame with the lineage columns; :class:`InputError` only when
     the file cannot be read at all (content problems go into columns)."""
@@ -49,19 +54,26 @@ class Reader(Protocol):
 
 
 class SilverBuilder(Protocol):
-    """bronze frame → silver frames by dataset name; never raises on content."""
+    """bronze frame → silver frames by dataset name; never raises on content.
 
-    def __call__(self, bronze: pd.DataFrame, *, league: str) -> dict[str, pd.DataFrame]: ...
+    A kind that declares a ``teams`` reference also takes ``references``: vocabulary name →
+    hook (a function of the league), the kind's own hooks with what the store learned
+    (orchestration passes it; without it the transform uses the kind's hooks as declared).
+    """
+
+    def __call__(
+        self,
+        bronze: pd.DataFrame,
+        *,
+        league: str,
+        references: Mapping[str, Vocabulary] | None = None,
+    ) -> dict[str, pd.DataFrame]: ...
 
 
 class GoldBuilder(Protocol):
     """silver frames → gold frames by dataset name."""
 
     def __call__(self, silver: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]: ...
-
-
-#: a reference vocabulary by league (e.g. the canonical team names)
-Vocabulary = Callable[[str], frozenset[str]]
 
 
 @dataclass(frozen=True)
@@ -145,9 +157,10 @@ class SourceKind:
         """The GX suite that judges ``dataset`` in ``layer`` (bronze: the kind's suite)."""
         return self.spec(layer, dataset).suite
 
-    def reference(self, name: str, *, league: str) -> frozenset[str] | None:
-        """The reference vocabulary ``name`` of ``league`` (e.g. ``teams``: canonical team
-        names); None when the kind has no such vocabulary."""
+    def reference(self, name: str, *, league: str) -> Any:
+        """The reference vocabulary ``name`` of ``league`` as the kind ships it (e.g.
+        ``teams``: a ``TeamVocabulary`` of the reference file, nothing learned); None when the
+        kind has no such vocabulary."""
         hook = self.references.get(name)
         return None if hook is None else hook(league)
 

@@ -16,7 +16,7 @@ from busta_quality.pipeline.football_data.reader import (
 )
 from busta_quality.pipeline.football_data.silver import build_silver
 from busta_quality.pipeline.kinds import DatasetSpec, SourceKind
-from busta_quality.pipeline.teams import team_names
+from busta_quality.pipeline.teams import reference_teams
 
 _BY_SEASON = ("league", "season")
 
@@ -41,7 +41,7 @@ KIND = SourceKind(
             "bookmaker_margin": DatasetSpec("gold.bookmaker_margin", ("date", "bookmaker")),
         },
     },
-    references={"teams": team_names},
+    references={"teams": reference_teams},
 )
 
 __all__ = [

@@ -2,7 +2,8 @@
 
 Lenient by design: a value that cannot be parsed becomes null and its bronze column name
 is listed in ``_unparsed``; nothing here raises on content. Blank rows are dropped. Team
-names are made canonical (:mod:`~busta_quality.pipeline.teams`), bookmakers too
+names are made canonical and judged against their league's vocabulary (the ``teams``
+reference, :mod:`~busta_quality.pipeline.teams`), bookmakers too
 (:mod:`~busta_quality.pipeline.bookmakers`).
 
 ``Date`` (dd/mm/yy or dd/mm/yyyy) + ``Time`` (HH:MM, optional) are London local time;
@@ -10,6 +11,9 @@ names are made canonical (:mod:`~busta_quality.pipeline.teams`), bookmakers too
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,15 +23,16 @@ from busta_quality.pipeline.common import (
     LOCAL_TZ,
     ODDS_COLUMNS,
     UTC_NS,
-    canonical_teams,
     complete_triples,
     empty_silver,
     goals_result,
     join_flags,
     lineage_of,
+    mark_teams,
     match_id,
     parse_int,
     season,
+    teams_reference,
     text,
     typed_silver,
 )
@@ -98,9 +103,12 @@ def _odds(df: pd.DataFrame, ids: pd.Series) -> tuple[pd.DataFrame, dict[str, pd.
     return long, unparsed
 
 
-def build_silver(bronze: pd.DataFrame, *, league: str) -> dict[str, pd.DataFrame]:
+def build_silver(
+    bronze: pd.DataFrame, *, league: str, references: Mapping[str, Any] | None = None
+) -> dict[str, pd.DataFrame]:
     """bronze ``football_data`` → ``{"matches", "odds"}`` (docs/layers.md); ``league`` is
-    used where ``Div`` is empty, and picks the team book."""
+    used where ``Div`` is empty. ``references["teams"]`` gives a league's team vocabulary
+    (default: the reference file alone; orchestration passes what the store learned)."""
     df = bronze
     if "_blank_row" in df.columns:
         df = df[~df["_blank_row"].fillna(False).astype(bool)]
@@ -109,8 +117,8 @@ def build_silver(bronze: pd.DataFrame, *, league: str) -> dict[str, pd.DataFrame
     date_raw = text(df, "Date")
     kickoff, local_day, date_bad, time_bad = _kickoff(date_raw, text(df, "Time"))
     lg = text(df, "Div").fillna(league)
-    home = canonical_teams(text(df, "HomeTeam"), league=league)
-    away = canonical_teams(text(df, "AwayTeam"), league=league)
+    teams = mark_teams(lg, text(df, "HomeTeam"), text(df, "AwayTeam"), teams_reference(references))
+    home, away = teams["home_team"], teams["away_team"]
     ids = match_id(lg, local_day, home, away)
     flags: dict[str, pd.Series] = {"Date": date_bad, "Time": time_bad}
     goals: dict[str, pd.Series] = {}
@@ -127,24 +135,28 @@ def build_silver(bronze: pd.DataFrame, *, league: str) -> dict[str, pd.DataFrame
     priced = complete_triples(odds, "_row").reindex(df.index, fill_value=0).astype("int64")
     finished = result.notna() | goals["home_goals"].notna() | goals["away_goals"].notna()
     lineage = lineage_of(df)
-    matches = pd.DataFrame(
-        {
-            "match_id": ids,
-            "league": lg,
-            "season": season(local_day),
-            "kickoff": kickoff,
-            "date_raw": date_raw,
-            "home_team": home,
-            "away_team": away,
-            **goals,
-            "result": result,
-            "ht_result": text(df, "HTR"),
-            "goals_result": goals_result(goals["home_goals"], goals["away_goals"]),
-            "referee": text(df, "Referee"),
-            "bookmakers_priced": priced,
-            "status": np.where(finished, "finished", "scheduled"),
-            "_unparsed": join_flags(flags, df.index),
-        },
-        index=df.index,
-    ).join(lineage)
+    matches = (
+        pd.DataFrame(
+            {
+                "match_id": ids,
+                "league": lg,
+                "season": season(local_day),
+                "kickoff": kickoff,
+                "date_raw": date_raw,
+                "home_team": home,
+                "away_team": away,
+                **goals,
+                "result": result,
+                "ht_result": text(df, "HTR"),
+                "goals_result": goals_result(goals["home_goals"], goals["away_goals"]),
+                "referee": text(df, "Referee"),
+                "bookmakers_priced": priced,
+                "status": np.where(finished, "finished", "scheduled"),
+                "_unparsed": join_flags(flags, df.index),
+            },
+            index=df.index,
+        )
+        .join(teams.drop(columns=["home_team", "away_team"]))
+        .join(lineage)
+    )
     return typed_silver(matches, odds.join(lineage, on="_row"))

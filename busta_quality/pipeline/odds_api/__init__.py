@@ -12,7 +12,7 @@ from busta_quality.pipeline.common import MATCH_KEYS, PRICE_KEYS
 from busta_quality.pipeline.kinds import DatasetSpec, SourceKind
 from busta_quality.pipeline.odds_api.reader import REQUIRED_COLUMNS, read_odds_api
 from busta_quality.pipeline.odds_api.silver import build_silver
-from busta_quality.pipeline.teams import team_names
+from busta_quality.pipeline.teams import reference_teams
 
 _BY_SPORT = ("league",)
 
@@ -45,7 +45,7 @@ KIND = SourceKind(
             "bookmaker_margin": DatasetSpec("gold.bookmaker_margin", ("date", "bookmaker")),
         },
     },
-    references={"teams": team_names},
+    references={"teams": reference_teams},
 )
 
 __all__ = ["KIND", "REQUIRED_COLUMNS", "read_odds_api"]

@@ -8,6 +8,9 @@ match's ``_unparsed``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -16,20 +19,24 @@ from busta_quality.pipeline.common import (
     LOCAL_TZ,
     TEXT,
     UTC_NS,
-    canonical_teams,
     complete_triples,
     empty_silver,
     join_flags,
     lineage_of,
+    mark_teams,
     match_id,
     season,
+    teams_reference,
     text,
     typed_silver,
 )
 
 
-def build_silver(bronze: pd.DataFrame, *, league: str) -> dict[str, pd.DataFrame]:
-    """bronze ``odds_api`` → ``{"matches", "odds"}`` (docs/layers.md)."""
+def build_silver(
+    bronze: pd.DataFrame, *, league: str, references: Mapping[str, Any] | None = None
+) -> dict[str, pd.DataFrame]:
+    """bronze ``odds_api`` → ``{"matches", "odds"}`` (docs/layers.md); team names are judged
+    by ``references["teams"]`` (as in the football_data kind)."""
     df = bronze.reset_index(drop=True)
     if df.empty:
         return empty_silver()
@@ -44,37 +51,41 @@ def build_silver(bronze: pd.DataFrame, *, league: str) -> dict[str, pd.DataFrame
     ev = df[first]
     kickoff = kickoff_all[first]
     local_day = kickoff.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None).dt.normalize()
-    home = canonical_teams(home_raw[first], league=league)
-    away = canonical_teams(away_raw[first], league=league)
     lg = pd.Series(league, index=ev.index, dtype=TEXT)
+    teams = mark_teams(lg, home_raw[first], away_raw[first], teams_reference(references))
+    home, away = teams["home_team"], teams["away_team"]
     ids = match_id(lg, local_day, home, away)
     flags = {"commence_time": commence[first].notna() & kickoff.isna()}
     flags.update(_unparsed_per_event(df, key, first))
     none_int = pd.Series(pd.NA, index=ev.index, dtype="Int64")
     none_txt = pd.Series(pd.NA, index=ev.index, dtype=TEXT)
-    matches = pd.DataFrame(
-        {
-            "match_id": ids,
-            "league": lg,
-            "season": season(local_day),
-            "kickoff": kickoff,
-            "date_raw": commence[first],
-            "home_team": home,
-            "away_team": away,
-            "home_goals": none_int,
-            "away_goals": none_int,
-            "ht_home_goals": none_int,
-            "ht_away_goals": none_int,
-            "result": none_txt,
-            "ht_result": none_txt,
-            "goals_result": none_txt,
-            "referee": none_txt,
-            "bookmakers_priced": 0,
-            "status": "scheduled",
-            "_unparsed": join_flags(flags, ev.index),
-        },
-        index=ev.index,
-    ).join(lineage_of(ev))
+    matches = (
+        pd.DataFrame(
+            {
+                "match_id": ids,
+                "league": lg,
+                "season": season(local_day),
+                "kickoff": kickoff,
+                "date_raw": commence[first],
+                "home_team": home,
+                "away_team": away,
+                "home_goals": none_int,
+                "away_goals": none_int,
+                "ht_home_goals": none_int,
+                "ht_away_goals": none_int,
+                "result": none_txt,
+                "ht_result": none_txt,
+                "goals_result": none_txt,
+                "referee": none_txt,
+                "bookmakers_priced": 0,
+                "status": "scheduled",
+                "_unparsed": join_flags(flags, ev.index),
+            },
+            index=ev.index,
+        )
+        .join(teams.drop(columns=["home_team", "away_team"]))
+        .join(lineage_of(ev))
+    )
 
     # odds: one row per bronze outcome row that has a bookmaker and an outcome
     id_by_key = pd.Series(ids.to_numpy(), index=key[first].to_numpy())
