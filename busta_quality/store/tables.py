@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -77,4 +78,19 @@ batches = Table(
     Column("run_id", String(64), nullable=False, unique=True),
     Column("source", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: the team names a league played in a season, learned from silver batches promoted without
+#: a team warning (the league's vocabulary: pipeline/teams.py); one row per name
+league_teams = Table(
+    "league_teams",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("league", String(64), nullable=False),
+    Column("season", String(16), nullable=False),
+    Column("team", String(128), nullable=False),
+    #: the run that first recorded the name for that season
+    Column("run_id", String(64), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("league", "season", "team", name="uq_league_teams"),
 )
