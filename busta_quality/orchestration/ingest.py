@@ -19,6 +19,7 @@ from busta_quality.errors import BustaError, InputError, InputNotFound, UsageErr
 from busta_quality.lake import new_run_id
 from busta_quality.models import CheckResult, StagedBatch
 from busta_quality.orchestration.gate import LayerOutcome, RunContext, run_gate
+from busta_quality.orchestration.teams import build_silver, learn_teams
 from busta_quality.settings import BustaConfig
 
 if TYPE_CHECKING:
@@ -110,9 +111,10 @@ def run_pipeline(
 
     if not gate("bronze", {source: bronze}):
         return report
-    silver = kind.build_silver(bronze, league=src.league)
+    silver = build_silver(run.store, kind, bronze, league=src.league)
     if not gate("silver", silver):
         return report
+    learn_teams(run.store, kind, silver, report.layers[-1].results, run_id=run_id)
     gate("gold", kind.build_gold(silver))
     return report
 
