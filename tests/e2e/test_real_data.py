@@ -142,3 +142,110 @@ def test_the_sports_list_is_rejected_as_input_naming_the_file(module_project: Pa
     report = ingest(cfg, store, "odds_api", [sports])
     assert report.runs == []
     assert len(report.errors) == 1 and sports.name in report.errors[0].message
+
+
+# team names: the league's vocabulary learned season by season -----------------------------
+def _team_findings(runs: list[CheckResult]) -> tuple[list[str], list[str]]:
+    """(names the silver.matches result lists as new to the league, its team warnings)."""
+    from busta_quality.pipeline.teams import TEAM_CHECK_COLUMNS
+
+    matches = next(r for r in runs if r.dataset == "matches")
+    new: list[str] = []
+    warnings: list[str] = []
+    for f in matches.failures:
+        if not TEAM_CHECK_COLUMNS & set((f.column or "").split(",")):
+            continue
+        if f.severity == "info" and f.column == "_new_teams":
+            new = str(f.sample[0]).split(", ")
+        else:
+            warnings.append(f"{f.severity} {f.column}: {f.sample[:3]}")
+    return new, warnings
+
+
+def _first_seasons() -> dict[str, str]:
+    """Canonical club → the first E0 season it played, from the raw files."""
+    import csv
+
+    from busta_quality.pipeline.teams import canonical_team
+
+    first: dict[str, str] = {}
+    for path in sorted(E0.glob("*.csv")):
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        for row in csv.DictReader(text.splitlines()):
+            for side in ("HomeTeam", "AwayTeam"):
+                if (row.get(side) or "").strip():
+                    first.setdefault(canonical_team(row[side]), path.stem)
+    return first
+
+
+def test_every_clubs_first_season_is_info_and_no_season_has_a_team_warning(
+    real, tmp_path_factory, record_property
+) -> None:
+    _, named, _ = real
+    lines = []
+    findings = {}
+    for season in SEASONS:
+        new, warnings = findings[season] = _team_findings(named[season])
+        lines.append(f"{season}: info {', '.join(new) or '-'}; warnings {warnings or '-'}")
+    out = tmp_path_factory.mktemp("team_findings") / "E0.txt"
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    record_property("team_findings", str(out))
+    expected: dict[str, list[str]] = {}
+    for club, season in _first_seasons().items():
+        expected.setdefault(season, []).append(club)
+    assert {s: sorted(expected.get(s, [])) for s in SEASONS} == {
+        s: sorted(findings[s][0]) for s in SEASONS
+    }, out.read_text()
+    assert [s for s in SEASONS if findings[s][1]] == [], out.read_text()
+    # Barnsley/Burnley and the two Sheffield clubs are clubs, not misspellings of each other
+    assert "Barnsley" in findings["1997-98"][0] and "Burnley" in findings["2009-10"][0]
+    assert {"Sheffield United", "Sheffield Weds"} <= set(findings["1993-94"][0])
+
+
+def test_middlesboro_resolves_through_the_alias_file(real) -> None:
+    import pyarrow.parquet as pq
+
+    _, named, _ = real
+    assert "Middlesboro" in (E0 / "2002-03.csv").read_text(encoding="utf-8", errors="replace")
+    matches = next(r for r in named["2002-03"] if r.dataset == "matches")
+    frame = pq.read_table(matches.batch).to_pandas()
+    boro = frame[frame["home_team"] == "Middlesbrough"]
+    assert len(boro) == 19 and boro["_home_team_status"].eq("known").all()
+    assert "Middlesboro" not in set(frame["home_team"]) | set(frame["away_team"])
+
+
+def test_the_store_learned_every_season_of_the_league(real) -> None:
+    from busta_quality.store.teams import league_seasons
+
+    _, _, root = real
+    store = open_store(load_config(root / "busta.yml").store_url)
+    seasons = league_seasons(store, "E0")
+    assert list(seasons) == SEASONS
+    assert all(len(names) in (20, 22) for names in seasons.values())
+    assert "Middlesbrough" in seasons["2002-03"]
+
+
+def test_a_misspelt_club_is_a_warning_naming_the_club(real, tmp_path) -> None:
+    from busta_quality.store.teams import league_seasons
+
+    _, _, root = real
+    cfg = load_config(root / "busta.yml")
+    store = open_store(cfg.store_url)
+    lines = (E0 / "2016-17.csv").read_bytes().decode("utf-8").splitlines()
+    home = lines[0].split(",").index("HomeTeam")
+    row = next(i for i, line in enumerate(lines) if line.split(",")[home] == "Burnley")
+    fields = lines[row].split(",")
+    fields[home] = "Burnely"
+    lines[row] = ",".join(fields)
+    copy = tmp_path / "2016-17.csv"
+    copy.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+
+    report = ingest(cfg, store, "football_data", [copy])
+    matches = next(r for r in report.runs if r.dataset == "matches")
+    assert matches.decision is Decision.PROMOTED_WITH_WARNINGS
+    (misspelt,) = [f for f in matches.failures if f.column == "home_team,_home_team_probable"]
+    assert misspelt.severity == "warning" and misspelt.unexpected_count == 1
+    assert misspelt.sample == [["Burnely", "Burnley"]]
+    _, warnings = _team_findings(report.runs)
+    assert len(warnings) == 1
+    assert "Burnely" not in league_seasons(store, "E0")["2016-17"]  # a warning: nothing learned
