@@ -2,13 +2,20 @@
 
 GX re-renders the index from every stored validation result on each update; busta keeps at
 most ``gx.data_docs.retention`` results per suite (older results and their pages are removed;
-the long history lives in busta's SQL store).
+the long history lives in busta's SQL store). Within that bound, an update costs about the
+same whatever the number of retained results: the index reads each retained result's
+summary (success, meta) from its JSON instead of GX's full deserialisation, and the results
+store is listed once per update instead of once per site section (:func:`_index_reads`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -75,27 +82,123 @@ def update(cfg: BustaConfig, keys: list[Any]) -> Path | None:
     store = ctx.validation_results_store
     keys = [k for k in keys if store.has_key(k)]
     if keys:
-        ctx.build_data_docs(resource_identifiers=keys)
+        with _index_reads(ctx):
+            ctx.build_data_docs(resource_identifiers=keys)
     return index_path(cfg)
 
 
+@contextmanager
+def _index_reads(ctx: Any) -> Iterator[None]:
+    """During one Data Docs build (in this thread): the validation results store is listed
+    once, and the index reads each result's summary from its JSON.
+
+    GX's index builder calls ``ctx.get_validation_result`` for every retained result only
+    for ``success`` and ``meta`` (its links, status and asset name), and each call
+    deserialises the whole result (every expectation result, through marshmallow: ~2-3 ms
+    each, 50 results at the default retention). The section builders and the index list
+    the results store again and again (a directory walk and a date parse per key). Both
+    grew the gate's time with the number of retained results. The page of a new result is
+    still rendered from the full result (``store.get``, not this path); any other call, or
+    any read that fails here, goes to GX unchanged.
+    """
+    store = ctx.validation_results_store
+    thread = threading.get_ident()
+    gx_get = ctx.get_validation_result
+    gx_list = store.list_keys
+    listed: list[Any] | None = None
+
+    def list_keys() -> list[Any]:
+        nonlocal listed
+        if threading.get_ident() != thread:
+            return gx_list()
+        if listed is None:
+            listed = gx_list()
+        return list(listed)
+
+    def get_validation_result(
+        expectation_suite_name: str,
+        run_id: Any = None,
+        batch_identifier: Any = None,
+        validation_results_store_name: str | None = None,
+        failed_only: bool = False,
+    ) -> Any:
+        args = (expectation_suite_name, run_id, batch_identifier, validation_results_store_name, failed_only)  # fmt: skip
+        name = validation_results_store_name or ctx.validation_results_store_name
+        if (
+            threading.get_ident() != thread
+            or run_id is None
+            or batch_identifier is None
+            or failed_only
+            or name != ctx.validation_results_store_name
+        ):
+            return gx_get(*args)
+        try:
+            return _summary(store, expectation_suite_name, run_id, batch_identifier)
+        except Exception:
+            return gx_get(*args)
+
+    ctx.get_validation_result = get_validation_result
+    store.list_keys = list_keys
+    try:
+        yield
+    finally:
+        del ctx.get_validation_result  # the class's methods again
+        del store.list_keys
+
+
+def _summary(store: Any, suite: str, run_id: Any, batch_identifier: Any) -> Any:
+    """A stored result with its summary only (no expectation results), read from its JSON."""
+    from great_expectations.core.expectation_validation_result import (
+        ExpectationSuiteValidationResult,
+    )
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    key = ValidationResultIdentifier(
+        expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite),
+        run_id=run_id,
+        batch_identifier=batch_identifier,
+    )
+    doc = json.loads(store.store_backend.get(store.key_to_tuple(key)))
+    return ExpectationSuiteValidationResult(
+        success=bool(doc["success"]),
+        results=[],
+        suite_name=doc.get("suite_name") or suite,
+        suite_parameters=doc.get("suite_parameters"),
+        statistics=doc.get("statistics"),
+        meta=doc.get("meta") or {},
+        batch_id=doc.get("batch_id"),
+        id=doc.get("id"),
+    )
+
+
 def prune(cfg: BustaConfig) -> int:
-    """Remove validation results beyond the retention per suite; returns how many went."""
+    """Remove validation results beyond the retention per suite; returns how many went.
+
+    Runs after every gate: it groups the store's raw keys (path tuples
+    ``(*suite, run_name, run_time, batch)``) without parsing them, and parses only the keys
+    it removes, so a gate with nothing to prune costs one directory walk of the retained
+    results."""
     ctx = get_context(str(cfg.gx_dir))
     store = ctx.validation_results_store
     keep = cfg.gx.data_docs.retention
-    by_suite: dict[str, list[Any]] = defaultdict(list)
-    for key in store.list_keys():
-        by_suite[key.expectation_suite_identifier.name].append(key)
+    by_suite: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+    for raw in store.store_backend.list_keys():
+        if len(raw) >= 4:  # (the store's id file is a 1-tuple)
+            by_suite[".".join(raw[:-3])].append(tuple(raw))
     base = getattr(store.store_backend, "full_base_directory", None)
     pages = site_dir(cfg) / "validations"
     removed = 0
-    for keys in by_suite.values():
-        if len(keys) <= keep:
+    for raws in by_suite.values():
+        if len(raws) <= keep:
             continue
-        keys.sort(key=lambda k: (str(k.run_id.run_time), str(k.run_id.run_name)))
-        for key in keys[: len(keys) - keep]:
+        # run times are stored as %Y%m%dT%H%M%S.%fZ (UTC): sorting the text sorts the times
+        raws.sort(key=lambda r: (r[-2], r[-3]))
+        for raw in raws[: len(raws) - keep]:
             try:
+                key = store.tuple_to_key(raw)
                 store.remove_key(key)
                 parts = Path(*map(str, key.to_tuple()))
                 page = pages / parts
@@ -108,7 +211,7 @@ def prune(cfg: BustaConfig) -> int:
                     _remove_empty_parents(Path(base) / parts, Path(base))
                 removed += 1
             except Exception:
-                log.warning("could not prune validation result %s", key, exc_info=True)
+                log.warning("could not prune validation result %s", raw, exc_info=True)
     return removed
 
 
