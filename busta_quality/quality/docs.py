@@ -101,7 +101,8 @@ def _index_reads(ctx: Any) -> Iterator[None]:
     still rendered from the full result (``store.get``, not this path); any other call, or
     any read that fails here, goes to GX unchanged.
     """
-    store = ctx.validation_results_store
+    store_name = ctx.validation_results_store_name  # a property that copies the config
+    store = ctx.stores[store_name]
     thread = threading.get_ident()
     gx_get = ctx.get_validation_result
     gx_list = store.list_keys
@@ -123,13 +124,12 @@ def _index_reads(ctx: Any) -> Iterator[None]:
         failed_only: bool = False,
     ) -> Any:
         args = (expectation_suite_name, run_id, batch_identifier, validation_results_store_name, failed_only)  # fmt: skip
-        name = validation_results_store_name or ctx.validation_results_store_name
         if (
             threading.get_ident() != thread
             or run_id is None
             or batch_identifier is None
             or failed_only
-            or name != ctx.validation_results_store_name
+            or (validation_results_store_name or store_name) != store_name
         ):
             return gx_get(*args)
         try:
