@@ -14,7 +14,7 @@ package do not break the bench.
 
 Jobs (``kind``):
 
-- ``generate``: the odds batches (``busta_quality.sample.generate_odds_batch``, parquet).
+- ``generate``: the odds batches (the project's ``generate_odds_batch``), as parquet.
 - ``floor``: a hand-written DuckDB single pass computing every metric of a suite, no GX.
 - ``cli``: ``warmup`` CLI invocations (untimed: imports are already done; this pays GX's
   one-time set-up), then the ``timed`` invocation; optional: time spent inside DuckDB
@@ -290,12 +290,24 @@ def job_floor(job: dict[str, Any]) -> dict[str, Any]:
 DEFECTS = {"outcome_price < 1.01": 100, "market_key not in set": 50}
 
 
+def _sample_generator() -> Any:
+    """The project's own odds generator (it follows the bronze schema the suites check)."""
+    import importlib
+
+    for module in ("busta_quality.pipeline.sample", "busta_quality.sample"):
+        try:
+            return importlib.import_module(module).generate_odds_batch
+        except (ImportError, AttributeError):
+            continue
+    raise RuntimeError("generate_odds_batch not found: point bench/worker.py at its new home")
+
+
 def job_generate(job: dict[str, Any]) -> dict[str, Any]:
     """The big bronze odds batch (a few defects) and a clean warm-up batch, as parquet."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from busta_quality.sample import generate_odds_batch
+    generate_odds_batch = _sample_generator()
 
     def write(frame: Any, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-from .conftest import REPO
+import pytest
+
+from tests.support.project import REPO
 
 FIGURES = {
     "duckdb gate / DuckDB floor (time)",
@@ -23,6 +25,9 @@ FIGURES = {
     "busta --help / python -c pass",
     "alert latency p95 / target",
 }
+
+
+pytestmark = [pytest.mark.gx, pytest.mark.slow]
 
 
 def test_bench_smoke_writes_a_well_formed_results_file(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from click.testing import CliRunner
 from great_expectations.data_context.store.tuple_store_backend import TupleStoreBackend
 from great_expectations.data_context.store.validation_results_store import (
@@ -15,9 +16,11 @@ from great_expectations.data_context.store.validation_results_store import (
 )
 
 from busta_quality.cli import main
-from busta_quality.config import load_config
+from busta_quality.pipeline.sample import generate_odds_batch
 from busta_quality.quality.context import get_context
-from busta_quality.sample import generate_odds_batch
+from busta_quality.settings import load_config
+
+pytestmark = pytest.mark.gx
 
 
 def _batches(config: Path, n: int) -> list[str]:
