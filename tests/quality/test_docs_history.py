@@ -88,3 +88,22 @@ def test_the_index_is_the_one_gx_renders(project) -> None:
     assert "list_keys" not in vars(ctx.validation_results_store)
     ctx.build_data_docs()  # GX alone: every result fully read
     assert _index(config) == ours
+
+
+def test_the_fast_listing_is_gx_listing(project) -> None:
+    """docs lists GX's results store itself (scandir, one date format); a GX upgrade that
+    changes the store's layout or key parsing fails here."""
+    from busta_quality.quality import docs
+
+    config = project(gx={"data_docs": {"enabled": True, "retention": 50}})
+    for run_id in _batches(config, 3):
+        _check(config, run_id)
+    store = get_context(str(load_config(config).gx_dir)).validation_results_store
+    gx_raw = sorted(tuple(k) for k in store.store_backend.list_keys() if len(k) >= 4)
+    assert len(gx_raw) == 3
+    assert sorted(docs._raw_keys(store)) == gx_raw
+    ours = [docs._key(store, raw) for raw in gx_raw]
+    theirs = [store.tuple_to_key(raw) for raw in gx_raw]
+    assert ours == theirs
+    assert [k.run_id.run_time for k in ours] == [k.run_id.run_time for k in theirs]
+    assert sorted(store.list_keys(), key=str) == sorted(theirs, key=str)  # GX's, unpatched
