@@ -2,10 +2,13 @@
 
 GX re-renders the index from every stored validation result on each update; busta keeps at
 most ``gx.data_docs.retention`` results per suite (older results and their pages are removed;
-the long history lives in busta's SQL store). Within that bound, an update costs about the
-same whatever the number of retained results: the index reads each retained result's
-summary (success, meta) from its JSON instead of GX's full deserialisation, and the results
-store is listed once per update instead of once per site section (:func:`_index_reads`).
+the long history lives in busta's SQL store). Within that bound, an update reads little per
+retained result: the index gets each result's summary (success, the meta it shows) from
+``gx/uncommitted/busta_index_summaries.json`` (a cache checked against each result file's
+mtime and size) instead of GX's full deserialisation of every result, and the results store
+is listed once per update with ``os.scandir`` instead of once per site section with a date
+parse per key (:func:`_index_reads`). What remains per retained result is GX rendering its
+row of the index (at most ``validation_results_limit`` rows, gx/great_expectations.yml).
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ from busta_quality.quality.context import get_context
 from busta_quality.settings import BustaConfig
 
 log = logging.getLogger(__name__)
+
+#: the index's summaries of the retained results, in the GX project's uncommitted/
+SUMMARIES = "busta_index_summaries.json"
 
 
 class Pages:
@@ -84,15 +90,16 @@ def update(cfg: BustaConfig, keys: list[Any]) -> Path | None:
     store = ctx.validation_results_store
     keys = [k for k in keys if store.has_key(k)]
     if keys:
-        with _index_reads(ctx):
+        with _index_reads(ctx, cfg.gx_dir / "uncommitted" / SUMMARIES):
             ctx.build_data_docs(resource_identifiers=keys)
     return index_path(cfg)
 
 
 @contextmanager
-def _index_reads(ctx: Any) -> Iterator[None]:
+def _index_reads(ctx: Any, summaries: Path | None = None) -> Iterator[None]:
     """During one Data Docs build (in this thread): the validation results store is listed
-    once, and the index reads each result's summary from its JSON.
+    once, and the index reads each result's summary (from ``summaries``, the previous
+    update's, while the result's file is unchanged; else from the result's JSON).
 
     GX's index builder calls ``ctx.get_validation_result`` for every retained result only
     for ``success`` and ``meta`` (its links, status and asset name), and each call
@@ -105,6 +112,7 @@ def _index_reads(ctx: Any) -> Iterator[None]:
     """
     store_name = ctx.validation_results_store_name  # a property that copies the config
     store = ctx.stores[store_name]
+    summary = _Summaries(store, summaries)
     thread = threading.get_ident()
     gx_get = ctx.get_validation_result
     gx_list = store.list_keys
@@ -135,7 +143,7 @@ def _index_reads(ctx: Any) -> Iterator[None]:
         ):
             return gx_get(*args)
         try:
-            return _summary(store, expectation_suite_name, run_id, batch_identifier)
+            return summary.get(expectation_suite_name, run_id, batch_identifier)
         except Exception:
             return gx_get(*args)
 
@@ -146,6 +154,7 @@ def _index_reads(ctx: Any) -> Iterator[None]:
     finally:
         del ctx.get_validation_result  # the class's methods again
         del store.list_keys
+    summary.save()
 
 
 #: the parts of a result's meta GX's index reads (batch links, asset name)
@@ -154,31 +163,74 @@ _INDEX_META = ("batch_kwargs", "batch_spec", "active_batch_definition")
 _RUN_TIME = "%Y%m%dT%H%M%S.%fZ"
 
 
-def _summary(store: Any, suite: str, run_id: Any, batch_identifier: Any) -> Any:
-    """A stored result with its summary only (no expectation results), read from its JSON."""
-    from great_expectations.core.expectation_validation_result import (
-        ExpectationSuiteValidationResult,
-    )
+class _Summaries:
+    """What the index reads of each retained result (``success``, the parts of ``meta`` it
+    shows), kept in one small JSON file between updates with each result file's mtime and
+    size: an update reads that file instead of every retained result (13 KB or more each).
+    A result whose file changed, or is not in the file, is read again; the file is only a
+    cache (delete it at will), written atomically, and only for a plain filesystem store."""
 
-    raw = (*suite.split("."), *run_id.to_tuple(), batch_identifier)
-    doc = json.loads(store.store_backend.get(raw))
-    meta = doc.get("meta") or {}
-    return ExpectationSuiteValidationResult(
-        success=bool(doc["success"]),
-        results=[],
-        suite_name=doc.get("suite_name") or suite,
-        statistics=doc.get("statistics"),
-        meta={k: meta[k] for k in _INDEX_META if k in meta},
-        batch_id=doc.get("batch_id"),
-        id=doc.get("id"),
-    )
+    def __init__(self, store: Any, path: Path | None) -> None:
+        self.store = store
+        self.base = _plain_base(store)
+        self.path = path if self.base else None
+        self.old: dict[str, Any] = {}
+        self.new: dict[str, Any] = {}
+        if self.path is not None:
+            try:
+                self.old = json.loads(self.path.read_text(encoding="utf-8"))["results"]
+            except (OSError, ValueError, KeyError, TypeError):
+                self.old = {}
+
+    def get(self, suite: str, run_id: Any, batch_identifier: Any) -> Any:
+        from great_expectations.core.expectation_validation_result import (
+            ExpectationSuiteValidationResult,
+        )
+
+        raw = (*suite.split("."), *run_id.to_tuple(), batch_identifier)
+        name = "/".join(raw)
+        stamp = None
+        if self.base is not None:
+            st = os.stat(os.path.join(self.base, *raw[:-1], raw[-1] + ".json"))
+            stamp = [st.st_mtime_ns, st.st_size]
+        entry = self.old.get(name)
+        if entry is None or stamp is None or entry.get("stamp") != stamp:
+            doc = json.loads(self.store.store_backend.get(raw))
+            meta = doc.get("meta") or {}
+            entry = {
+                "stamp": stamp,
+                "success": bool(doc["success"]),
+                "suite_name": doc.get("suite_name") or suite,
+                "meta": {k: meta[k] for k in _INDEX_META if k in meta},
+                "batch_id": doc.get("batch_id"),
+                "id": doc.get("id"),
+            }
+        self.new[name] = entry
+        return ExpectationSuiteValidationResult(
+            success=entry["success"],
+            results=[],
+            suite_name=entry["suite_name"],
+            meta=entry["meta"],
+            batch_id=entry["batch_id"],
+            id=entry["id"],
+        )
+
+    def save(self) -> None:
+        """Keep the summaries this build read (pruned results drop out)."""
+        if self.path is None or not self.new or self.new == self.old:
+            return
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps({"results": self.new}), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            log.debug("could not write %s", self.path, exc_info=True)
+            tmp.unlink(missing_ok=True)
 
 
-def _raw_keys(store: Any) -> list[tuple[str, ...]]:
-    """The results store's keys as path tuples ``(*suite, run_name, run_time, batch)``,
-    unparsed. A plain filesystem store (GX's default layout, ``<key parts>/<batch>.json``) is
-    walked with ``os.scandir``; GX's own listing adds a relative path and a pattern match per
-    file. Any other store is listed by GX."""
+def _plain_base(store: Any) -> str | None:
+    """The directory of a results store in GX's default filesystem layout
+    (``<suite parts>/<run name>/<run time>/<batch>.json``), else None."""
     backend = store.store_backend
     base = getattr(backend, "full_base_directory", None)
     if (
@@ -187,6 +239,18 @@ def _raw_keys(store: Any) -> list[tuple[str, ...]]:
         or getattr(backend, "filepath_prefix", None)
         or getattr(backend, "filepath_suffix", None) != ".json"
     ):
+        return None
+    return str(base)
+
+
+def _raw_keys(store: Any) -> list[tuple[str, ...]]:
+    """The results store's keys as path tuples ``(*suite, run_name, run_time, batch)``,
+    unparsed. A plain filesystem store (GX's default layout, ``<key parts>/<batch>.json``) is
+    walked with ``os.scandir``; GX's own listing adds a relative path and a pattern match per
+    file. Any other store is listed by GX."""
+    backend = store.store_backend
+    base = _plain_base(store)
+    if base is None:
         return [tuple(raw) for raw in backend.list_keys() if len(raw) >= 4]
     out: list[tuple[str, ...]] = []
 
@@ -203,7 +267,7 @@ def _raw_keys(store: Any) -> list[tuple[str, ...]]:
                 if not backend.is_ignored_key(raw):
                     out.append(raw)
 
-    walk(str(base), ())
+    walk(base, ())
     return out
 
 

@@ -10,7 +10,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from great_expectations.data_context.store.tuple_store_backend import TupleStoreBackend
+from great_expectations.data_context.store.tuple_store_backend import (
+    TupleFilesystemStoreBackend,
+    TupleStoreBackend,
+)
 from great_expectations.data_context.store.validation_results_store import (
     ValidationResultsStore,
 )
@@ -57,8 +60,10 @@ def test_an_update_reads_no_whole_result_of_the_history(project, monkeypatch) ->
         _check(config, run_id)
     loads: list[int] = []
     walks: list[int] = []
+    reads: list[int] = []
     deserialize = ValidationResultsStore.deserialize
     list_keys = TupleStoreBackend.list_keys
+    get = TupleFilesystemStoreBackend._get
 
     def counted_deserialize(self, value):  # type: ignore[no-untyped-def]
         loads.append(1)
@@ -69,11 +74,20 @@ def test_an_update_reads_no_whole_result_of_the_history(project, monkeypatch) ->
             walks.append(1)
         return list_keys(self, *a, **kw)
 
+    def counted_get(self, *a, **kw):  # type: ignore[no-untyped-def]
+        if "validations" in str(self.full_base_directory):
+            reads.append(1)
+        return get(self, *a, **kw)
+
     monkeypatch.setattr(ValidationResultsStore, "deserialize", counted_deserialize)
     monkeypatch.setattr(TupleStoreBackend, "list_keys", counted_list_keys)
+    monkeypatch.setattr(TupleFilesystemStoreBackend, "_get", counted_get)
     _check(config, runs[7])  # 7 retained results with pages, one new
     assert len(loads) <= 1  # the new result's page; the index reads summaries only
     assert len(walks) <= 2  # retention (raw keys) + one listing for the whole build
+    assert len(reads) <= 2  # the new result (its page, its summary); the others are cached
+    cache = load_config(config).gx_dir / "uncommitted" / "busta_index_summaries.json"
+    assert cache.exists()
 
 
 def test_the_index_is_the_one_gx_renders(project) -> None:
@@ -83,6 +97,12 @@ def test_the_index_is_the_one_gx_renders(project) -> None:
         _check(config, run_id)
     ours = _index(config)
     assert ours.count("validations/bronze/odds_api/") >= 4  # the retained results are linked
+    cache = load_config(config).gx_dir / "uncommitted" / "busta_index_summaries.json"
+    cache.write_text("{not json")  # only a cache: a broken one is rebuilt
+    extra = _batches(config, 7)[6]
+    _check(config, extra)
+    ours = _index(config)
+    assert extra in ours
     ctx = get_context(str(load_config(config).gx_dir))
     assert "get_validation_result" not in vars(ctx)  # GX's own methods again
     assert "list_keys" not in vars(ctx.validation_results_store)
