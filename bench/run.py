@@ -173,9 +173,8 @@ def engines_section(
             job = {
                 "kind": "cli",
                 "config": str(cfg),
-                "stage": {"warmup": str(data["small"]), "bench": str(data["big"])},
-                "warmup": ["warmup"],
-                "timed": "bench",
+                "warmup": [["a-warmup", str(data["small"])]],
+                "timed": ["b-bench", str(data["big"])],
                 "sql_time": e == "duckdb",
                 "jvm": e == "spark",
             }
@@ -192,12 +191,10 @@ def history_section(
     seeds = {n: seeding.project(work / f"h-{n}", engine="duckdb") for n in sizes}
     seeded = {}
     for n, cfg in seeds.items():
-        seeding.stage(cfg, "seed-first", batch)
-        seeding.stage(cfg, "seed-second", batch)
         log(f"history: seeding {n:,} stored results (GX results store + busta's SQL store)")
         seeded[n] = worker.run(
-            {"kind": "seed", "config": str(cfg), "n": n, "first": "seed-first",
-             "second": "seed-second"}
+            {"kind": "seed", "config": str(cfg), "n": n, "first": ["seed-1", str(batch)],
+             "second": ["seed-2", str(batch)]}
         )  # fmt: skip
     log(f"history: gate with {few:,} and {many:,} stored results ({repeat} rounds)")
     out: dict[str, Any] = {"seeded": seeded, "few": [], "many": []}
@@ -208,9 +205,8 @@ def history_section(
             "kind": "cli",
             "copy_from": str(seeds[n]),
             "config": str(work / f"h-{n}-{name}" / "busta.yml"),
-            "stage": {"warm": str(batch), "bench": str(batch)},
-            "warmup": ["warm"],
-            "timed": "bench",
+            "warmup": [["a-warmup", str(batch)]],
+            "timed": ["b-bench", str(batch)],
             "profile": profile,
         }
 
@@ -234,10 +230,9 @@ def alerts_section(
     log(f"alert latency: {repeat} processes x {cycles} failing/clean gate pairs")
     for k in range(repeat):
         cfg = seeding.project(work / f"a-{k}", engine="duckdb", alerting=ALERTING)
-        for c in range(cycles + 1):
-            seeding.stage(cfg, f"fail-{c:03d}", data["fail"])
-            seeding.stage(cfg, f"clean-{c:03d}", data["clean"])
-        out.append(worker.run({"kind": "alerts", "config": str(cfg), "cycles": cycles}))
+        job = {"kind": "alerts", "config": str(cfg), "cycles": cycles,
+               "fail": str(data["fail"]), "clean": str(data["clean"])}  # fmt: skip
+        out.append(worker.run(job))
     return out
 
 

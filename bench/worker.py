@@ -93,10 +93,19 @@ def busta_ok(argv: list[str]) -> tuple[int, dict[str, Any] | None]:
     return code, doc
 
 
-def quality_check(config: str, run_id: str) -> list[str]:
-    """``busta quality-check`` of one bronze batch: validate, record, retention, Data Docs,
-    alert rules and delivery (the gate without the promotion move)."""
-    return ["--config", config, "quality-check", "--layer", "bronze", "--batch", run_id, "--json"]
+def quality_check(config: str) -> list[str]:
+    """``busta quality-check`` of the newest bronze batch, as after an ingest: validate,
+    record, retention, Data Docs, alert rules and delivery (the gate without the move)."""
+    return ["--config", config, "quality-check", "--layer", "bronze", "--batch", "latest", "--json"]
+
+
+def check_new(config: str, run_id: str, source: str | Path) -> tuple[int, dict[str, Any] | None]:
+    """Land ``source`` as the newest bronze batch ``run_id`` (run ids sort in landing order
+    here), then ``busta quality-check`` it."""
+    from bench import seed
+
+    seed.stage(Path(config), run_id, Path(source))
+    return busta_ok(quality_check(config))
 
 
 def stored_result(gx_dir: Path, run_id: str) -> Path | None:
@@ -163,33 +172,27 @@ def _short(file: str) -> str:
     return file
 
 
-def prepare(job: dict[str, Any]) -> None:
-    """Set-up before a job (untimed): a copy of a seeded project, batches in its lake."""
+def job_cli(job: dict[str, Any]) -> dict[str, Any]:
     from bench import seed
 
-    config = Path(job["config"])
-    if "copy_from" in job:
-        seed.copy_project(Path(job["copy_from"]), config.parent)
-    for run_id, source in job.get("stage", {}).items():
-        seed.stage(config, run_id, Path(source))
-
-
-def job_cli(job: dict[str, Any]) -> dict[str, Any]:
-    prepare(job)
-    os.chdir(Path(job["config"]).parent)
     config = job["config"]
+    if "copy_from" in job:  # a copy of a seeded project (untimed)
+        seed.copy_project(Path(job["copy_from"]), Path(config).parent)
+    os.chdir(Path(config).parent)
     extra: dict[str, Any] = {}
     t = time.perf_counter()
-    for run_id in job.get("warmup", []):
-        busta_ok(quality_check(config, run_id))
+    for run_id, source in job.get("warmup", []):
+        check_new(config, run_id, source)
     extra["warmup_s"] = time.perf_counter() - t  # the first gate: GX set-up (spark: session)
+    run_id, source = job["timed"]
+    seed.stage(Path(config), run_id, Path(source))
     sql, remove = _sql_timer() if job.get("sql_time") else (None, None)
     prof = None
     if job.get("profile"):
         import cProfile
 
         prof = cProfile.Profile()
-    argv = quality_check(config, job["timed"])
+    argv = quality_check(config)
     gc.collect()  # the warm-up's garbage is not collected inside the timed call
     started, cpu = time.perf_counter(), time.process_time()
     if prof is not None:
@@ -210,7 +213,9 @@ def job_cli(job: dict[str, Any]) -> dict[str, Any]:
     runs = (doc or {}).get("runs") or []
     if len(runs) != 1:
         raise RuntimeError(f"busta {' '.join(argv)}: expected one run, got {len(runs)}")
-    result = stored_result(Path(config).parent / "gx", job["timed"])
+    if runs[0]["run_id"] != run_id:
+        raise RuntimeError(f"busta {' '.join(argv)} checked {runs[0]['run_id']}, not {run_id}")
+    result = stored_result(Path(config).parent / "gx", run_id)
     meta = json.loads(result.read_text(encoding="utf-8")).get("meta", {}) if result else {}
     return {
         "seconds": seconds,
@@ -342,8 +347,8 @@ def job_seed(job: dict[str, Any]) -> dict[str, Any]:
     project = Path(config).parent
     os.chdir(project)
     gx_dir = project / "gx"
-    busta_ok(quality_check(config, job["first"]))
-    first = stored_result(gx_dir, job["first"])
+    check_new(config, *job["first"])
+    first = stored_result(gx_dir, job["first"][0])
     assert first is not None, "the first gate stored no GX result"
     run_dir = first.parent.parent  # .../validations/<suite parts>/<run name>/<run time>/<batch>
     t = time.perf_counter()
@@ -373,7 +378,7 @@ def job_seed(job: dict[str, Any]) -> dict[str, Any]:
         sql_rows = db.execute("SELECT count(*) FROM expectation_results").fetchone()[0]
     db.close()
     t = time.perf_counter()
-    busta_ok(quality_check(config, job["second"]))  # retention catch-up on the product's path
+    check_new(config, *job["second"])  # the retention catch-up, on the product's path
     catch_up_s = time.perf_counter() - t
     # every retained result has its page, as after N real gates (the copies had none)
     busta_ok(["--config", config, "docs", "build"])
@@ -406,19 +411,19 @@ def job_alerts(job: dict[str, Any]) -> dict[str, Any]:
     os.environ["BENCH_SLACK_URL"] = slack.url  # busta.yml: base_url: ${BENCH_SLACK_URL}
     latencies: list[float] = []
     try:
-        for c in range(-1, job["cycles"]):  # cycle -1: warm-up
+        for c in range(job["cycles"] + 1):  # cycle 0: warm-up
             before = len(slack.received)
-            busta_ok(quality_check(config, f"fail-{c + 1:03d}"))
+            check_new(config, f"{c:03d}-a-fail", job["fail"])
             deadline = time.monotonic() + 10
             while len(slack.received) == before and time.monotonic() < deadline:
                 time.sleep(0.005)
             if len(slack.received) == before:
                 raise RuntimeError("no Slack message for a failing gate within 10 s")
-            result = stored_result(gx_dir, f"fail-{c + 1:03d}")
+            result = stored_result(gx_dir, f"{c:03d}-a-fail")
             assert result is not None
-            if c >= 0:
+            if c:
                 latencies.append(slack.received[before] - result.stat().st_mtime)
-            busta_ok(quality_check(config, f"clean-{c + 1:03d}"))
+            check_new(config, f"{c:03d}-b-clean", job["clean"])
     finally:
         slack.stop()
     s = sorted(latencies)
