@@ -1,142 +1,78 @@
-"""Bench set-up: isolated projects, the generated odds batches, seeded history."""
+"""Bench set-up: isolated project copies configured from the shipped busta.yml, and lake
+batches (hard links of the generated parquet files, placed where ``busta`` finds them)."""
 
 from __future__ import annotations
 
-import json
+import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+import yaml
 
-#: rows of the big batch made defective (so the failure paths of the gate run too)
-DEFECTS = {"outcome_price < 1.01": 100, "market_key not in set": 50}
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = ROOT / "busta.yml"
+
+
+def shipped_config() -> dict[str, Any]:
+    return yaml.safe_load(SHIPPED.read_text(encoding="utf-8")) or {}
 
 
 def project(
-    where: Path, *, engine: str, data_docs: bool, retention: int = 50, master: str = "local[2]"
+    where: Path,
+    *,
+    engine: str,
+    master: str = "local[2]",
+    alerting: dict[str, Any] | None = None,
 ) -> Path:
-    """A copy of the GX project (gx/, expectations/, checkpoints/) and a busta.yml; its path."""
+    """A copy of the GX project (gx/, expectations/, checkpoints/) and a busta.yml; its path.
+
+    The busta.yml is the shipped one (Data Docs and their retention, layer policies,
+    sources, ...) with the lake, store and GX project inside ``where``, every layer on
+    ``engine``, and the given ``alerting`` section."""
     where.mkdir(parents=True, exist_ok=True)
     for name in ("gx", "expectations", "checkpoints"):
         shutil.copytree(ROOT / name, where / name, ignore=shutil.ignore_patterns("uncommitted"))
-    layers = "\n".join(f"  {layer}: {{engine: {engine}}}" for layer in ("bronze", "silver", "gold"))
+    doc = shipped_config()
+    doc["lake"] = {**(doc.get("lake") or {}), "root": "./lake"}
+    doc["store"] = {**(doc.get("store") or {}), "url": "sqlite:///.busta/busta.db"}
+    doc["gx"] = {**(doc.get("gx") or {}), "project_dir": "./gx"}
+    layers = doc.get("layers") or {}
+    doc["layers"] = {
+        layer: {**(layers.get(layer) or {}), "engine": engine}
+        for layer in ("bronze", "silver", "gold")
+    }
+    if engine == "spark":
+        spark = doc.get("spark") or {}
+        doc["spark"] = {
+            **spark,
+            "master": master,
+            "conf": {**(spark.get("conf") or {}), "spark.sql.shuffle.partitions": "4"},
+        }
+    if alerting is not None:
+        doc["alerting"] = alerting
     cfg = where / "busta.yml"
-    cfg.write_text(
-        "project: bench\n"
-        "lake: {root: ./lake}\n"
-        "store: {url: 'sqlite:///.busta/busta.db'}\n"
-        "gx:\n  project_dir: ./gx\n"
-        f"  data_docs: {{enabled: {str(data_docs).lower()}, retention: {retention}}}\n"
-        f"spark:\n  master: '{master}'\n  conf: {{spark.sql.shuffle.partitions: '4'}}\n"
-        f"layers:\n{layers}\n",
-        encoding="utf-8",
-    )
+    cfg.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     return cfg
 
 
-def odds_batches(where: Path, rows: int, *, seed: int = 7) -> dict[str, Any]:
-    """The big bronze odds batch (sample.generate_odds_batch, a few defects) and a 1,000-row
-    warm-up batch, written as parquet by a separate process (this one stays small)."""
-    where.mkdir(parents=True, exist_ok=True)
-    big, small = where / f"odds_{rows}.parquet", where / "odds_warmup.parquet"
-    if not big.exists():
-        code = f"""
-import sys
-sys.path.insert(0, {str(ROOT)!r})
-from busta_quality.lake import write_parquet_atomic
-from busta_quality.pipeline.sample import generate_odds_batch
-from pathlib import Path
-frame = generate_odds_batch({rows}, seed={seed})
-frame.loc[frame.index[:{DEFECTS["outcome_price < 1.01"]}], "outcome_price"] = 0.5
-frame.loc[frame.index[1000:{1000 + DEFECTS["market_key not in set"]}], "market_key"] = "exchange"
-write_parquet_atomic(frame, Path({str(big)!r}))
-write_parquet_atomic(generate_odds_batch(1000, seed={seed + 1}), Path({str(small)!r}))
-"""
-        subprocess.run([sys.executable, "-c", code], check=True, cwd=where)
-        if not big.exists():  # never trust a `python -c` exit code with pyspark around
-            raise RuntimeError(f"could not generate {big}")
-    return {"big": big, "small": small, "defects": DEFECTS}
+def data_docs_settings() -> dict[str, Any]:
+    """What the shipped busta.yml says about Data Docs (defaults: enabled, retention 50)."""
+    dd = (shipped_config().get("gx") or {}).get("data_docs") or {}
+    return {"enabled": dd.get("enabled", True), "retention": dd.get("retention", 50)}
 
 
-SEED_SCRIPT = """
-import json, os, shutil, sys
-from pathlib import Path
-sys.path.insert(0, {root!r})
-import sqlalchemy as sa
-from busta_quality.settings import load_config
-from busta_quality.lake import Lake
-from busta_quality.quality import docs
-from busta_quality.quality.context import get_context
-from busta_quality.quality.gate import StagedBatch, run_gate
-from busta_quality.store import open_store
-from busta_quality.store.tables import check_runs, expectation_results
-
-cfg = load_config({config!r})
-store = open_store(cfg.store_url)
-lake = Lake(cfg.lake_root)
-n = {n}
-path = lake.staging_path("bronze", "odds_api", "seed-00000")
-path.parent.mkdir(parents=True, exist_ok=True)
-os.link({batch!r}, path)
-run_gate(cfg, store, lake, "bronze", [StagedBatch("bronze", "odds_api", "odds_api", "seed-00000",
-                                                   path, rows=1)])
-docs.update(cfg)  # the site and its index exist, as after the first real ingest
-ctx = get_context(str(cfg.gx_dir))
-base = cfg.gx_dir / "uncommitted" / "validations"
-(first,) = sorted(base.rglob("*.json"))
-rel = first.relative_to(base).parts  # *suite parts (bronze/odds_api), run_name, run_time, batch
-for i in range(1, n):
-    dst = base.joinpath(*rel[:-3], f"seed-{{i:05d}}", *rel[-2:])
+def stage(config: Path, run_id: str, source: Path, dataset: str = "odds_api") -> Path:
+    """Put ``source`` in the project's lake as the promoted bronze batch ``run_id``."""
+    dst = config.parent / "lake" / "bronze" / dataset / f"{run_id}.parquet"
     dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(first, dst)
-with store.engine.begin() as conn:
-    run = dict(conn.execute(sa.select(check_runs)).mappings().one())
-    exp = [dict(r) for r in conn.execute(sa.select(expectation_results)).mappings()]
-    run.pop("id")
-    for start in range(1, n, 2000):
-        ids = range(start, min(n, start + 2000))
-        conn.execute(check_runs.insert(), [{{**run, "run_id": f"seed-{{i:05d}}"}} for i in ids])
-    new_ids = [r[0] for r in conn.execute(sa.select(check_runs.c.id).where(
-        check_runs.c.run_id != "seed-00000"))]
-    for start in range(0, len(new_ids), 500):
-        rows = [{{**{{k: v for k, v in e.items() if k != "id"}}, "check_run_id": cid}}
-                for cid in new_ids[start:start + 500] for e in exp]
-        conn.execute(expectation_results.insert(), rows)
-import time
-t = time.perf_counter()
-pruned = docs.prune(cfg)  # what the gates did as these results accumulated (retention)
-print(json.dumps({{
-    "gx_results_seeded": n,
-    "catch_up_prune_s": round(time.perf_counter() - t, 3),
-    "pruned": pruned,
-    "gx_results": len(list(base.rglob("*.json"))),
-    "sql_check_runs": store.count_check_runs(),
-}}))
-"""
+    if not dst.exists():
+        os.link(source, dst)
+    return dst
 
 
-def seed_history(config: Path, batch: Path, n: int) -> dict[str, Any]:
-    """One real gate run, then its GX result JSON copied under n-1 new run names and its
-    store rows (check_runs + expectation_results) bulk-inserted n-1 times; then the Data Docs
-    retention is applied once (``docs.prune``), as the gates would have applied it while those
-    n results accumulated: the GX store keeps ``gx.data_docs.retention`` results per suite, and
-    busta's SQL store keeps all n (the history for trends)."""
-    script = config.parent / "seed_history.py"
-    script.write_text(
-        SEED_SCRIPT.format(root=str(ROOT), config=str(config), n=n, batch=str(batch)),
-        encoding="utf-8",
-    )
-    proc = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=config.parent,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"seeding {n} results failed:\n{proc.stderr[-3000:]}")
-    return json.loads(lines[-1])
+def copy_project(config: Path, where: Path) -> Path:
+    """A copy of the project of ``config`` (GX project, results, Data Docs, SQL store; not
+    its lake) in ``where``, so that every sample starts from the same stored history."""
+    shutil.copytree(config.parent, where, symlinks=True, ignore=shutil.ignore_patterns("lake"))
+    return where / config.name

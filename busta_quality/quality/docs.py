@@ -2,13 +2,25 @@
 
 GX re-renders the index from every stored validation result on each update; busta keeps at
 most ``gx.data_docs.retention`` results per suite (older results and their pages are removed;
-the long history lives in busta's SQL store).
+the long history lives in busta's SQL store). Within that bound, an update reads little per
+retained result: the index gets each result's summary (success, the meta it shows) from
+``gx/uncommitted/busta_index_summaries.json`` (a cache checked against each result file's
+mtime and size) instead of GX's full deserialisation of every result, and the results store
+is listed once per update with ``os.scandir`` instead of once per site section with a date
+parse per key (:func:`_index_reads`). What remains per retained result is GX rendering its
+row of the index (at most ``validation_results_limit`` rows, gx/great_expectations.yml).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import threading
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +28,9 @@ from busta_quality.quality.context import get_context
 from busta_quality.settings import BustaConfig
 
 log = logging.getLogger(__name__)
+
+#: the index's summaries of the retained results, in the GX project's uncommitted/
+SUMMARIES = "busta_index_summaries.json"
 
 
 class Pages:
@@ -75,27 +90,231 @@ def update(cfg: BustaConfig, keys: list[Any]) -> Path | None:
     store = ctx.validation_results_store
     keys = [k for k in keys if store.has_key(k)]
     if keys:
-        ctx.build_data_docs(resource_identifiers=keys)
+        with _index_reads(ctx, cfg.gx_dir / "uncommitted" / SUMMARIES):
+            ctx.build_data_docs(resource_identifiers=keys)
     return index_path(cfg)
 
 
+@contextmanager
+def _index_reads(ctx: Any, summaries: Path | None = None) -> Iterator[None]:
+    """During one Data Docs build (in this thread): the validation results store is listed
+    once, and the index reads each result's summary (from ``summaries``, the previous
+    update's, while the result's file is unchanged; else from the result's JSON).
+
+    GX's index builder calls ``ctx.get_validation_result`` for every retained result only
+    for ``success`` and ``meta`` (its links, status and asset name), and each call
+    deserialises the whole result (every expectation result, through marshmallow: ~2-3 ms
+    each, 50 results at the default retention). The section builders and the index list
+    the results store again and again (a directory walk and a date parse per key). Both
+    grew the gate's time with the number of retained results. The page of a new result is
+    still rendered from the full result (``store.get``, not this path); any other call, or
+    any read that fails here, goes to GX unchanged.
+    """
+    store_name = ctx.validation_results_store_name  # a property that copies the config
+    store = ctx.stores[store_name]
+    summary = _Summaries(store, summaries)
+    thread = threading.get_ident()
+    gx_get = ctx.get_validation_result
+    gx_list = store.list_keys
+    listed: list[Any] | None = None
+
+    def list_keys() -> list[Any]:
+        nonlocal listed
+        if threading.get_ident() != thread:
+            return gx_list()
+        if listed is None:
+            listed = [_key(store, raw) for raw in _raw_keys(store)]
+        return list(listed)
+
+    def get_validation_result(
+        expectation_suite_name: str,
+        run_id: Any = None,
+        batch_identifier: Any = None,
+        validation_results_store_name: str | None = None,
+        failed_only: bool = False,
+    ) -> Any:
+        args = (expectation_suite_name, run_id, batch_identifier, validation_results_store_name, failed_only)  # fmt: skip
+        if (
+            threading.get_ident() != thread
+            or run_id is None
+            or batch_identifier is None
+            or failed_only
+            or (validation_results_store_name or store_name) != store_name
+        ):
+            return gx_get(*args)
+        try:
+            return summary.get(expectation_suite_name, run_id, batch_identifier)
+        except Exception:
+            return gx_get(*args)
+
+    ctx.get_validation_result = get_validation_result
+    store.list_keys = list_keys
+    try:
+        yield
+    finally:
+        del ctx.get_validation_result  # the class's methods again
+        del store.list_keys
+    summary.save()
+
+
+#: the parts of a result's meta GX's index reads (batch links, asset name)
+_INDEX_META = ("batch_kwargs", "batch_spec", "active_batch_definition")
+#: how GX writes a run time in the results store's paths (UTC)
+_RUN_TIME = "%Y%m%dT%H%M%S.%fZ"
+
+
+class _Summaries:
+    """What the index reads of each retained result (``success``, the parts of ``meta`` it
+    shows), kept in one small JSON file between updates with each result file's mtime and
+    size: an update reads that file instead of every retained result (13 KB or more each).
+    A result whose file changed, or is not in the file, is read again; the file is only a
+    cache (delete it at will), written atomically, and only for a plain filesystem store."""
+
+    def __init__(self, store: Any, path: Path | None) -> None:
+        self.store = store
+        self.base = _plain_base(store)
+        self.path = path if self.base else None
+        self.old: dict[str, Any] = {}
+        self.new: dict[str, Any] = {}
+        if self.path is not None:
+            try:
+                self.old = json.loads(self.path.read_text(encoding="utf-8"))["results"]
+            except (OSError, ValueError, KeyError, TypeError):
+                self.old = {}
+
+    def get(self, suite: str, run_id: Any, batch_identifier: Any) -> Any:
+        from great_expectations.core.expectation_validation_result import (
+            ExpectationSuiteValidationResult,
+        )
+
+        raw = (*suite.split("."), *run_id.to_tuple(), batch_identifier)
+        name = "/".join(raw)
+        stamp = None
+        if self.base is not None:
+            st = os.stat(os.path.join(self.base, *raw[:-1], raw[-1] + ".json"))
+            stamp = [st.st_mtime_ns, st.st_size]
+        entry = self.old.get(name)
+        if entry is None or stamp is None or entry.get("stamp") != stamp:
+            doc = json.loads(self.store.store_backend.get(raw))
+            meta = doc.get("meta") or {}
+            entry = {
+                "stamp": stamp,
+                "success": bool(doc["success"]),
+                "suite_name": doc.get("suite_name") or suite,
+                "meta": {k: meta[k] for k in _INDEX_META if k in meta},
+                "batch_id": doc.get("batch_id"),
+                "id": doc.get("id"),
+            }
+        self.new[name] = entry
+        return ExpectationSuiteValidationResult(
+            success=entry["success"],
+            results=[],
+            suite_name=entry["suite_name"],
+            meta=entry["meta"],
+            batch_id=entry["batch_id"],
+            id=entry["id"],
+        )
+
+    def save(self) -> None:
+        """Keep the summaries this build read (pruned results drop out)."""
+        if self.path is None or not self.new or self.new == self.old:
+            return
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps({"results": self.new}), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            log.debug("could not write %s", self.path, exc_info=True)
+            tmp.unlink(missing_ok=True)
+
+
+def _plain_base(store: Any) -> str | None:
+    """The directory of a results store in GX's default filesystem layout
+    (``<suite parts>/<run name>/<run time>/<batch>.json``), else None."""
+    backend = store.store_backend
+    base = getattr(backend, "full_base_directory", None)
+    if (
+        not base
+        or getattr(backend, "filepath_template", None)
+        or getattr(backend, "filepath_prefix", None)
+        or getattr(backend, "filepath_suffix", None) != ".json"
+    ):
+        return None
+    return str(base)
+
+
+def _raw_keys(store: Any) -> list[tuple[str, ...]]:
+    """The results store's keys as path tuples ``(*suite, run_name, run_time, batch)``,
+    unparsed. A plain filesystem store (GX's default layout, ``<key parts>/<batch>.json``) is
+    walked with ``os.scandir``; GX's own listing adds a relative path and a pattern match per
+    file. Any other store is listed by GX."""
+    backend = store.store_backend
+    base = _plain_base(store)
+    if base is None:
+        return [tuple(raw) for raw in backend.list_keys() if len(raw) >= 4]
+    out: list[tuple[str, ...]] = []
+
+    def walk(path: str, parts: tuple[str, ...]) -> None:
+        try:
+            entries = list(os.scandir(path))
+        except OSError:
+            return
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                walk(entry.path, (*parts, entry.name))
+            elif entry.name.endswith(".json") and len(parts) >= 3:
+                raw = (*parts, entry.name[: -len(".json")])
+                if not backend.is_ignored_key(raw):
+                    out.append(raw)
+
+    walk(base, ())
+    return out
+
+
+def _key(store: Any, raw: tuple[str, ...]) -> Any:
+    """The ``ValidationResultIdentifier`` of a path tuple; the run time parsed with its known
+    format (GX parses it with dateutil, ~0.1 ms a key), GX's parser for anything else."""
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    try:
+        run_time = datetime.strptime(raw[-2], _RUN_TIME).replace(tzinfo=UTC)
+    except ValueError:
+        return store.tuple_to_key(raw)
+    return ValidationResultIdentifier(
+        ExpectationSuiteIdentifier(".".join(raw[:-3])),
+        RunIdentifier(raw[-3], run_time),
+        raw[-1],
+    )
+
+
 def prune(cfg: BustaConfig) -> int:
-    """Remove validation results beyond the retention per suite; returns how many went."""
+    """Remove validation results beyond the retention per suite; returns how many went.
+
+    Runs after every gate: it groups the store's raw keys (path tuples
+    ``(*suite, run_name, run_time, batch)``) without parsing them, and parses only the keys
+    it removes, so a gate with nothing to prune costs one ``scandir`` walk of the retained
+    results."""
     ctx = get_context(str(cfg.gx_dir))
     store = ctx.validation_results_store
     keep = cfg.gx.data_docs.retention
-    by_suite: dict[str, list[Any]] = defaultdict(list)
-    for key in store.list_keys():
-        by_suite[key.expectation_suite_identifier.name].append(key)
+    by_suite: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+    for raw in _raw_keys(store):
+        by_suite[".".join(raw[:-3])].append(raw)
     base = getattr(store.store_backend, "full_base_directory", None)
     pages = site_dir(cfg) / "validations"
     removed = 0
-    for keys in by_suite.values():
-        if len(keys) <= keep:
+    for raws in by_suite.values():
+        if len(raws) <= keep:
             continue
-        keys.sort(key=lambda k: (str(k.run_id.run_time), str(k.run_id.run_name)))
-        for key in keys[: len(keys) - keep]:
+        # run times are stored as %Y%m%dT%H%M%S.%fZ (UTC): sorting the text sorts the times
+        raws.sort(key=lambda r: (r[-2], r[-3]))
+        for raw in raws[: len(raws) - keep]:
             try:
+                key = store.tuple_to_key(raw)
                 store.remove_key(key)
                 parts = Path(*map(str, key.to_tuple()))
                 page = pages / parts
@@ -108,7 +327,7 @@ def prune(cfg: BustaConfig) -> int:
                     _remove_empty_parents(Path(base) / parts, Path(base))
                 removed += 1
             except Exception:
-                log.warning("could not prune validation result %s", key, exc_info=True)
+                log.warning("could not prune validation result %s", raw, exc_info=True)
     return removed
 
 

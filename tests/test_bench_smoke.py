@@ -1,0 +1,76 @@
+"""The benchmark still runs: ``bench/run.py --smoke`` (tiny sizes, no targets) end to end.
+
+It calls the product only through its stable entry points (the ``busta`` CLI in-process,
+busta.yml, the lake and store layouts), so a refactor inside ``busta_quality`` that breaks
+``make bench`` fails here, in ``make test``, instead of weeks later.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.project import REPO
+
+FIGURES = {
+    "duckdb gate / DuckDB floor (time)",
+    "duckdb gate / pandas gate (time)",
+    "duckdb gate / pandas gate (peak RSS)",
+    "busta --help / python -c pass",
+    "alert latency p95 / target",
+}
+
+
+pytestmark = [pytest.mark.gx, pytest.mark.slow]
+
+
+def test_bench_smoke_writes_a_well_formed_results_file(tmp_path: Path) -> None:
+    out = tmp_path / "smoke.json"
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "run.py"), "--smoke", "--out", str(out)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+        },
+    )
+    seconds = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert out.exists(), proc.stderr[-4000:]  # never trust an exit code alone (pyspark)
+    doc = json.loads(out.read_text())
+
+    assert doc["smoke"] is True
+    assert doc["commit"]["sha"] and "dirty" in doc["commit"]  # git rev-parse HEAD
+    machine = doc["machine"]
+    assert machine["cpus"] >= 1 and machine["python"] and machine["os"]
+    assert machine["packages"]["great-expectations"] and machine["packages"]["duckdb"]
+    assert doc["options"]["data_docs"]["enabled"] is True  # busta.yml as shipped
+
+    figures = {f["figure"]: f for f in doc["figures"]}
+    assert set(figures) >= FIGURES
+    assert any(name.startswith("gate with ") for name in figures)
+    for name, fig in figures.items():
+        assert fig["n"] >= 1, name
+        for part in ("value", "baseline", "ratio"):
+            s = fig[part]
+            assert s["min"] <= s["median"] <= s["max"], (name, part, s)
+            assert len(s["samples"]) == fig["n"], (name, part)
+        assert doc["samples"][name]["value"] == fig["value"]["samples"]
+        assert fig["verdict"] in ("-", "(PASS)", "(FAIL)"), name  # smoke: never enforced
+
+    assert set(doc["evaluators"]) == {"duckdb", "pandas"}
+    assert doc["evaluators"]["duckdb"] == ["onepass"]
+    breakdown = doc["history"]["breakdown"]
+    assert breakdown["busta_steps_cumulative"] and breakdown["own_time"]
+    assert "where the gate's time differs" in proc.stdout
+    assert seconds < 120, f"the smoke run took {seconds:.0f} s"
