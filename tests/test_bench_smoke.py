@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -32,7 +31,6 @@ pytestmark = [pytest.mark.gx, pytest.mark.slow]
 
 def test_bench_smoke_writes_a_well_formed_results_file(tmp_path: Path) -> None:
     out = tmp_path / "smoke.json"
-    started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, str(REPO / "bench" / "run.py"), "--smoke", "--out", str(out)],
         cwd=tmp_path,
@@ -44,7 +42,6 @@ def test_bench_smoke_writes_a_well_formed_results_file(tmp_path: Path) -> None:
             "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
         },
     )
-    seconds = time.monotonic() - started
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert out.exists(), proc.stderr[-4000:]  # never trust an exit code alone (pyspark)
     doc = json.loads(out.read_text())
@@ -73,4 +70,3 @@ def test_bench_smoke_writes_a_well_formed_results_file(tmp_path: Path) -> None:
     breakdown = doc["history"]["breakdown"]
     assert breakdown["busta_steps_cumulative"] and breakdown["own_time"]
     assert "where the gate's time differs" in proc.stdout
-    assert seconds < 120, f"the smoke run took {seconds:.0f} s"
