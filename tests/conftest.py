@@ -84,3 +84,36 @@ def _imports_gx_only_if_marked(item: pytest.Item) -> Iterator[None]:
     if not before and HEAVY in sys.modules and item.get_closest_marker("gx") is None:
         raise AssertionError(f"{item.nodeid} imports {HEAVY}: mark it gx (see tests/README.md)")
     return result
+
+
+# -- order and groups ----------------------------------------------------------------------
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with a ``slow`` test first, each module's tests kept together and in order.
+
+    pytest-xdist hands out work in this order (``make test``: ``--dist loadgroup`` sends each
+    ``xdist_group`` as one unit, the largest groups first, then single tests), so a slow test
+    starts while there is still other work for the second worker rather than running alone at
+    the end.
+    """
+    slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_modules)
+    _keep_xdist_groups(items)
+
+
+def _keep_xdist_groups(items: list[pytest.Item]) -> None:
+    """Make ``--dist loadgroup`` group again under pytest 9.2.
+
+    pytest-xdist 3.8 (in a worker, before this trylast hook) appends ``@<group>`` to the legacy
+    ``_nodeid`` attribute, which pytest 9.2 no longer reads (the node id is the structured
+    ``_id``), so every ``xdist_group`` was silently ignored (pytest-dev/pytest-xdist#1386).
+    Carry xdist's id over to ``_id``; a no-op wherever xdist's own change takes effect.
+    """
+    try:
+        from _pytest.nodes import coerce_node_id  # type: ignore[attr-defined]
+    except ImportError:  # pytest < 9.2: the legacy attribute is the node id
+        return
+    for item in items:
+        legacy = item.__dict__.get("_nodeid")
+        if isinstance(legacy, str) and legacy != item.nodeid:
+            item._id = coerce_node_id(legacy)  # type: ignore[attr-defined]

@@ -19,7 +19,13 @@ from busta_quality.settings import load_config
 from busta_quality.store import open_store
 from tests.support.project import E0, ODDS_API, needs_shared_data
 
-pytestmark = [needs_shared_data(), pytest.mark.gx, pytest.mark.slow]
+# one worker runs the module: the ingest of every season (the ``real`` fixture) is built once
+pytestmark = [
+    needs_shared_data(),
+    pytest.mark.gx,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("real_data"),
+]
 
 SEASONS = sorted(p.stem for p in E0.glob("*.csv")) if E0.is_dir() else []
 

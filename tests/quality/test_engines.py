@@ -27,6 +27,11 @@ from busta_quality.quality.validate import validate
 from busta_quality.settings import BustaConfig, LayerPolicy, load_config
 
 REPO = Path(__file__).resolve().parents[2]
+
+# one worker runs the module: the batches and the pandas reference verdicts (module fixtures)
+# are built once
+pytestmark = pytest.mark.xdist_group("engines")
+
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
 LAYERS = ("bronze", "silver", "gold")
 #: every defect that still lets silver and gold be built (each one hits some suite)
@@ -125,6 +130,7 @@ def reference(root: Path, cases: list[Case]) -> dict[str, tuple[Decision, list[t
     return {c.id: verdict(run(cfg, c), cfg) for c in cases}
 
 
+@pytest.mark.slow
 @pytest.mark.gx
 def test_cases_cover_clean_and_failing_batches(
     cases: list[Case], reference: dict[str, tuple[Decision, list[tuple[Any, ...]]]]
@@ -144,6 +150,7 @@ def test_cases_cover_clean_and_failing_batches(
     } <= failing
 
 
+@pytest.mark.slow
 @pytest.mark.gx
 @pytest.mark.parametrize("engine", ["duckdb", "sql"])
 def test_same_verdicts_as_pandas(
