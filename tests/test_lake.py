@@ -23,6 +23,7 @@ def _visible(root: Path) -> list[Path]:
     return [p for p in root.rglob("*.parquet") if not p.name.startswith(".")]
 
 
+@pytest.mark.slow
 @pytest.mark.gx
 def test_crash_in_the_middle_of_a_bronze_write_leaves_no_visible_batch(tmp_path) -> None:
     """SIGKILL a process while it writes a large batch: readers never see a partial file."""

@@ -83,6 +83,7 @@ def test_alerts_list_imports_no_heavy_module(tmp_path: Path, config: Path) -> No
     assert heavy(modules) == []
 
 
+@pytest.mark.slow
 @pytest.mark.gx
 def test_the_wrapper_sees_heavy_imports(tmp_path: Path, config: Path) -> None:
     """The check itself works: a command that needs GX (docs build) does import it."""

@@ -43,6 +43,7 @@ def test_every_layer_checkpoint_carries_the_busta_action() -> None:
         assert {vd["name"].split(".")[0] for vd in cp["validation_definitions"]} == {layer}
 
 
+@pytest.mark.slow
 @pytest.mark.gx
 def test_plain_gx_client_lists_suites_runs_a_checkpoint_and_busta_records_it(
     project, tmp_path
@@ -88,6 +89,7 @@ def test_plain_gx_client_lists_suites_runs_a_checkpoint_and_busta_records_it(
     assert by_suite["silver.matches"]["data_docs"].endswith(".html")
 
 
+@pytest.mark.slow
 @pytest.mark.gx
 def test_data_docs_pages_exist_and_retention_bounds_them(project, tmp_path) -> None:
     cfg = load_config(project(gx={"data_docs": {"enabled": True, "retention": 2}}))
