@@ -9,7 +9,7 @@ result format): same ``success``, same ``result`` keys and values, the suite's o
 statistics, and the ``meta`` of a SQL batch, so the result is stored in GX's validation results
 store, rendered by Data Docs and handed to the checkpoint's actions as if GX had computed it.
 
-What is compiled (the SQL conditions are GX 1.24's, rendered literally; see docs/engines.md):
+What is compiled (the SQL conditions are GX 1.24's; see docs/engines.md):
 
 - ``expect_table_row_count_to_be_between``: ``count(*)``.
 - ``expect_column_to_exist``, ``expect_table_columns_to_match_set``: the relation's columns
@@ -17,12 +17,23 @@ What is compiled (the SQL conditions are GX 1.24's, rendered literally; see docs
 - column map (``expect_column_values_to_be_between`` / ``_be_in_set`` / ``_not_be_null`` /
   ``_be_null`` / ``_be_unique``): ``count(col)`` and ``count(*) FILTER (WHERE col IS NOT NULL
   AND NOT (<condition>))`` (nulls ignored except by ``not_be_null`` / ``be_null``); uniqueness
-  counts every row of a duplicated value (a scalar sub-select in the same statement).
+  counts every row of a duplicated value.
 - column pair (``expect_column_pair_values_to_be_equal``, ``_a_to_be_greater_than_b``) and
   multicolumn (``expect_select_column_values_to_be_unique_within_record``,
   ``expect_compound_columns_to_be_unique``): ``ignore_row_if`` filter count and unexpected
   count; compound uniqueness counts every row of a duplicated key (rows with a null key
   column never match, as in GX's join).
+
+Exactness rules:
+
+- bounds and value-set members are bind parameters, never SQL literals (DuckDB reads
+  ``0.9999999999999999`` as a DECIMAL and rounds it to 1.0 when cast to DOUBLE);
+- a NaN in a FLOAT/DOUBLE column is a missing value, as in GX's pandas path, in every count,
+  filter and sample condition (DuckDB's own NaN ordering and its parquet statistics, which
+  leave NaN out, would otherwise make counts and samples disagree); samples show it as NaN;
+- a column name GX's SQL path cannot query (:func:`_gx_sql_handles`) sends the suite to GX;
+- the duplicated keys of a uniqueness check are grouped ONCE, into a temporary table that
+  both its count and (if it failed) its sample read; the table is dropped afterwards.
 
 Only for an expectation that failed, one ``LIMIT partial_unexpected_count`` query fetches its
 sample values (values, ``(A, B)`` tuples, or ``{column: value}`` rows, like GX).
@@ -39,6 +50,7 @@ import contextlib
 import datetime as dt
 import logging
 import math
+import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +66,11 @@ _NUMERIC_TYPES = (
     "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
     "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "DECIMAL", "INT",
 )  # fmt: skip
+#: DuckDB types that can hold a NaN (a missing value for onepass, as for GX's pandas path)
+_FLOATING_TYPES = frozenset({"FLOAT", "DOUBLE", "REAL", "FLOAT4", "FLOAT8"})
+#: GX's compound-uniqueness query fails on DuckDB if any column name of the table is longer
+#: (measured: 58 characters)
+_GX_COMPOUND_NAME_MAX = 50
 _TABLE_ROW_COUNT = "expect_table_row_count_to_be_between"
 _COLUMN_TO_EXIST = "expect_column_to_exist"
 _COLUMNS_MATCH_SET = "expect_table_columns_to_match_set"
@@ -123,6 +140,85 @@ class BatchInfo:
         )
 
 
+@dataclass(frozen=True)
+class _Schema:
+    """The relation's columns (one ``DESCRIBE``): order, type family, floating columns."""
+
+    columns: list[str]
+    family: dict[str, str]  # column → number | string | bool | temporal:<T> | other:<T>
+    #: FLOAT / DOUBLE columns: a NaN there is a missing value (see :meth:`_Context.value`)
+    floating: frozenset[str]
+
+
+@dataclass
+class _Context:
+    """What compiling one suite against one relation shares between its expectations."""
+
+    relation: str
+    schema: _Schema
+    token: str  # makes this evaluation's temporary table names unique
+    #: key columns → the temporary table of their duplicated keys (built once, see _keys)
+    duplicates: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+    def value(self, column: str, alias: str = "") -> str:
+        """``column`` as a SQL value in which NaN is NULL (GX's pandas path: NaN is missing).
+
+        DuckDB orders NaN above every number and equal to itself, and parquet statistics leave
+        NaN out, so DuckDB's filter simplifications would disagree with its own counts. With
+        NaN as NULL, counts, percentages and samples all treat NaN as GX's pandas path does.
+        """
+        ref = f"{alias}.{_q(column)}" if alias else _q(column)
+        if column in self.schema.floating:
+            return f"(CASE WHEN isnan({ref}) THEN NULL ELSE {ref} END)"
+        return ref
+
+    def duplicated_keys(self, cols: Sequence[str]) -> str:
+        """The (quoted) temporary table holding the keys of ``cols`` found on more than one
+        row (every key column non-null) and their row counts ``busta_n``: built once per
+        evaluation and shared by the count and the sample of every expectation on ``cols``."""
+        key = tuple(cols)
+        if key not in self.duplicates:
+            self.duplicates[key] = f"busta_dup_{self.token}_{len(self.duplicates)}"
+        return _q(self.duplicates[key])
+
+    def duplicated_keys_sql(self, cols: tuple[str, ...], table: str) -> str:
+        keys = ", ".join(f"{self.value(c)} AS busta_k{i}" for i, c in enumerate(cols))
+        nonnull = " AND ".join(f"{self.value(c)} IS NOT NULL" for c in cols)
+        groups = ", ".join(str(i + 1) for i in range(len(cols)))
+        return (
+            f"CREATE TEMPORARY TABLE {_q(table)} AS SELECT {keys}, count(*) AS busta_n "
+            f"FROM {self.relation} WHERE {nonnull} GROUP BY {groups} HAVING count(*) > 1"
+        )
+
+    def rows_with_duplicated_keys(self, cols: Sequence[str], limit: int) -> str:
+        """Up to ``limit`` rows (the key columns, as stored) whose key is duplicated."""
+        picked = ", ".join(f"busta_r.{_q(c)}" for c in cols)
+        on = " AND ".join(
+            f"{self.value(c, 'busta_r')} = busta_d.busta_k{i}" for i, c in enumerate(cols)
+        )
+        return (
+            f"SELECT {picked} FROM {self.relation} AS busta_r "
+            f"SEMI JOIN {self.duplicated_keys(cols)} AS busta_d ON {on} LIMIT {limit}"
+        )
+
+
+class _Params:
+    """Named bind parameters of one expectation: values reach DuckDB exactly, as GX's do.
+
+    A float written as a SQL literal is parsed by DuckDB as a DECIMAL first, and
+    ``CAST(0.9999999999999999 AS DOUBLE)`` is 1.0; a bound Python float is the same double.
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.values: dict[str, Any] = {}
+
+    def __call__(self, value: Any) -> str:
+        name = f"{self.prefix}{len(self.values)}"
+        self.values[name] = value
+        return "$" + name
+
+
 @dataclass
 class _Item:
     """One compiled expectation: its aggregates, and how to build its GX result."""
@@ -132,7 +228,8 @@ class _Item:
     columns: tuple[str, ...] = ()
     mostly: float = 1.0
     aggregates: dict[str, str] = field(default_factory=dict)  # alias → SQL expression
-    sample_sql: Callable[[str, int], str] | None = None  # (relation, limit) → SQL
+    params: dict[str, Any] = field(default_factory=dict)  # bound in aggregates and sample
+    sample_sql: Callable[[int], str] | None = None  # limit → SQL
     build: Callable[[dict[str, Any], list[str]], dict[str, Any]] | None = None
     #: GX's count is a SUM(CASE ...), NULL (None) on an empty table (plain column maps)
     none_when_empty: bool = False
@@ -155,15 +252,18 @@ def evaluate(
     ``relation`` is a quoted table/view name (or a parenthesised sub-select) on
     ``connection`` (a SQLAlchemy connection to DuckDB, e.g. GX's persisted one). Returns
     ``None`` if anything in the suite, the result format or the batch is outside what this
-    module evaluates exactly like GX; the caller must then run GX's own validation.
+    module evaluates exactly like GX; the caller must then run GX's own validation. A SQL
+    error is rolled back first, so the connection is usable by GX afterwards.
     """
+    ctx: _Context | None = None
     try:
         fmt = _parse_result_format(result_format)
-        columns, types = _describe(connection, relation)
-        items = [_compile(e, columns, types) for e in suite.expectations]
+        ctx = _Context(relation, _describe(connection, relation), uuid.uuid4().hex[:12])
+        items = [_compile(e, ctx, i) for i, e in enumerate(suite.expectations)]
+        _build_duplicated_keys(connection, ctx)
         values = _aggregate(connection, relation, items)
         results = [
-            _result(item, v, columns, fmt, connection, relation, batch.batch_id)
+            _result(item, v, ctx.schema.columns, fmt, connection, batch.batch_id)
             for item, v in zip(items, values, strict=True)
         ]
     except Unsupported as why:
@@ -171,7 +271,13 @@ def evaluate(
         return None
     except Exception:  # a SQL error or anything unforeseen: GX decides, never a guess
         log.warning("one-pass evaluation failed for %s; using GX", suite.name, exc_info=True)
+        # DuckDB aborts the transaction on an error: without a rollback every later query on
+        # this connection (GX's own, on its persisted connection) would fail as well
+        with contextlib.suppress(Exception):
+            connection.rollback()
         return None
+    finally:
+        _drop_duplicated_keys(connection, ctx)
     return _suite_result(
         suite, _gx_order(results), fmt, run_id, batch, validation_id, checkpoint_id
     )
@@ -220,24 +326,42 @@ def _family(duckdb_type: str) -> str:
     return "other:" + t
 
 
-def _literal(value: Any, family: str) -> str:
-    """``value`` as a SQL literal comparable with a column of ``family`` (else Unsupported)."""
+def _bind(value: Any, family: str, params: _Params) -> str:
+    """A bind parameter for ``value``, comparable with a column of ``family`` (else
+    Unsupported). Never a literal: DuckDB would read a float literal as a DECIMAL."""
     if family == "string" and isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
+        return params(value)
     if family == "bool" and isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if family == "number" and not isinstance(value, bool):
-        if isinstance(value, int):
-            return str(value)
-        if isinstance(value, float) and math.isfinite(value):
-            return f"CAST({value!r} AS DOUBLE)"
+        return params(value)
+    exact_number = isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+    if family == "number" and not isinstance(value, bool) and exact_number:
+        return params(value)
     raise Unsupported(f"value {value!r} against a {family} column")
 
 
-def _describe(connection: Any, relation: str) -> tuple[list[str], dict[str, str]]:
+def _describe(connection: Any, relation: str) -> _Schema:
     rows = connection.exec_driver_sql(f"DESCRIBE SELECT * FROM {relation}").fetchall()
     columns = [str(r[0]) for r in rows]
-    return columns, {str(r[0]): _family(str(r[1])) for r in rows}
+    raw = {str(r[0]): str(r[1]).upper() for r in rows}
+    return _Schema(
+        columns=columns,
+        family={c: _family(t) for c, t in raw.items()},
+        floating=frozenset(c for c, t in raw.items() if t in _FLOATING_TYPES),
+    )
+
+
+def _gx_sql_handles(name: str) -> bool:
+    """Whether GX 1.24's SQL path can query a column called ``name`` on DuckDB.
+
+    It cannot when the name holds a ``"`` (GX's own row-condition parser, used by
+    ``expect_column_values_to_be_unique``, stops at it), a ``?`` (between, in-set, unique and
+    compound queries fail), or any character that is not printable or is a space other than
+    ``" "`` (tabs, line breaks, non-breaking and other Unicode spaces break GX's condition
+    parser, SQLAlchemy's expanding parameters or, for U+0085 and U+2028, every query).
+    Measured per character and expectation type (docs/engines.md); onepass sends every such
+    name to GX, which then errors exactly as it does.
+    """
+    return name.isprintable() and '"' not in name and "?" not in name
 
 
 def _plain(value: Any) -> bool:
@@ -262,7 +386,10 @@ def _number_or_none(value: Any) -> int | float | None:
 
 
 # compiling -------------------------------------------------------------------------------
-def _compile(exp: Any, columns: list[str], types: dict[str, str]) -> _Item:
+_Compiler = Callable[[Any, "_Context", _Params], "_Item"]
+
+
+def _compile(exp: Any, ctx: _Context, index: int) -> _Item:
     kind = exp.expectation_type
     if kind not in SUPPORTED:
         raise Unsupported(f"expectation type {kind}")
@@ -283,10 +410,18 @@ def _compile(exp: Any, columns: list[str], types: dict[str, str]) -> _Item:
         referenced.append(kwargs.get("column"))
     referenced = [c for c in referenced if c is not None]
     for c in referenced:
-        if not isinstance(c, str) or c not in types:
+        if not isinstance(c, str) or c not in ctx.schema.family:
             # GX errors on a missing column and the gate turns it into a failure; let GX do it
             raise Unsupported(f"{kind}: column {c!r} not in the batch")
-    compilers: dict[str, Callable[[Any, dict[str, Any], dict[str, str]], _Item]] = {
+        if not _gx_sql_handles(c):
+            raise Unsupported(f"{kind}: column {c!r} (GX's SQL path errors on that name)")
+    if kind == _COMPOUND_UNIQUE:
+        # GX's compound-uniqueness query selects EVERY column of the table: a "?" in any name,
+        # or any name long enough for SQLAlchemy to truncate its label, makes it fail
+        for c in ctx.schema.columns:
+            if not _gx_sql_handles(c) or len(c) > _GX_COMPOUND_NAME_MAX:
+                raise Unsupported(f"{kind}: the table has a column {c!r} (GX's SQL path errors)")
+    compilers: dict[str, _Compiler] = {
         _TABLE_ROW_COUNT: _table_row_count,
         _COLUMN_TO_EXIST: _column_to_exist,
         _COLUMNS_MATCH_SET: _columns_match_set,
@@ -300,10 +435,13 @@ def _compile(exp: Any, columns: list[str], types: dict[str, str]) -> _Item:
         _WITHIN_RECORD: _multi,
         _COMPOUND_UNIQUE: _multi,
     }
-    return compilers[kind](exp, kwargs, types)
+    params = _Params(f"busta_p{index}_")
+    item = compilers[kind](exp, ctx, params)
+    item.params = params.values
+    return item
 
 
-def _table_row_count(exp: Any, kwargs: dict[str, Any], types: dict[str, str]) -> _Item:
+def _table_row_count(exp: Any, ctx: _Context, params: _Params) -> _Item:
     lo, hi = _number_or_none(exp.min_value), _number_or_none(exp.max_value)
     strict_min, strict_max = bool(exp.strict_min), bool(exp.strict_max)
 
@@ -316,7 +454,7 @@ def _table_row_count(exp: Any, kwargs: dict[str, Any], types: dict[str, str]) ->
     return _Item(exp, "table", build=build)
 
 
-def _column_to_exist(exp: Any, kwargs: dict[str, Any], types: dict[str, str]) -> _Item:
+def _column_to_exist(exp: Any, ctx: _Context, params: _Params) -> _Item:
     name, index = exp.column, exp.column_index
     if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
         raise Unsupported(f"column_index {index!r}")
@@ -334,25 +472,27 @@ def _column_to_exist(exp: Any, kwargs: dict[str, Any], types: dict[str, str]) ->
     return _Item(exp, "exist", build=build)
 
 
-def _columns_match_set(exp: Any, kwargs: dict[str, Any], types: dict[str, str]) -> _Item:
+def _columns_match_set(exp: Any, ctx: _Context, params: _Params) -> _Item:
     expected = exp.column_set
     exact = exp.exact_match
+    types = ctx.schema.family
     if expected is None or not all(isinstance(c, str) for c in expected):
         raise Unsupported("column_set")
-    if any(c.startswith('"') and c.endswith('"') for c in expected):
-        raise Unsupported("quoted column_set entries")
+    if any(c.startswith('"') and c.endswith('"') for c in [*expected, *types]):
+        raise Unsupported("quoted column names")  # GX matches those exactly (or errors)
     expected_set = set(expected)
-    if len({c.lower() for c in expected_set}) != len(expected_set) or len(
-        {c.lower() for c in types}
+    # GX's CaseInsensitiveString compares casefold()ed names ("Lß" matches "LSS")
+    if len({c.casefold() for c in expected_set}) != len(expected_set) or len(
+        {c.casefold() for c in types}
     ) != len(types):
         raise Unsupported("column names differing only by case")
 
     def build(v: dict[str, Any], columns: list[str]) -> dict[str, Any]:
         # GX on SQL matches unquoted names case-insensitively
-        actual_lower = {c.lower() for c in columns}
-        expected_lower = {c.lower() for c in expected_set}
-        unexpected = sorted(c for c in columns if c.lower() not in expected_lower)
-        missing = sorted(c for c in expected_set if c.lower() not in actual_lower)
+        actual_folded = {c.casefold() for c in columns}
+        expected_folded = {c.casefold() for c in expected_set}
+        unexpected = sorted(c for c in columns if c.casefold() not in expected_folded)
+        missing = sorted(c for c in expected_set if c.casefold() not in actual_folded)
         observed = sorted(columns)
         if not unexpected and not missing:
             return {"success": True, "result": {"observed_value": observed}}
@@ -369,20 +509,22 @@ def _columns_match_set(exp: Any, kwargs: dict[str, Any], types: dict[str, str]) 
 
 
 def _column_map(
-    exp: Any, column: str, condition: str, *, nulls: bool = False, alias: str = ""
+    exp: Any, ctx: _Context, column: str, condition: str, *, nulls: bool = False
 ) -> _Item:
-    """A column map expectation; ``condition`` is GX's *expected* condition on ``column``.
+    """A column map expectation; ``condition`` is GX's *expected* condition on the column's
+    value (:meth:`_Context.value`, NaN as NULL).
 
     ``nulls``: not_be_null / be_null (no null filter, GX reports no missing counts).
     """
-    c = _q(column)
-    unexpected = f"NOT ({condition})" if nulls else f"{c} IS NOT NULL AND NOT ({condition})"
+    v = ctx.value(column)
+    unexpected = f"NOT ({condition})" if nulls else f"{v} IS NOT NULL AND NOT ({condition})"
     aggregates = {"unexpected": f"count(*) FILTER (WHERE {unexpected})"}
     if not nulls:
-        aggregates["nonnull"] = f"count({c})"
+        aggregates["nonnull"] = f"count({v})"
 
-    def sample(relation: str, limit: int) -> str:
-        return f"SELECT {c} FROM {relation} WHERE {unexpected} LIMIT {limit}"
+    def sample(limit: int) -> str:
+        # the stored value (a NaN shows as NaN), filtered by the same condition as the count
+        return f"SELECT {_q(column)} FROM {ctx.relation} WHERE {unexpected} LIMIT {limit}"
 
     return _Item(
         exp,
@@ -395,25 +537,26 @@ def _column_map(
     )
 
 
-def _between(exp: Any, kwargs: dict[str, Any], types: dict[str, str]) -> _Item:
+def _between(exp: Any, ctx: _Context, params: _Params) -> _Item:
     column = exp.column
-    if types[column] != "number":
-        raise Unsupported(f"between on a {types[column]} column")  # GX errors on strings
+    family = ctx.schema.family[column]
+    if family != "number":
+        raise Unsupported(f"between on a {family} column")  # GX errors on strings
     lo, hi = _number_or_none(exp.min_value), _number_or_none(exp.max_value)
     if lo is None and hi is None:
         raise Unsupported("between without bounds")  # GX raises
     if lo is not None and hi is not None and lo > hi:
         raise Unsupported("min_value > max_value")  # GX raises
-    c = _q(column)
+    v = ctx.value(column)
     parts = []
     if lo is not None:
-        parts.append(f"{c} {'>' if exp.strict_min else '>='} {_literal(lo, 'number')}")
+        parts.append(f"{v} {'>' if exp.strict_min else '>='} {_bind(lo, family, params)}")
     if hi is not None:
-        parts.append(f"{c} {'<' if exp.strict_max else '<='} {_literal(hi, 'number')}")
-    return _column_map(exp, column, " AND ".join(parts))
+        parts.append(f"{v} {'<' if exp.strict_max else '<='} {_bind(hi, family, params)}")
+    return _column_map(exp, ctx, column, " AND ".join(parts))
 
 
-def _in_set(exp: Any, kwargs: dict[str, Any], types: dict[str, str]) -> _Item:
+def _in_set(exp: Any, ctx: _Context, params: _Params) -> _Item:
     column = exp.column
     value_set = exp.value_set
     if value_set is None or isinstance(value_set, str | bytes):
@@ -422,49 +565,35 @@ def _in_set(exp: Any, kwargs: dict[str, Any], types: dict[str, str]) -> _Item:
     if not values:
         condition = "FALSE"
     else:
-        family = types[column]
-        condition = f"{_q(column)} IN ({', '.join(_literal(v, family) for v in values)})"
-    return _column_map(exp, column, condition)
+        family = ctx.schema.family[column]
+        members = ", ".join(_bind(v, family, params) for v in values)
+        condition = f"{ctx.value(column)} IN ({members})"
+    return _column_map(exp, ctx, column, condition)
 
 
-def _not_null(exp: Any, kwargs: dict[str, Any], types: dict[str, str]) -> _Item:
-    return _column_map(exp, exp.column, f"{_q(exp.column)} IS NOT NULL", nulls=True)
+def _not_null(exp: Any, ctx: _Context, params: _Params) -> _Item:
+    return _column_map(exp, ctx, exp.column, f"{ctx.value(exp.column)} IS NOT NULL", nulls=True)
 
 
-def _null(exp: Any, kwargs: dict[str, Any], types: dict[str, str]) -> _Item:
-    return _column_map(exp, exp.column, f"{_q(exp.column)} IS NULL", nulls=True)
+def _null(exp: Any, ctx: _Context, params: _Params) -> _Item:
+    return _column_map(exp, ctx, exp.column, f"{ctx.value(exp.column)} IS NULL", nulls=True)
 
 
-def _duplicates(cols: Sequence[str]) -> str:
-    """Keys (all columns non-null) that occur on more than one row, with their row count."""
-    keys = ", ".join(_q(c) for c in cols)
-    nonnull = " AND ".join(f"{_q(c)} IS NOT NULL" for c in cols)
-    return (
-        f"SELECT {keys}, count(*) AS busta_n FROM {{relation}} WHERE {nonnull} "
-        f"GROUP BY {keys} HAVING count(*) > 1"
-    )
-
-
-def _unique(exp: Any, kwargs: dict[str, Any], types: dict[str, str]) -> _Item:
+def _unique(exp: Any, ctx: _Context, params: _Params) -> _Item:
     column = exp.column
-    if types[column].startswith("other:"):
-        raise Unsupported(f"unique on {types[column]}")
-    c = _q(column)
-    dup = _duplicates([column])
-    item = _column_map(exp, column, "TRUE")
+    family = ctx.schema.family[column]
+    if family.startswith("other:"):
+        raise Unsupported(f"unique on {family}")
+    item = _column_map(exp, ctx, column, "TRUE")
     item.none_when_empty = False  # GX counts duplicates with a sub-select: 0 when empty
-    item.aggregates["unexpected"] = f"(SELECT coalesce(sum(busta_n), 0) FROM ({dup}))"
-
-    def sample(relation: str, limit: int) -> str:
-        keys = dup.replace("{relation}", relation)
-        return f"SELECT {c} FROM {relation} WHERE {c} IN (SELECT {c} FROM ({keys})) LIMIT {limit}"
-
-    item.sample_sql = sample
+    dup = ctx.duplicated_keys([column])
+    item.aggregates["unexpected"] = f"(SELECT coalesce(sum(busta_n), 0) FROM {dup})"
+    item.sample_sql = lambda limit: ctx.rows_with_duplicated_keys([column], limit)
     return item
 
 
-def _comparable(types: dict[str, str], cols: Sequence[str]) -> None:
-    families = {types[c] for c in cols}
+def _comparable(ctx: _Context, cols: Sequence[str]) -> None:
+    families = {ctx.schema.family[c] for c in cols}
     if len(families) != 1 or next(iter(families)).startswith("other:"):
         raise Unsupported(f"comparing columns of types {sorted(families)}")
 
@@ -477,10 +606,10 @@ _PAIR_FILTERS = {
 _MULTI_FILTERS = {"all_values_are_missing": " AND ", "any_value_is_missing": " OR "}
 
 
-def _pair(exp: Any, kwargs: dict[str, Any], types: dict[str, str]) -> _Item:
+def _pair(exp: Any, ctx: _Context, params: _Params) -> _Item:
     col_a, col_b = exp.column_A, exp.column_B
-    _comparable(types, [col_a, col_b])
-    a, b = _q(col_a), _q(col_b)
+    _comparable(ctx, [col_a, col_b])
+    a, b = ctx.value(col_a), ctx.value(col_b)
     ignore = exp.ignore_row_if
     if ignore not in _PAIR_FILTERS:
         raise Unsupported(f"ignore_row_if {ignore!r}")
@@ -493,8 +622,10 @@ def _pair(exp: Any, kwargs: dict[str, Any], types: dict[str, str]) -> _Item:
         expected = f"({a} > {b})"
     unexpected = f"({keep}) AND NOT {expected}"
 
-    def sample(relation: str, limit: int) -> str:
-        return f"SELECT {a}, {b} FROM {relation} WHERE {unexpected} LIMIT {limit}"
+    def sample(limit: int) -> str:
+        return (
+            f"SELECT {_q(col_a)}, {_q(col_b)} FROM {ctx.relation} WHERE {unexpected} LIMIT {limit}"
+        )
 
     return _Item(
         exp,
@@ -509,48 +640,46 @@ def _pair(exp: Any, kwargs: dict[str, Any], types: dict[str, str]) -> _Item:
     )
 
 
-def _multi(exp: Any, kwargs: dict[str, Any], types: dict[str, str]) -> _Item:
+def _multi(exp: Any, ctx: _Context, params: _Params) -> _Item:
     cols = list(exp.column_list)
     if not cols or len(set(cols)) != len(cols):
         raise Unsupported("column_list")
     ignore = exp.ignore_row_if
-    quoted = [_q(c) for c in cols]
+    values = [ctx.value(c) for c in cols]
     if ignore == "never":
         keep = "TRUE"
     elif ignore in _MULTI_FILTERS:
-        keep = f"NOT ({_MULTI_FILTERS[ignore].join(f'{q} IS NULL' for q in quoted)})"
+        keep = f"NOT ({_MULTI_FILTERS[ignore].join(f'{v} IS NULL' for v in values)})"
     else:
         raise Unsupported(f"ignore_row_if {ignore!r}")
-    select = ", ".join(quoted)
     aggregates = {"filtered": f"count(*) FILTER (WHERE {keep})"}
+    sample: Callable[[int], str]
     if exp.expectation_type == _WITHIN_RECORD:
         if len(cols) < 2:
             raise Unsupported("within-record uniqueness of one column")
-        _comparable(types, cols)
+        _comparable(ctx, cols)
         same = " OR ".join(
-            f"({quoted[i]} = {quoted[j]} OR ({quoted[i]} IS NULL AND {quoted[j]} IS NULL))"
+            f"({values[i]} = {values[j]} OR ({values[i]} IS NULL AND {values[j]} IS NULL))"
             for i in range(len(cols) - 1)
             for j in range(i + 1, len(cols))
         )
         unexpected = f"({keep}) AND NOT (NOT ({same}))"
         aggregates["unexpected"] = f"count(*) FILTER (WHERE {unexpected})"
+        select = ", ".join(_q(c) for c in cols)
 
-        def sample(relation: str, limit: int) -> str:
-            return f"SELECT {select} FROM {relation} WHERE {unexpected} LIMIT {limit}"
+        def sample(limit: int) -> str:
+            return f"SELECT {select} FROM {ctx.relation} WHERE {unexpected} LIMIT {limit}"
 
     else:  # compound uniqueness: every row of a key that occurs more than once
-        if any(types[c].startswith("other:") for c in cols):
+        if any(ctx.schema.family[c].startswith("other:") for c in cols):
             raise Unsupported("compound uniqueness on nested types")
-        dup = _duplicates(cols)
-        aggregates["unexpected"] = f"(SELECT coalesce(sum(busta_n), 0) FROM ({dup}))"
+        dup = ctx.duplicated_keys(cols)
+        aggregates["unexpected"] = f"(SELECT coalesce(sum(busta_n), 0) FROM {dup})"
 
-        def sample(relation: str, limit: int) -> str:
+        def sample(limit: int) -> str:
             # rows with a null key column never join (as in GX's join on the group counts),
             # so the ignore_row_if filter cannot change which rows are returned
-            keys = dup.replace("{relation}", relation)
-            on = " AND ".join(f"r.{q} = d.{q}" for q in quoted)
-            picked = ", ".join(f"r.{q}" for q in quoted)
-            return f"SELECT {picked} FROM {relation} AS r JOIN ({keys}) AS d ON {on} LIMIT {limit}"
+            return ctx.rows_with_duplicated_keys(cols, limit)
 
     return _Item(
         exp,
@@ -563,17 +692,34 @@ def _multi(exp: Any, kwargs: dict[str, Any], types: dict[str, str]) -> _Item:
 
 
 # running ---------------------------------------------------------------------------------
+def _build_duplicated_keys(connection: Any, ctx: _Context) -> None:
+    """One GROUP BY per distinct key (uniqueness checks): the count and, for a failed check,
+    the sample both read the keys it leaves in a temporary table."""
+    for cols, table in ctx.duplicates.items():
+        connection.exec_driver_sql(ctx.duplicated_keys_sql(cols, table))
+
+
+def _drop_duplicated_keys(connection: Any, ctx: _Context | None) -> None:
+    if ctx is None:
+        return
+    for table in ctx.duplicates.values():
+        with contextlib.suppress(Exception):
+            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_q(table)}")
+
+
 def _aggregate(connection: Any, relation: str, items: list[_Item]) -> list[dict[str, Any]]:
     """Every aggregate of every expectation in ONE statement; values per item."""
     selects = ["count(*) AS busta_rows"]
     names: list[tuple[int, str, str]] = []
+    params: dict[str, Any] = {}
     for i, item in enumerate(items):
+        params.update(item.params)
         for alias, expr in item.aggregates.items():
             name = f"busta_{i}_{alias}"
-            selects.append(f"{expr.replace('{relation}', relation)} AS {name}")
+            selects.append(f"{expr} AS {name}")
             names.append((i, alias, name))
     sql = f"SELECT {', '.join(selects)} FROM {relation}"
-    row = connection.exec_driver_sql(sql).fetchone()
+    row = connection.exec_driver_sql(sql, params or ()).fetchone()
     if row is None:  # pragma: no cover - an aggregate always returns one row
         raise Unsupported("no aggregate row")
     values = dict(zip(["busta_rows", *(n for _, _, n in names)], row, strict=True))
@@ -583,9 +729,9 @@ def _aggregate(connection: Any, relation: str, items: list[_Item]) -> list[dict[
     return per_item
 
 
-def _sample(connection: Any, relation: str, item: _Item, limit: int) -> list[Any]:
+def _sample(connection: Any, item: _Item, limit: int) -> list[Any]:
     assert item.sample_sql is not None
-    rows = connection.exec_driver_sql(item.sample_sql(relation, limit)).fetchall()
+    rows = connection.exec_driver_sql(item.sample_sql(limit), item.params or ()).fetchall()
     if item.kind == "pair":
         return [(r[0], r[1]) for r in rows]
     if item.kind == "multi":
@@ -599,7 +745,6 @@ def _result(
     columns: list[str],
     fmt: dict[str, Any],
     connection: Any,
-    relation: str,
     batch_id: str,
 ) -> Any:
     from great_expectations.core.expectation_validation_result import (
@@ -609,7 +754,7 @@ def _result(
     if item.build is not None:
         outcome = item.build(values, columns)
     else:
-        outcome = _map_outcome(item, values, fmt, connection, relation)
+        outcome = _map_outcome(item, values, fmt, connection)
     config = item.expectation.configuration
     config.kwargs["batch_id"] = batch_id  # GX adds the batch id to each evaluated config
     return ExpectationValidationResult(
@@ -626,7 +771,7 @@ def _result(
 
 
 def _map_outcome(
-    item: _Item, v: dict[str, Any], fmt: dict[str, Any], connection: Any, relation: str
+    item: _Item, v: dict[str, Any], fmt: dict[str, Any], connection: Any
 ) -> dict[str, Any]:
     total = v["n"]
     unexpected: int | None = v["unexpected"]
@@ -642,7 +787,7 @@ def _map_outcome(
         else:
             success = _mostly_success(considered, v["unexpected"], item.mostly)
     limit = fmt["partial_unexpected_count"]
-    sample = _sample(connection, relation, item, limit) if unexpected and limit else []
+    sample = _sample(connection, item, limit) if unexpected and limit else []
     return {
         "success": success,
         "result": _format_map_output(fmt, total, considered, unexpected, sample),
