@@ -506,7 +506,7 @@ def column_names(odd: bool) -> st.SearchStrategy[str]:
             return text
         return st.sampled_from(SAFE_NAMES)
 
-    return st.integers(0, 9).flatmap(pick)
+    return st.sampled_from(range(10)).flatmap(pick)
 
 
 @st.composite
@@ -526,8 +526,11 @@ def columns(draw: st.DrawFn, odd: bool = False) -> list[Column]:
     for name in names:
         kind = draw(st.sampled_from(["int", "float", "float", "str", "bool", "ts", "ts_madrid"]))
         pool = draw(st.lists(st.sampled_from(VALUES[kind]), min_size=1, max_size=4, unique_by=_key))
-        if kind == "float" and draw(st.integers(0, 2)) == 0:
-            pool = [*pool, NAN]  # one float column in three has NaN
+        # one float column in three has NaN (sampled_from, not integers: Hypothesis biases
+        # integers and text towards constants of the modules loaded, so their draws differ
+        # between a run of this file and a run of the whole suite)
+        if kind == "float" and draw(st.sampled_from([True, False, False])):
+            pool = [*pool, NAN]
         mode = draw(st.sampled_from(["mixed", "mixed", "mixed", "all_null", "no_null"]))
         if mode == "all_null":
             values = [None] * rows
@@ -559,13 +562,19 @@ def expectation(
     """One expectation on ``cols``; only an ``odd`` case draws what onepass must leave to GX
     (a column the table lacks, other types, ...)."""
     kind = draw(st.sampled_from(WEIGHTED))
-    sometimes = (lambda: draw(st.integers(0, 3)) == 0) if odd else (lambda: False)
+    sometimes = (
+        (lambda: draw(st.sampled_from([True, False, False, False]))) if odd else (lambda: False)
+    )
     names = [c.name for c in cols]
     by_name = {c.name: c for c in cols}
     numeric = [c.name for c in cols if FAMILY[c.kind] == "number"]
     # in an odd case now and then a column the table lacks (GX errors, onepass leaves it)
-    any_col = st.integers(0, 9 if odd else 10**9).flatmap(
-        lambda i: st.just("missing_column") if i == 0 else st.sampled_from(names)
+    any_col = (
+        st.sampled_from(range(10)).flatmap(
+            lambda i: st.just("missing_column") if i == 0 else st.sampled_from(names)
+        )
+        if odd
+        else st.sampled_from(names)
     )
     mostly: dict[str, Any] = draw(
         st.one_of(
@@ -676,7 +685,9 @@ def expectation(
 
 @st.composite
 def cases(draw: st.DrawFn) -> Case:
-    odd = draw(st.integers(0, 5)) == 0  # one case in six may hold what onepass leaves to GX
+    odd = draw(
+        st.sampled_from([True, False, False, False, False, False])
+    )  # one case in six may hold what onepass leaves to GX
     cols = draw(columns(odd))
     exps = draw(st.lists(expectation(cols, odd), min_size=1, max_size=5))
     limit = draw(st.sampled_from([None, None, 20, 3, 1, 0]))
