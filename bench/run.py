@@ -489,6 +489,7 @@ def machine() -> dict[str, Any]:
             (proc.stderr or proc.stdout).splitlines()[0] if (proc.stderr or proc.stdout) else None
         )
     return {
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "cpus": os.cpu_count(),
         "cpu_model": first("/proc/cpuinfo", "model name") or platform.processor() or None,
         "memory_gb": round(int(mem.split()[0]) / 1024 / 1024, 1) if mem else None,
@@ -585,8 +586,12 @@ def main(argv: list[str] | None = None) -> int:
         if e in engines
     }
     res["seconds"] = round(time.perf_counter() - started, 1)
+    res["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(res, indent=2, default=str) + "\n", encoding="utf-8")
+    m = res["machine"]
+    print(f"{m['cpus']} CPUs ({m['cpu_model']}), load average at start / end: "
+          f"{m['load_average_at_start'][0]} / {m['load_average_at_end'][0]}")  # fmt: skip
     print_table(res["figures"])
     if res["evaluators"]:
         print(
