@@ -20,6 +20,7 @@ import glob
 import json
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -130,6 +131,36 @@ class Lake:
     ) -> None:
         self.staging_path(layer, dataset, run_id, seq).unlink(missing_ok=True)
 
+    def restage_quarantined(
+        self, layer: str, dataset: str, run_id: str, seq: int | None = None
+    ) -> Path:
+        """Copy a quarantined batch back to staging (the quarantined copy stays until the
+        batch is promoted: a crash in between loses nothing)."""
+        src = self.quarantine_path(layer, dataset, run_id, seq)
+        if not src.exists():
+            raise LakeError(f"quarantined batch {src} is missing", "was the lake changed by hand?")
+        dst = self.staging_path(layer, dataset, run_id, seq)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _tmp_for(dst)
+        try:
+            shutil.copyfile(src, tmp)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, dst)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return dst
+
+    def clear_quarantine(
+        self, layer: str, dataset: str, run_id: str, seq: int | None = None
+    ) -> None:
+        """Remove a quarantined batch and its reason (after a release, a replay that promoted
+        it, or a drop)."""
+        path = self.quarantine_path(layer, dataset, run_id, seq)
+        path.unlink(missing_ok=True)
+        path.with_suffix(".reason.json").unlink(missing_ok=True)
+
     # reads -------------------------------------------------------------------------
     def batches(self, layer: str, dataset: str | None = None) -> list[BatchRef]:
         """Promoted batches of a layer (optionally one dataset), in landing order."""
@@ -152,10 +183,13 @@ class Lake:
         base = self.root / QUARANTINE
         if not base.is_dir():
             return []
-        return [
-            json.loads(p.read_text(encoding="utf-8"))
-            for p in sorted(base.glob("*/*/*.reason.json"))
-        ]
+        out = []
+        for p in sorted(base.glob("*/*/*.reason.json")):
+            reason = json.loads(p.read_text(encoding="utf-8"))
+            batch = p.with_name(p.name.removesuffix(".reason.json") + ".parquet")
+            seq, _ = parse_batch_name(batch.stem)
+            out.append({**reason, "path": str(batch), "seq": seq, "present": batch.exists()})
+        return out
 
 
 def _batch_file(directory: Path, run_id: str, seq: int | None) -> Path:

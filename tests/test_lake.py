@@ -90,7 +90,9 @@ def test_quarantine_keeps_the_batch_and_a_reason(tmp_path) -> None:
     lake.write_staging("silver", "odds", run_id, pd.DataFrame({"price": [0.5]}))
     dst = lake.quarantine("silver", "odds", run_id, {"run_id": run_id, "reason": "odds < 1.01"})
     assert dst.exists() and pd.read_parquet(dst)["price"].tolist() == [0.5]
-    assert lake.quarantined() == [{"run_id": run_id, "reason": "odds < 1.01"}]
+    assert lake.quarantined() == [
+        {"run_id": run_id, "reason": "odds < 1.01", "path": str(dst), "seq": None, "present": True}
+    ]
     assert lake.batches("silver") == []
 
 

@@ -285,3 +285,68 @@ def channel_list(doc: dict[str, Any]) -> None:
     for c in doc["channels"]:
         flag = "" if c["enabled"] else " (disabled)"
         info(f"{c['name']:<20} {c['type']:<14}{flag} events: {', '.join(c['events'])}")
+
+
+# quarantine (``busta quarantine``) ---------------------------------------------------------
+def quarantine_list(doc: dict[str, Any]) -> None:
+    """``busta quarantine list``."""
+    if not doc["quarantined"]:
+        info("nothing in quarantine")
+        return
+    info(f"{'RUN':<28} {'SOURCE':<16} {'LAYER':<7} {'DATASETS':<28} {'SINCE':<20} REASON")
+    for q in doc["quarantined"]:
+        datasets = ",".join(d["dataset"] for d in q["datasets"])
+        info(
+            f"{q['run_id']:<28} {q['source'][:16]:<16} {q['layer']:<7} {datasets[:28]:<28} "
+            f"{_ts(q['quarantined_at']):<20} {_one_line(q['reason'])[:80]}"
+        )
+
+
+def quarantine_detail(doc: dict[str, Any]) -> None:
+    """``busta quarantine show``."""
+    if doc["state"] != "quarantined":
+        info(f"run {doc['run_id']}: {doc['layer']} no longer in quarantine ({doc['state']})")
+        _quarantine_actions(doc["actions"])
+        return
+    info(
+        f"run {doc['run_id']} ({doc['source']}): {doc['layer']} quarantined since "
+        f"{_ts(doc['quarantined_at'])}" + (" (unverified)" if doc["unverified"] else "")
+    )
+    info(f"  reason: {_one_line(doc['reason'])}")
+    for d in doc["datasets"]:
+        missing = "" if d["present"] else "  (file missing)"
+        info(f"  {d['dataset']}: {d['path']}{missing}")
+        for f in d["failures"]:
+            info(
+                f"    - [{f.get('severity')}] {f.get('expectation')}"
+                + (f"({f['column']})" if f.get("column") else "")
+                + f": {f.get('unexpected_count')} unexpected"
+            )
+        for e in d["errors"]:
+            info(f"    - error in {e.get('expectation')}: {_one_line(str(e.get('message')))}")
+    _quarantine_actions(doc["actions"])
+
+
+def _quarantine_actions(actions: list[dict[str, Any]]) -> None:
+    if actions:
+        info("  actions:")
+    for a in actions:
+        info(
+            f"    {_ts(a['at'])}  {a['action']} by {_one_line(a['actor'])}: {a['outcome']}  "
+            f"({_one_line(a['reason'])})"
+        )
+
+
+def quarantine_action(doc: dict[str, Any]) -> None:
+    """``busta quarantine release|replay|drop``."""
+    info(
+        f"{doc['action']} {doc['run_id']} {doc['layer']} "
+        f"({', '.join(doc['datasets'])}) by {doc['actor']}: {doc['outcome']}"
+    )
+    if doc["runs"]:
+        runs_table(doc["runs"], f"busta quarantine {doc['action']} {doc['run_id']}")
+
+
+def _one_line(text: str) -> str:
+    """Data-derived text on one line, without terminal control characters."""
+    return "".join(c if c.isprintable() else " " for c in str(text))

@@ -59,8 +59,19 @@ class LayerOutcome:
         return self.decision is Decision.QUARANTINED
 
 
-def run_gate(run: RunContext, layer: str, staged: Sequence[StagedBatch]) -> LayerOutcome:
-    """Validate, decide, record, then promote or quarantine every staged batch of a layer."""
+def run_gate(
+    run: RunContext,
+    layer: str,
+    staged: Sequence[StagedBatch],
+    *,
+    released: str | None = None,
+) -> LayerOutcome:
+    """Validate, decide, record, then promote or quarantine every staged batch of a layer.
+
+    ``released``: a person reviewed these (quarantined) batches and released them with this
+    reason: they are validated and recorded as usual, then promoted whatever the checks say,
+    and their results are not handed to alerting (the alerts their quarantine raised stay
+    until a person or newer data resolves them)."""
     from busta_quality.orchestration.partition import batch_partition
     from busta_quality.quality.decide import decide, layer_decision
     from busta_quality.quality.validate import validate
@@ -76,6 +87,8 @@ def run_gate(run: RunContext, layer: str, staged: Sequence[StagedBatch]) -> Laye
             lake.discard_staging(layer, b.dataset, b.run_id, b.seq)
         raise
     decisions = [decide(r, policy) for r in results]
+    if released is not None:
+        decisions = [(Decision.PROMOTED, f"released: {released}") for _ in results]
     decision = layer_decision(decisions)
     reasons = "; ".join(
         f"{r.suite}: {why}"
@@ -120,12 +133,15 @@ def run_gate(run: RunContext, layer: str, staged: Sequence[StagedBatch]) -> Laye
             lake.promote(layer, batch.dataset, batch.run_id, batch.seq)
         final.append(result)
     run.pages.prune()
-    feed_alerts(cfg, run.store, final)
+    if released is None:
+        feed_alerts(cfg, run.store, final)
     return LayerOutcome(
         layer=layer,
         decision=decision,
         results=final,
-        reason=reasons or "all expectations passed",
+        reason=f"released: {released}"
+        if released is not None
+        else reasons or "all expectations passed",
         unverified=any(r.critical_errors for r in final),
     )
 

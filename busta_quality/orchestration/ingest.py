@@ -111,11 +111,46 @@ def run_pipeline(
 
     if not gate("bronze", {source: bronze}):
         return report
-    silver = build_silver(run.store, kind, bronze, league=src.league)
-    if not gate("silver", silver):
-        return report
-    learn_teams(run.store, kind, silver, report.layers[-1].results, run_id=run_id)
-    gate("gold", kind.build_gold(silver))
+    report.extend(build_downstream(run, source, "bronze", {source: bronze}, run_id=run_id, seq=seq))
+    return report
+
+
+def build_downstream(
+    run: RunContext,
+    source: str,
+    layer: str,
+    frames: dict[str, pd.DataFrame],
+    *,
+    run_id: str,
+    seq: int | None,
+) -> IngestReport:
+    """``frames`` (the datasets of ``layer`` for one run) passed their gate: build and gate
+    the layers below it while they pass (also what a quarantine release or replay does)."""
+    from busta_quality.pipeline.kinds import source_kind
+
+    src = run.cfg.source(source)
+    kind = source_kind(src.kind)
+    report = IngestReport()
+
+    def gate(layer: str, frames: dict[str, pd.DataFrame]) -> bool:
+        staged = [
+            _stage(run, layer, name, source, run_id, seq, frame, kind.suite(layer, name))
+            for name, frame in frames.items()
+        ]
+        outcome = run_gate(run, layer, staged)
+        report.layers.append(outcome)
+        report.runs.extend(outcome.results)
+        return not outcome.halted
+
+    if layer == "bronze":
+        (bronze,) = frames.values()
+        silver = build_silver(run.store, kind, bronze, league=src.league)
+        if not gate("silver", silver):
+            return report
+        learn_teams(run.store, kind, silver, report.layers[-1].results, run_id=run_id)
+        frames, layer = silver, "silver"
+    if layer == "silver":
+        gate("gold", kind.build_gold(frames))
     return report
 
 
@@ -125,7 +160,7 @@ def _stage(
     dataset: str,
     source: str,
     run_id: str,
-    seq: int,
+    seq: int | None,
     frame: pd.DataFrame,
     suite: str,
 ) -> StagedBatch:

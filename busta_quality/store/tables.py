@@ -94,3 +94,22 @@ league_teams = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("league", "season", "team", name="uq_league_teams"),
 )
+
+#: who released, replayed or dropped a quarantined batch, when and why (the audit trail of
+#: ``busta quarantine``); one row per action on one run's halted layer
+quarantine_actions = Table(
+    "quarantine_actions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False),
+    Column("layer", String(16), nullable=False),
+    #: the datasets of the layer the action moved, comma-separated
+    Column("datasets", Text, nullable=False),
+    Column("action", String(16), nullable=False),  # release | replay | drop
+    Column("reason", Text, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    #: what came of it: promoted, quarantined (a replay failed again), dropped
+    Column("outcome", String(32), nullable=False),
+    Index("ix_quarantine_actions_run", "run_id"),
+)
