@@ -84,15 +84,18 @@ class RowRef:
         }
 
     @staticmethod
-    def short_of(row: dict[str, Any]) -> str:
+    def short_of(row: dict[str, Any], order: list[str] | None = None) -> str:
         """``E0_2003.csv:17 E0 16/08/03 Arsenal Everton`` of a row in its ``to_json`` shape:
-        the landing file's name and line, then the natural key's values."""
+        the landing file's name and line, then the natural key's values (in ``order``, the
+        failure's ``row_key``: a stored JSON object may come back with its keys sorted)."""
         file = row.get("source_file")
         where = str(file).replace("\\", "/").rsplit("/", 1)[-1] if file else "?"
         line = row.get("source_row")
         if line is not None:
             where += f":{line}"
-        key = " ".join("-" if v is None else str(v) for v in (row.get("key") or {}).values())
+        values = row.get("key") or {}
+        names = [c for c in order or [] if c in values] or list(values)
+        key = " ".join("-" if values[c] is None else str(values[c]) for c in names)
         return f"{where} {key}".strip()
 
 
@@ -110,6 +113,8 @@ class Failure:
     notes: str = ""
     #: the first unexpected rows (at most the result format's partial_unexpected_count)
     rows: tuple[RowRef, ...] = ()
+    #: the natural key columns each row's ``key`` holds, in order
+    row_key: tuple[str, ...] = ()
 
     def to_json(
         self, *, sample_limit: int | None = None, observed: bool = False, plain: bool = False
@@ -127,6 +132,7 @@ class Failure:
             "unexpected_count": self.unexpected_count,
             "unexpected_percent": self.unexpected_percent,
             "sample": [conv(x) for x in sample],
+            "row_key": list(self.row_key),
             "rows": [r.to_json(plain=plain) for r in rows],
         }
         if observed:

@@ -112,7 +112,8 @@ def failure_lines(run: dict[str, Any], f: dict[str, Any]) -> list[str]:
         f"{' e.g. ' + esc(sample) if sample else ''}"
     ]
     rows = f.get("rows") or []
-    lines += [f"           at {esc(RowRef.short_of(row))}" for row in rows[:ROWS_SHOWN]]
+    order = list(f.get("row_key") or [])
+    lines += [f"           at {esc(RowRef.short_of(row, order))}" for row in rows[:ROWS_SHOWN]]
     more = (f["unexpected_count"] or len(rows)) - min(len(rows), ROWS_SHOWN)
     if rows and more > 0:
         lines.append(f"           … and {more} more row(s)")

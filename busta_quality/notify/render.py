@@ -124,7 +124,8 @@ def row_lines(failure: dict[str, Any]) -> list[str]:
     """Where a failure's first unexpected rows were landed: ``  at E0.csv:17 E0 16/08/03
     Arsenal Everton`` (the landing file's name and line, then the row's natural key)."""
     rows = [r for r in failure.get("rows") or [] if isinstance(r, dict)]
-    lines = [f"  at {RowRef.short_of(r)}" for r in rows[:MAX_ROWS]]
+    order = [str(c) for c in failure.get("row_key") or []]
+    lines = [f"  at {RowRef.short_of(r, order)}" for r in rows[:MAX_ROWS]]
     more = (failure.get("unexpected_count") or len(rows)) - min(len(rows), MAX_ROWS)
     if rows and more > 0:
         lines.append(f"  … and {more} more row(s)")

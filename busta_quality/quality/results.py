@@ -88,6 +88,12 @@ def _line(value: Any) -> int | None:
         return None
 
 
+def row_key_of(result: dict[str, Any], index_columns: Sequence[str]) -> tuple[str, ...]:
+    """The natural key columns of a result's rows (the index columns but the lineage)."""
+    names = result.get("unexpected_index_column_names") or list(index_columns)
+    return tuple(str(c) for c in names if c not in (SOURCE_FILE, SOURCE_ROW))
+
+
 def rows_of(
     result: dict[str, Any], column: str | None, index_columns: Sequence[str]
 ) -> tuple[RowRef, ...]:
@@ -96,8 +102,7 @@ def rows_of(
     listed = result.get("partial_unexpected_index_list") or result.get("unexpected_index_list")
     if not isinstance(listed, list):
         return ()
-    names = result.get("unexpected_index_column_names") or list(index_columns)
-    keys = [c for c in names if c not in (SOURCE_FILE, SOURCE_ROW)]
+    keys = row_key_of(result, index_columns)
     judged = [c for c in (column or "").split(",") if c]
     rows: list[RowRef] = []
     for entry in listed:
@@ -166,6 +171,7 @@ def to_check_result(
                 observed=_jsonable(result.get("observed_value")),
                 notes=str(cfg.notes or ""),
                 rows=rows_of(result, column, index_columns),
+                row_key=row_key_of(result, index_columns) if index_columns else (),
             )
         )
         outcomes.append(ExpectationOutcome(name, column, severity, "failed", count, pct))
