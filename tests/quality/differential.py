@@ -269,7 +269,7 @@ def expected_fallback(case: Case, view_columns: list[str]) -> str | None:
     """Why onepass must return None for this case (None: it must answer)."""
     kinds = {c.name: c.kind for c in case.columns if c.name in view_columns}
     for name in case.index or []:
-        if name not in kinds or not gx_sql_handles(name):
+        if name not in kinds or not gx_sql_handles(name) or len(name) > 50:
             return "an index column GX's SQL path cannot select"
     for kind, kw in case.expectations:
         cols = [kw.get("column_A"), kw.get("column_B"), *(kw.get("column_list") or [])]
