@@ -49,10 +49,54 @@ class StagedBatch:
     suite: str | None = None
     #: the run's place in the store's batch sequence (None for a batch landed before it)
     seq: int | None = None
+    #: the columns that identify a row (the source kind's natural keys for the dataset): a
+    #: failure names its unexpected rows by them and by the lineage columns
+    row_keys: tuple[str, ...] = ()
 
     @property
     def suite_name(self) -> str:
         return self.suite or f"{self.layer}.{self.dataset}"
+
+
+#: the lineage columns that say where a row was landed (busta_quality/lake.py)
+SOURCE_FILE, SOURCE_ROW = "_source_file", "_source_row"
+
+
+@dataclass(frozen=True)
+class RowRef:
+    """One unexpected row of a failure: its natural key, the value(s) the expectation
+    judged, and where it was landed (``_source_file``, ``_source_row``: the line of the
+    landing file, or the record's number in a JSON file; None when the row has no single
+    one, e.g. a gold row aggregated from several)."""
+
+    key: dict[str, Any]
+    values: dict[str, Any] = field(default_factory=dict)
+    source_file: str | None = None
+    source_row: int | None = None
+
+    def to_json(self, *, plain: bool = False) -> dict[str, Any]:
+        conv = json_plain if plain else _same
+        return {
+            "source_file": self.source_file,
+            "source_row": self.source_row,
+            "key": {k: conv(v) for k, v in self.key.items()},
+            "values": {k: conv(v) for k, v in self.values.items()},
+        }
+
+    @staticmethod
+    def short_of(row: dict[str, Any], order: list[str] | None = None) -> str:
+        """``E0_2003.csv:17 E0 16/08/03 Arsenal Everton`` of a row in its ``to_json`` shape:
+        the landing file's name and line, then the natural key's values (in ``order``, the
+        failure's ``row_key``: a stored JSON object may come back with its keys sorted)."""
+        file = row.get("source_file")
+        where = str(file).replace("\\", "/").rsplit("/", 1)[-1] if file else "?"
+        line = row.get("source_row")
+        if line is not None:
+            where += f":{line}"
+        values = row.get("key") or {}
+        names = [c for c in order or [] if c in values] or list(values)
+        key = " ".join("-" if values[c] is None else str(values[c]) for c in names)
+        return f"{where} {key}".strip()
 
 
 @dataclass(frozen=True)
@@ -67,15 +111,20 @@ class Failure:
     sample: list[Any] = field(default_factory=list)
     observed: Any = None
     notes: str = ""
+    #: the first unexpected rows (at most the result format's partial_unexpected_count)
+    rows: tuple[RowRef, ...] = ()
+    #: the natural key columns each row's ``key`` holds, in order
+    row_key: tuple[str, ...] = ()
 
     def to_json(
         self, *, sample_limit: int | None = None, observed: bool = False, plain: bool = False
     ) -> dict[str, Any]:
         """The failure as the ``--json`` runs show it; an alert's detail keeps at most
-        ``sample_limit`` sample values, adds ``observed`` and makes every value JSON-plain
-        (``plain``: it is stored and sent as JSON)."""
+        ``sample_limit`` sample values and rows, adds ``observed`` and makes every value
+        JSON-plain (``plain``: it is stored and sent as JSON)."""
         conv = json_plain if plain else _same
         sample = list(self.sample) if sample_limit is None else list(self.sample)[:sample_limit]
+        rows = list(self.rows) if sample_limit is None else list(self.rows)[:sample_limit]
         out: dict[str, Any] = {
             "expectation": self.expectation,
             "column": self.column,
@@ -83,6 +132,8 @@ class Failure:
             "unexpected_count": self.unexpected_count,
             "unexpected_percent": self.unexpected_percent,
             "sample": [conv(x) for x in sample],
+            "row_key": list(self.row_key),
+            "rows": [r.to_json(plain=plain) for r in rows],
         }
         if observed:
             out["observed"] = conv(self.observed)

@@ -77,17 +77,47 @@ def runs_table(runs: list[dict[str, Any]], title: str) -> None:
     con.print(table)
     for r in runs:
         for f in r["failures"]:
-            sample = ", ".join(map(str, f["sample"][:3]))
-            count = "" if f["unexpected_count"] is None else f" {f['unexpected_count']} rows"
-            con.print(
-                f"  [{'red' if f['severity'] == 'critical' else 'yellow' if f['severity'] == 'warning' else 'cyan'}]"
-                f"{f['severity']:>8}[/] {r['layer']}.{r['dataset']}: {f['expectation']}"
-                f"({f['column'] or ''}){count}{' e.g. ' + sample if sample else ''}"
-            )
+            for line in failure_lines(r, f):
+                con.print(line)
         for e in r["errors"]:
             con.print(
-                f"  [magenta]   error[/] {r['layer']}.{r['dataset']}: {e['expectation']}: {e['message']}"
+                f"  [magenta]   error[/] {esc(r['layer'])}.{esc(r['dataset'])}: "
+                f"{esc(e['expectation'])}: {esc(e['message'])}"
             )
+
+
+#: unexpected rows listed under a failure in the table (the --json output has them all)
+ROWS_SHOWN = 5
+_SEVERITY_STYLE = {"critical": "red", "warning": "yellow"}
+
+
+def esc(value: Any) -> str:
+    """``value`` as text that rich prints as written (data may hold ``[...]`` markup)."""
+    from rich.markup import escape
+
+    return escape(str(value))
+
+
+def failure_lines(run: dict[str, Any], f: dict[str, Any]) -> list[str]:
+    """A failure of a run (``--json`` shapes) as rich lines: the expectation, its count and
+    sample, then where its first unexpected rows were landed (``file:line`` and the key)."""
+    from busta_quality.models import RowRef
+
+    sample = ", ".join(map(str, f["sample"][:3]))
+    count = "" if f["unexpected_count"] is None else f" {f['unexpected_count']} rows"
+    style = _SEVERITY_STYLE.get(f["severity"], "cyan")
+    lines = [
+        f"  [{style}]{f['severity']:>8}[/] {esc(run['layer'])}.{esc(run['dataset'])}: "
+        f"{esc(f['expectation'])}({esc(f['column'] or '')}){count}"
+        f"{' e.g. ' + esc(sample) if sample else ''}"
+    ]
+    rows = f.get("rows") or []
+    order = list(f.get("row_key") or [])
+    lines += [f"           at {esc(RowRef.short_of(row, order))}" for row in rows[:ROWS_SHOWN]]
+    more = (f["unexpected_count"] or len(rows)) - min(len(rows), ROWS_SHOWN)
+    if rows and more > 0:
+        lines.append(f"           … and {more} more row(s)")
+    return lines
 
 
 def data_docs(index: Any) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from busta_quality.models import AlertEvent, AlertJSON, Severity
+from busta_quality.models import AlertEvent, AlertJSON, RowRef, Severity
 
 MAX_FAILURES = 10
 MAX_SAMPLE = 5
+#: unexpected rows named per failure (file:line and natural key)
+MAX_ROWS = 5
 
 _EMOJI: dict[str, str] = {
     Severity.CRITICAL: ":red_circle:",
@@ -108,12 +110,25 @@ def _own_failure_lines(alert: AlertJSON) -> list[str]:
             )
         sample = f"; e.g. {_sample(f['sample'])}" if f.get("sample") else ""
         lines.append(f"[{f.get('severity', '?')}] {f['expectation']}{col}{count}{sample}")
+        lines += row_lines(f)
     more = len(detail.get("failures") or []) - MAX_FAILURES
     if more > 0:
         lines.append(f"… and {more} more failed expectation(s)")
     for e in (detail.get("errors") or [])[:MAX_FAILURES]:
         col = f" on `{e['column']}`" if e.get("column") else ""
         lines.append(f"[error] {e['expectation']}{col}: {e.get('message', '')}")
+    return lines
+
+
+def row_lines(failure: dict[str, Any]) -> list[str]:
+    """Where a failure's first unexpected rows were landed: ``  at E0.csv:17 E0 16/08/03
+    Arsenal Everton`` (the landing file's name and line, then the row's natural key)."""
+    rows = [r for r in failure.get("rows") or [] if isinstance(r, dict)]
+    order = [str(c) for c in failure.get("row_key") or []]
+    lines = [f"  at {RowRef.short_of(r, order)}" for r in rows[:MAX_ROWS]]
+    more = (failure.get("unexpected_count") or len(rows)) - min(len(rows), MAX_ROWS)
+    if rows and more > 0:
+        lines.append(f"  … and {more} more row(s)")
     return lines
 
 

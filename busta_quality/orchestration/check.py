@@ -76,7 +76,7 @@ def check_lake(
     """Validate the chosen batches; a batch that cannot be read is reported, the rest still
     run; the results go to alerting when ``alerts``. The caller renders the command's Data
     Docs (``run.finish()``)."""
-    from busta_quality.orchestration.partition import batch_partition
+    from busta_quality.orchestration.partition import batch_partition, natural_keys
     from busta_quality.pipeline.kinds import source_kind
     from busta_quality.quality.validate import validate
 
@@ -107,6 +107,7 @@ def check_lake(
         batch = StagedBatch(
             ref.layer, ref.dataset, src, ref.run_id, ref.path, rows=rows, suite=suite, seq=ref.seq
         )
+        batch.row_keys = natural_keys(cfg, batch)
         result = replace(
             validate(cfg, batch, run.pages),
             partition=batch_partition(cfg, batch),

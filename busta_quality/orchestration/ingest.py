@@ -25,7 +25,7 @@ from busta_quality.settings import BustaConfig
 if TYPE_CHECKING:
     import pandas as pd
 
-    from busta_quality.pipeline.kinds import SourceKind
+    from busta_quality.pipeline.kinds import DatasetSpec, SourceKind
     from busta_quality.store import Store
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def run_pipeline(
 
     def gate(layer: str, frames: dict[str, pd.DataFrame]) -> bool:
         staged = [
-            _stage(run, layer, name, source, run_id, seq, frame, kind.suite(layer, name))
+            _stage(run, layer, name, source, run_id, seq, frame, kind.spec(layer, name))
             for name, frame in frames.items()
         ]
         outcome = run_gate(run, layer, staged)
@@ -162,11 +162,20 @@ def _stage(
     run_id: str,
     seq: int | None,
     frame: pd.DataFrame,
-    suite: str,
+    spec: DatasetSpec,
 ) -> StagedBatch:
     path = run.lake.write_staging(layer, dataset, run_id, frame, seq)
     return StagedBatch(
-        layer, dataset, source, run_id, path, frame=frame, rows=len(frame), suite=suite, seq=seq
+        layer,
+        dataset,
+        source,
+        run_id,
+        path,
+        frame=frame,
+        rows=len(frame),
+        suite=spec.suite,
+        seq=seq,
+        row_keys=tuple(spec.natural_keys),
     )
 
 

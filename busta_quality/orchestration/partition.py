@@ -34,19 +34,33 @@ def summarise(values: list[Any]) -> str:
     return shown[:MAX_CHARS]
 
 
-def partition_columns(cfg: BustaConfig, batch: StagedBatch) -> tuple[str, ...]:
-    """The partition columns the batch's source kind declares for its dataset (none when
-    the source or dataset is unknown to the configured kinds)."""
+def _spec(cfg: BustaConfig, batch: StagedBatch) -> Any:
+    """The batch's :class:`~busta_quality.pipeline.kinds.DatasetSpec` (None when the source or
+    dataset is unknown to the configured kinds)."""
     from busta_quality.errors import ConfigError
     from busta_quality.pipeline.kinds import source_kind
 
     src = cfg.sources.get(batch.source)
     if src is None:
-        return ()
+        return None
     try:
-        return source_kind(src.kind).spec(batch.layer, batch.dataset).partition_columns
+        return source_kind(src.kind).spec(batch.layer, batch.dataset)
     except (KeyError, ConfigError):
-        return ()
+        return None
+
+
+def partition_columns(cfg: BustaConfig, batch: StagedBatch) -> tuple[str, ...]:
+    """The partition columns the batch's source kind declares for its dataset (none when
+    the source or dataset is unknown to the configured kinds)."""
+    spec = _spec(cfg, batch)
+    return () if spec is None else tuple(spec.partition_columns)
+
+
+def natural_keys(cfg: BustaConfig, batch: StagedBatch) -> tuple[str, ...]:
+    """The columns that identify a row of the batch (its source kind's natural keys for the
+    dataset): a failure names its unexpected rows by them (none when unknown)."""
+    spec = _spec(cfg, batch)
+    return () if spec is None else tuple(spec.natural_keys)
 
 
 def batch_partition(cfg: BustaConfig, batch: StagedBatch) -> dict[str, str]:

@@ -36,10 +36,16 @@ Exactness rules:
   both its count and (if it failed) its sample read; the table is dropped afterwards.
 
 Only for an expectation that failed, one ``LIMIT partial_unexpected_count`` query fetches its
-sample values (values, ``(A, B)`` tuples, or ``{column: value}`` rows, like GX).
+sample values (values, ``(A, B)`` tuples, or ``{column: value}`` rows, like GX). With
+``unexpected_index_column_names`` in the result format the same query selects those columns
+too, and each result carries GX's ``unexpected_index_column_names`` and
+``partial_unexpected_index_list`` (the index columns and the judged values of each sampled
+row) exactly where GX's SQL path puts them; for compound uniqueness, where GX's SQL path
+gives no rows, onepass gives them as GX's pandas path does.
 
 Anything else (another expectation type or kwarg, ``row_condition``, suite parameters, a
-result format other than SUMMARY, a column type GX would reject or DuckDB could not compare,
+result format other than SUMMARY (with or without index columns), an index column the batch
+lacks or GX's SQL path cannot select, a column type GX would reject or DuckDB could not compare,
 a column referenced by a data expectation that the batch lacks, any SQL error) makes
 :func:`evaluate` return ``None``: the caller then runs GX's own validation. It never guesses.
 """
@@ -190,9 +196,12 @@ class _Context:
             f"FROM {self.relation} WHERE {nonnull} GROUP BY {groups} HAVING count(*) > 1"
         )
 
-    def rows_with_duplicated_keys(self, cols: Sequence[str], limit: int) -> str:
-        """Up to ``limit`` rows (the key columns, as stored) whose key is duplicated."""
-        picked = ", ".join(f"busta_r.{_q(c)}" for c in cols)
+    def rows_with_duplicated_keys(
+        self, cols: Sequence[str], limit: int, index: Sequence[str] = ()
+    ) -> str:
+        """Up to ``limit`` rows (the ``index`` columns, then the key columns, as stored) whose
+        key is duplicated."""
+        picked = ", ".join(f"busta_r.{_q(c)}" for c in [*index, *cols])
         on = " AND ".join(
             f"{self.value(c, 'busta_r')} = busta_d.busta_k{i}" for i, c in enumerate(cols)
         )
@@ -229,7 +238,8 @@ class _Item:
     mostly: float = 1.0
     aggregates: dict[str, str] = field(default_factory=dict)  # alias → SQL expression
     params: dict[str, Any] = field(default_factory=dict)  # bound in aggregates and sample
-    sample_sql: Callable[[int], str] | None = None  # limit → SQL
+    #: (limit, index columns) → SQL selecting the index columns, then the item's columns
+    sample_sql: Callable[[int, Sequence[str]], str] | None = None
     build: Callable[[dict[str, Any], list[str]], dict[str, Any]] | None = None
     #: GX's count is a SUM(CASE ...), NULL (None) on an empty table (plain column maps)
     none_when_empty: bool = False
@@ -259,6 +269,7 @@ def evaluate(
     try:
         fmt = _parse_result_format(result_format)
         ctx = _Context(relation, _describe(connection, relation), uuid.uuid4().hex[:12])
+        _check_index_columns(fmt, ctx.schema)
         items = [_compile(e, ctx, i) for i, e in enumerate(suite.expectations)]
         _build_duplicated_keys(connection, ctx)
         values = _aggregate(connection, relation, items)
@@ -296,16 +307,31 @@ def _parse_result_format(result_format: Any) -> dict[str, Any]:
     name = getattr(fmt.get("result_format"), "value", fmt.get("result_format"))
     if str(name).upper() != SUMMARY:
         raise Unsupported(f"result_format {name}")
-    allowed = {"result_format", "partial_unexpected_count"}
+    allowed = {"result_format", "partial_unexpected_count", "unexpected_index_column_names"}
     extra = {
         k for k, v in fmt.items() if k not in allowed and v not in (None, False)
-    }  # include_unexpected_rows, unexpected_index_column_names, exclude_unexpected_values, ...
+    }  # include_unexpected_rows, exclude_unexpected_values, return_unexpected_index_query...
     if extra:
         raise Unsupported(f"result_format options {sorted(extra)}")
     count = fmt.get("partial_unexpected_count", DEFAULT_PARTIAL_UNEXPECTED_COUNT)
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise Unsupported(f"partial_unexpected_count {count!r}")
-    return {"result_format": SUMMARY, "partial_unexpected_count": count}
+    parsed: dict[str, Any] = {"result_format": SUMMARY, "partial_unexpected_count": count}
+    index = fmt.get("unexpected_index_column_names")
+    if index:
+        if not isinstance(index, list | tuple) or not all(isinstance(c, str) for c in index):
+            raise Unsupported(f"unexpected_index_column_names {index!r}")
+        parsed["unexpected_index_column_names"] = list(index)
+    return parsed
+
+
+def _check_index_columns(fmt: dict[str, Any], schema: _Schema) -> None:
+    """GX raises for an index column the table lacks (every map expectation then errors),
+    and its SQL path cannot select a name :func:`_gx_sql_handles` rejects: GX decides."""
+    for c in fmt.get("unexpected_index_column_names") or []:
+        # a long index name makes GX's SQL uniqueness query fail (label truncation)
+        if c not in schema.family or not _gx_sql_handles(c) or len(c) > _GX_COMPOUND_NAME_MAX:
+            raise Unsupported(f"unexpected_index_column_names: {c!r}")
 
 
 # SQL helpers -----------------------------------------------------------------------------
@@ -522,9 +548,10 @@ def _column_map(
     if not nulls:
         aggregates["nonnull"] = f"count({v})"
 
-    def sample(limit: int) -> str:
+    def sample(limit: int, index: Sequence[str]) -> str:
         # the stored value (a NaN shows as NaN), filtered by the same condition as the count
-        return f"SELECT {_q(column)} FROM {ctx.relation} WHERE {unexpected} LIMIT {limit}"
+        picked = ", ".join(_q(c) for c in [*index, column])
+        return f"SELECT {picked} FROM {ctx.relation} WHERE {unexpected} LIMIT {limit}"
 
     return _Item(
         exp,
@@ -588,7 +615,7 @@ def _unique(exp: Any, ctx: _Context, params: _Params) -> _Item:
     item.none_when_empty = False  # GX counts duplicates with a sub-select: 0 when empty
     dup = ctx.duplicated_keys([column])
     item.aggregates["unexpected"] = f"(SELECT coalesce(sum(busta_n), 0) FROM {dup})"
-    item.sample_sql = lambda limit: ctx.rows_with_duplicated_keys([column], limit)
+    item.sample_sql = lambda limit, index: ctx.rows_with_duplicated_keys([column], limit, index)
     return item
 
 
@@ -622,10 +649,9 @@ def _pair(exp: Any, ctx: _Context, params: _Params) -> _Item:
         expected = f"({a} > {b})"
     unexpected = f"({keep}) AND NOT {expected}"
 
-    def sample(limit: int) -> str:
-        return (
-            f"SELECT {_q(col_a)}, {_q(col_b)} FROM {ctx.relation} WHERE {unexpected} LIMIT {limit}"
-        )
+    def sample(limit: int, index: Sequence[str]) -> str:
+        picked = ", ".join(_q(c) for c in [*index, col_a, col_b])
+        return f"SELECT {picked} FROM {ctx.relation} WHERE {unexpected} LIMIT {limit}"
 
     return _Item(
         exp,
@@ -653,7 +679,7 @@ def _multi(exp: Any, ctx: _Context, params: _Params) -> _Item:
     else:
         raise Unsupported(f"ignore_row_if {ignore!r}")
     aggregates = {"filtered": f"count(*) FILTER (WHERE {keep})"}
-    sample: Callable[[int], str]
+    sample: Callable[[int, Sequence[str]], str]
     if exp.expectation_type == _WITHIN_RECORD:
         if len(cols) < 2:
             raise Unsupported("within-record uniqueness of one column")
@@ -665,9 +691,9 @@ def _multi(exp: Any, ctx: _Context, params: _Params) -> _Item:
         )
         unexpected = f"({keep}) AND NOT (NOT ({same}))"
         aggregates["unexpected"] = f"count(*) FILTER (WHERE {unexpected})"
-        select = ", ".join(_q(c) for c in cols)
 
-        def sample(limit: int) -> str:
+        def sample(limit: int, index: Sequence[str]) -> str:
+            select = ", ".join(_q(c) for c in [*index, *cols])
             return f"SELECT {select} FROM {ctx.relation} WHERE {unexpected} LIMIT {limit}"
 
     else:  # compound uniqueness: every row of a key that occurs more than once
@@ -676,10 +702,10 @@ def _multi(exp: Any, ctx: _Context, params: _Params) -> _Item:
         dup = ctx.duplicated_keys(cols)
         aggregates["unexpected"] = f"(SELECT coalesce(sum(busta_n), 0) FROM {dup})"
 
-        def sample(limit: int) -> str:
+        def sample(limit: int, index: Sequence[str]) -> str:
             # rows with a null key column never join (as in GX's join on the group counts),
             # so the ignore_row_if filter cannot change which rows are returned
-            return ctx.rows_with_duplicated_keys(cols, limit)
+            return ctx.rows_with_duplicated_keys(cols, limit, index)
 
     return _Item(
         exp,
@@ -729,14 +755,24 @@ def _aggregate(connection: Any, relation: str, items: list[_Item]) -> list[dict[
     return per_item
 
 
-def _sample(connection: Any, item: _Item, limit: int) -> list[Any]:
+def _sample(
+    connection: Any, item: _Item, limit: int, index: Sequence[str]
+) -> tuple[list[Any], list[dict[str, Any]]]:
+    """Up to ``limit`` unexpected rows, in ONE query: their values (GX's
+    ``partial_unexpected_list``) and, with ``index`` columns, the same rows as GX's
+    ``partial_unexpected_index_list`` entries (the index columns, then the judged columns)."""
     assert item.sample_sql is not None
-    rows = connection.exec_driver_sql(item.sample_sql(limit), item.params or ()).fetchall()
+    sql = item.sample_sql(limit, list(index))
+    rows = connection.exec_driver_sql(sql, item.params or ()).fetchall()
+    n = len(index)
+    names = [*index, *item.columns]
+    listed = [dict(zip(names, r, strict=True)) for r in rows] if n else []
+    domain = [r[n:] for r in rows]
     if item.kind == "pair":
-        return [(r[0], r[1]) for r in rows]
+        return [(r[0], r[1]) for r in domain], listed
     if item.kind == "multi":
-        return [dict(zip(item.columns, r, strict=True)) for r in rows]
-    return [r[0] for r in rows]
+        return [dict(zip(item.columns, r, strict=True)) for r in domain], listed
+    return [r[0] for r in domain], listed
 
 
 def _result(
@@ -787,11 +823,18 @@ def _map_outcome(
         else:
             success = _mostly_success(considered, v["unexpected"], item.mostly)
     limit = fmt["partial_unexpected_count"]
-    sample = _sample(connection, item, limit) if unexpected and limit else []
-    return {
-        "success": success,
-        "result": _format_map_output(fmt, total, considered, unexpected, sample),
-    }
+    index: list[str] = fmt.get("unexpected_index_column_names") or []
+    sample, listed = _sample(connection, item, limit, index) if unexpected and limit else ([], [])
+    result = _format_map_output(fmt, total, considered, unexpected, sample)
+    if index:
+        # as GX 1.24's SQL path: the names on every result but be_null's (its own _validate
+        # leaves them out), the rows whenever partial_unexpected_count > 0; GX's SQL path
+        # gives no rows for compound uniqueness, onepass does (as GX's pandas path)
+        if item.expectation.expectation_type != _NULL:
+            result["unexpected_index_column_names"] = list(index)
+        if limit > 0:
+            result["partial_unexpected_index_list"] = listed[:limit]
+    return {"success": success, "result": result}
 
 
 def _mostly_success(considered: int, unexpected: int, mostly: float) -> bool:

@@ -7,10 +7,19 @@ neither a pass nor a data failure. It is counted in ``errors``, not in ``evaluat
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from busta_quality.models import CheckError, CheckResult, ExpectationOutcome, Failure
+from busta_quality.models import (
+    SOURCE_FILE,
+    SOURCE_ROW,
+    CheckError,
+    CheckResult,
+    ExpectationOutcome,
+    Failure,
+    RowRef,
+)
 
 SAMPLE_SIZE = 5
 
@@ -49,6 +58,8 @@ def _exception_message(info: Any) -> str | None:
 def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value
+    if type(value).__name__ in ("NAType", "NaTType"):  # pandas' missing values
+        return None
     if isinstance(value, float):
         return None if math.isnan(value) else value
     if isinstance(value, list | tuple):
@@ -62,6 +73,51 @@ def _jsonable(value: Any) -> Any:
         except (TypeError, ValueError):
             pass
     return str(value)
+
+
+def _line(value: Any) -> int | None:
+    """``_source_row`` as an int (GX's pandas path hands index values back as text)."""
+    value = _jsonable(value)
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def row_key_of(result: dict[str, Any], index_columns: Sequence[str]) -> tuple[str, ...]:
+    """The natural key columns of a result's rows (the index columns but the lineage)."""
+    names = result.get("unexpected_index_column_names") or list(index_columns)
+    return tuple(str(c) for c in names if c not in (SOURCE_FILE, SOURCE_ROW))
+
+
+def rows_of(
+    result: dict[str, Any], column: str | None, index_columns: Sequence[str]
+) -> tuple[RowRef, ...]:
+    """The unexpected rows GX (or onepass) named in ``partial_unexpected_index_list``: each a
+    dict of the result format's ``unexpected_index_column_names`` and the judged column(s)."""
+    listed = result.get("partial_unexpected_index_list") or result.get("unexpected_index_list")
+    if not isinstance(listed, list):
+        return ()
+    keys = row_key_of(result, index_columns)
+    judged = [c for c in (column or "").split(",") if c]
+    rows: list[RowRef] = []
+    for entry in listed:
+        if not isinstance(entry, dict):
+            continue
+        file = _jsonable(entry.get(SOURCE_FILE))
+        rows.append(
+            RowRef(
+                key={k: _jsonable(entry.get(k)) for k in keys if k in entry},
+                values={c: _jsonable(entry.get(c)) for c in judged if c in entry},
+                source_file=None if file is None else str(file),
+                source_row=_line(entry.get(SOURCE_ROW)),
+            )
+        )
+    return tuple(rows)
 
 
 def to_check_result(
@@ -78,7 +134,10 @@ def to_check_result(
     engine: str,
     data_docs: str | None,
     origin: str,
+    index_columns: Sequence[str] = (),
 ) -> CheckResult:
+    """busta's record of a GX result; ``index_columns``: the result format's
+    ``unexpected_index_column_names`` (each failure's ``rows`` are named by them)."""
     failures: list[Failure] = []
     errors: list[CheckError] = []
     outcomes: list[ExpectationOutcome] = []
@@ -111,6 +170,8 @@ def to_check_result(
                 sample=[_jsonable(s) for s in sample[:SAMPLE_SIZE]],
                 observed=_jsonable(result.get("observed_value")),
                 notes=str(cfg.notes or ""),
+                rows=rows_of(result, column, index_columns),
+                row_key=row_key_of(result, index_columns) if index_columns else (),
             )
         )
         outcomes.append(ExpectationOutcome(name, column, severity, "failed", count, pct))

@@ -8,9 +8,17 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from busta_quality.errors import QualityEngineError
-from busta_quality.models import CheckError, CheckResult, Failure, StagedBatch
+from busta_quality.models import (
+    SOURCE_FILE,
+    SOURCE_ROW,
+    CheckError,
+    CheckResult,
+    Failure,
+    StagedBatch,
+)
 from busta_quality.quality import engines
 from busta_quality.quality.context import get_context
 from busta_quality.quality.docs import Pages
@@ -57,19 +65,23 @@ def validate(cfg: BustaConfig, batch: StagedBatch, pages: Pages | None = None) -
             f"checkpoints/{batch.layer}.json: no validation definition {suite_name!r}",
             f"the {batch.layer} checkpoint validates: {', '.join(sorted(stored))}",
         )
+    index_columns = row_index_columns(batch, engines.columns_of(batch))
+    gate_checkpoint = with_row_index(checkpoint, index_columns)
     try:
         with engine.bind(cfg, policy, stored[suite_name], batch) as (vd, batch_parameters):
             run_id = RunIdentifier(run_name=batch.run_id, run_time=started)
             vr = engine.evaluate(
-                vd, batch_parameters, checkpoint=checkpoint, run_id=run_id, context=ctx
+                vd, batch_parameters, checkpoint=gate_checkpoint, run_id=run_id, context=ctx
             )
             key = ValidationResultIdentifier(
                 expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
                 run_id=run_id,
                 batch_identifier=vr.batch_id,
             )
-            if apply_error_rates(vr, policy.datasets.get(batch.dataset)):
-                # stored again, judged by busta.yml's error rates (what Data Docs shows)
+            judged = apply_error_rates(vr, policy.datasets.get(batch.dataset))
+            if show_rows_in_docs(vr) or judged:
+                # stored again, judged by busta.yml's error rates and with the unexpected
+                # rows where Data Docs renders them (what Data Docs shows)
                 ctx.validation_results_store.store_validation_results(
                     suite_validation_result=vr,
                     suite_validation_result_identifier=key,
@@ -121,11 +133,68 @@ def validate(cfg: BustaConfig, batch: StagedBatch, pages: Pages | None = None) -
         engine=policy.engine,
         data_docs=None,
         origin="busta",
+        index_columns=index_columns,
     )
     checked = missing_columns_are_failures(checked, engines.columns_of(batch))
     if pages is not None and cfg.gx.data_docs.enabled:
         checked = replace(checked, data_docs=pages.add(key))
     return checked
+
+
+def row_index_columns(batch: StagedBatch, columns: set[str]) -> list[str]:
+    """The columns a failure names its unexpected rows by: the batch's natural keys, then
+    ``_source_file`` and ``_source_row`` (where the row was landed); only those the batch has
+    (GX errors on an index column the batch lacks)."""
+    wanted = [*batch.row_keys, SOURCE_FILE, SOURCE_ROW]
+    return [c for c in dict.fromkeys(wanted) if c in columns]
+
+
+def with_row_index(checkpoint: Any, index_columns: list[str]) -> Any:
+    """The checkpoint with its result format asking GX for ``unexpected_index_column_names``
+    (an unsaved copy; a string format becomes the dict GX reads the same way)."""
+    if not index_columns:
+        return checkpoint
+    fmt = checkpoint.result_format
+    value = getattr(fmt, "value", fmt)
+    if isinstance(value, str):
+        fmt = {"result_format": value}
+    elif isinstance(value, dict):
+        fmt = dict(value)
+    else:
+        return checkpoint
+    if fmt.get("unexpected_index_column_names"):
+        return checkpoint  # the project asks for its own index columns: GX's answer stands
+    fmt["unexpected_index_column_names"] = list(index_columns)
+    return checkpoint.copy(update={"result_format": fmt})
+
+
+def show_rows_in_docs(vr: Any) -> bool:
+    """Copy each result's ``partial_unexpected_index_list`` to ``unexpected_index_list``.
+
+    GX's Data Docs render the unexpected rows (value, count and the index columns) from
+    ``unexpected_index_list`` only, which GX fills for the COMPLETE result format alone
+    (every unexpected row, unbounded). The gate asks for SUMMARY: the partial list (at most
+    ``partial_unexpected_count`` rows) is what the page shows, under GX's own heading
+    "Sampled Unexpected Values" when it is not every row. GX 1.24 writes those values into
+    the page unescaped, so the copy holds them HTML-escaped (a team called ``Fulham<i>`` is
+    shown as text, never as markup). True if a result changed.
+    """
+    import html
+
+    def escaped(value: Any) -> Any:
+        return html.escape(value) if isinstance(value, str) else value
+
+    changed = False
+    for er in vr.results:
+        result = er.result or {}
+        rows = result.get("partial_unexpected_index_list")
+        if rows and "unexpected_index_list" not in result:
+            result["unexpected_index_list"] = [
+                {k: escaped(v) for k, v in row.items()} if isinstance(row, dict) else row
+                for row in rows
+            ]
+            changed = True
+    return changed
 
 
 def missing_columns_are_failures(result: CheckResult, columns: set[str]) -> CheckResult:

@@ -94,6 +94,8 @@ class Case:
     expectations: list[tuple[str, dict[str, Any]]]
     #: partial_unexpected_count; None: the plain "SUMMARY" string (GX's default 20)
     limit: int | None = None
+    #: unexpected_index_column_names (the gate asks for the natural keys and lineage)
+    index: list[str] | None = None
 
     @property
     def rows(self) -> int:
@@ -111,10 +113,15 @@ class Case:
     def has_nan(self) -> bool:
         return any(_is_nan(v) for c in self.columns for v in c.values)
 
-    def result_format(self) -> Any:
-        if self.limit is None:
+    def result_format(self, name: str = "SUMMARY") -> Any:
+        if self.limit is None and not self.index and name == "SUMMARY":
             return "SUMMARY"
-        return {"result_format": "SUMMARY", "partial_unexpected_count": self.limit}
+        fmt: dict[str, Any] = {"result_format": name}
+        if self.limit is not None:
+            fmt["partial_unexpected_count"] = self.limit
+        if self.index:
+            fmt["unexpected_index_column_names"] = list(self.index)
+        return fmt
 
     def suite(self, name: str = "differential") -> Any:
         import great_expectations as gx
@@ -227,14 +234,14 @@ class Harness:
             sql = self.gx_sql(vd, case.suite(), fmt)
             complete = None
             if not nan and needs_complete(ours, sql, case):
-                complete = self.gx_sql(vd, case.suite(), {"result_format": "COMPLETE"})
+                complete = self.gx_sql(vd, case.suite(), case.result_format("COMPLETE"))
         pandas = None
         if nan:
             with self.bound(case.table()) as vd:
                 ours, view_columns = self.onepass(vd, case.suite(), fmt)
             if needs_complete(ours, sql, case):
                 with self.bound(case.table(nan_as_null=True)) as vd:
-                    complete = self.gx_sql(vd, case.suite(), {"result_format": "COMPLETE"})
+                    complete = self.gx_sql(vd, case.suite(), case.result_format("COMPLETE"))
             pandas = self.gx_pandas(case, case.suite(), fmt)
         return Run(case, view_columns, ours, sql, complete, pandas)
 
@@ -261,6 +268,9 @@ def gx_sql_handles(name: str) -> bool:
 def expected_fallback(case: Case, view_columns: list[str]) -> str | None:
     """Why onepass must return None for this case (None: it must answer)."""
     kinds = {c.name: c.kind for c in case.columns if c.name in view_columns}
+    for name in case.index or []:
+        if name not in kinds or not gx_sql_handles(name) or len(name) > 50:
+            return "an index column GX's SQL path cannot select"
     for kind, kw in case.expectations:
         cols = [kw.get("column_A"), kw.get("column_B"), *(kw.get("column_list") or [])]
         if kind != EXIST:
@@ -365,6 +375,16 @@ def check(run: Run) -> list[tuple[str, bool]]:
         assert mine.success == theirs.success, what
         assert mine.exception_info == theirs.exception_info, what
         a, b = dict(mine.result), dict(theirs.result)
+        _check_index_list(
+            a,
+            b,
+            complete.get(config_key(theirs)),
+            case,
+            dict(theirs.expectation_config.kwargs),
+            limit,
+            nan,
+            what,
+        )
         if "partial_unexpected_list" in b:
             _check_sample(a, b, complete.get(config_key(theirs)), limit, nan, what)
         assert a == b, f"{what}: {a} != {b}"
@@ -398,6 +418,65 @@ def _check_sample(
     assert (counts_mine is None) == (counts_theirs is None), what
     if counts_mine is not None:
         assert sorted(map(_key, counts_mine)) == sorted(map(_key, counts_theirs)), what
+
+
+def _check_index_list(
+    a: dict[str, Any],
+    b: dict[str, Any],
+    complete: Any | None,
+    case: Case,
+    kwargs: dict[str, Any],
+    limit: int,
+    nan: bool,
+    what: str,
+) -> None:
+    """Pops ``partial_unexpected_index_list`` of ``a`` (ours) and ``b`` (GX) after comparing.
+
+    Each entry is the index columns and the judged columns of one unexpected row: ours must
+    be GX's rows (a sub-multiset of GX COMPLETE's ``unexpected_index_list`` when the sample
+    was truncated), and each entry must be the row of the sample value beside it (onepass
+    reads both in one query). For compound uniqueness GX's SQL path gives no rows at all;
+    onepass gives them (as GX's pandas path): they must be rows of duplicated keys."""
+    mine, theirs = (
+        a.pop("partial_unexpected_index_list", None),
+        b.pop("partial_unexpected_index_list", None),
+    )
+    if mine is None:
+        assert theirs is None, f"{what}: GX names rows, onepass does not"
+        return
+    domain = domain_columns(kwargs)
+    sample = a.get("partial_unexpected_list") or []
+    assert len(mine) == len(sample), what
+    for entry, value in zip(mine, sample, strict=True):
+        assert set(case.index or []) <= set(entry), what
+        if isinstance(value, dict):
+            value = [value[c] for c in domain]
+        elif not isinstance(value, tuple | list):
+            value = [value]
+        assert _key(_norm([entry[c] for c in domain], nan)) == _key(_norm(list(value), nan)), (
+            f"{what}: {entry} is not the row of {value}"
+        )
+    if theirs is None:
+        # GX's SQL path leaves compound uniqueness without rows (GX 1.24)
+        assert what.startswith(COMPOUND), f"{what}: onepass names rows GX does not"
+        return
+    if (b.get("unexpected_count") or 0) > limit:
+        assert complete is not None, what
+        everything = complete.result.get("unexpected_index_list") or []
+        assert len(mine) == len(theirs), what
+        need, have = multiset(mine, nan), multiset(everything, nan)
+        assert all(have[k] >= n for k, n in need.items()), f"{what}: {mine} not in {everything}"
+        return
+    assert multiset(mine, nan) == multiset(theirs, nan), f"{what}: {mine} != {theirs}"
+
+
+def domain_columns(kwargs: dict[str, Any]) -> list[str]:
+    """The columns an expectation judges (the last ones of an index-list entry)."""
+    if kwargs.get("column_A") is not None:
+        return [kwargs["column_A"], kwargs["column_B"]]
+    if kwargs.get("column_list"):
+        return list(kwargs["column_list"])
+    return [kwargs["column"]]
 
 
 def _flatten(value: Any) -> list[Any]:
@@ -691,4 +770,13 @@ def cases(draw: st.DrawFn) -> Case:
     cols = draw(columns(odd))
     exps = draw(st.lists(expectation(cols, odd), min_size=1, max_size=5))
     limit = draw(st.sampled_from([None, None, 20, 3, 1, 0]))
-    return Case(cols, exps, limit)
+    # index columns (the gate's natural keys and lineage): none, or one or two of the table's
+    names = [c.name for c in cols]
+    index = draw(
+        st.sampled_from([0, 0, 1, 1, 2]).flatmap(
+            lambda n: st.lists(
+                st.sampled_from(names), min_size=min(n, len(names)), max_size=n, unique=True
+            )
+        )
+    )
+    return Case(cols, exps, limit, index or None)

@@ -35,6 +35,7 @@ from tests.quality.differential import (
     IN_SET,
     MATCH_SET,
     NOT_NULL,
+    NULL,
     PAIR_EQUAL,
     PAIR_GREATER,
     UNIQUE,
@@ -159,12 +160,53 @@ CASEFOLD_NAMES = Case(
         (MATCH_SET, {"column_set": ["lß", "other"], "exact_match": False}),
     ],
 )
+#: the gate's result format: failures name their rows by natural keys and lineage columns
+#: (unexpected_index_column_names); every compiled map type, with the rows beyond the limit
+INDEXED_ROWS = Case(
+    [
+        Column("match", "str", ["m1", "m2", "m3", "m4", "m4", "m6"]),
+        Column("_source_file", "str", ["E0.csv"] * 6),
+        Column("_source_row", "int", [2, 3, 4, 5, 6, 7]),
+        Column("x", "int", [1, 5, None, 7, 2, 5]),
+        Column("y", "int", [1, 4, 3, 8, 2, 9]),
+    ],
+    [
+        (BETWEEN, {"column": "x", "max_value": 3}),
+        (IN_SET, {"column": "x", "value_set": [1, 2]}),
+        (NOT_NULL, {"column": "x"}),
+        (NULL, {"column": "x"}),
+        (UNIQUE, {"column": "x"}),
+        (UNIQUE, {"column": "match"}),
+        (PAIR_EQUAL, {"column_A": "x", "column_B": "y"}),
+        (PAIR_GREATER, {"column_A": "x", "column_B": "y"}),
+        (WITHIN_RECORD, {"column_list": ["x", "y"]}),
+        (COMPOUND, {"column_list": ["match", "_source_file"]}),
+    ],
+    limit=2,
+    index=["match", "_source_file", "_source_row"],
+)
 
 
 @pytest.mark.parametrize(
     "case",
-    [FLOAT_BOUNDS, NAN_VALUES, QUOTE_IN_NAME, TZ_AWARE, ODD_NAME_NEXT_TO_KEY, CASEFOLD_NAMES],
-    ids=["float-bounds", "nan", "quote-in-name", "tz-aware", "odd-name-next-to-key", "casefold"],
+    [
+        FLOAT_BOUNDS,
+        NAN_VALUES,
+        QUOTE_IN_NAME,
+        TZ_AWARE,
+        ODD_NAME_NEXT_TO_KEY,
+        CASEFOLD_NAMES,
+        INDEXED_ROWS,
+    ],
+    ids=[
+        "float-bounds",
+        "nan",
+        "quote-in-name",
+        "tz-aware",
+        "odd-name-next-to-key",
+        "casefold",
+        "indexed-rows",
+    ],
 )
 def test_the_causes_found_are_fixed(harness: Harness, case: Case) -> None:
     run = harness.run(case)
@@ -175,6 +217,13 @@ def test_the_causes_found_are_fixed(harness: Harness, case: Case) -> None:
     else:
         assert run.ours is not None
         assert any(failed for _, failed in compared)  # the failure paths ran
+    if case is INDEXED_ROWS:  # every failed check names its rows (before check() popped them)
+        again = harness.run(case)
+        for r in again.ours.results:
+            if not r.success:
+                rows = r.result["partial_unexpected_index_list"]
+                assert rows and all(e["_source_file"] == "E0.csv" for e in rows), r
+                assert {e["_source_row"] for e in rows} <= {2, 3, 4, 5, 6, 7}
 
 
 # the generated cases ----------------------------------------------------------------------
@@ -192,6 +241,7 @@ def test_same_results_as_gx_on_generated_tables(harness: Harness) -> None:
     @example(case=TZ_AWARE)
     @example(case=ODD_NAME_NEXT_TO_KEY)
     @example(case=CASEFOLD_NAMES)
+    @example(case=INDEXED_ROWS)
     def differential(case: Case) -> None:
         nonlocal tables, fell_back, nan_tables
         run = harness.run(case)
