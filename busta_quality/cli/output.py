@@ -285,3 +285,29 @@ def channel_list(doc: dict[str, Any]) -> None:
     for c in doc["channels"]:
         flag = "" if c["enabled"] else " (disabled)"
         info(f"{c['name']:<20} {c['type']:<14}{flag} events: {', '.join(c['events'])}")
+
+
+def lake_versions(versions: Any, *, as_json: bool) -> None:
+    doc = versions.to_json()
+    if as_json:
+        emit_json(doc)
+        return
+    for layer, m in doc["layers"].items():
+        if m is None:
+            info(f"{layer}: no commit yet")
+            continue
+        info(f"{layer}: manifest {m['manifest_id']} (run {m['run_id']}, {m['created_at']})")
+        for key, t in m["tables"].items():
+            info(f"  {key}  v{t['version']}  {t['path']}")
+
+
+def lake_gc(report: Any, *, as_json: bool) -> None:
+    doc = report.to_json()
+    if as_json:
+        emit_json(doc)
+        return
+    for r in doc["reconciled"]:
+        info(f"{r['layer']} of run {r['run_id']}: {r['action']} ({r['detail']})")
+    info(f"removed {len(doc['removed'])} orphaned staging file(s)")
+    for p in doc["removed"]:
+        info(f"  {p}")

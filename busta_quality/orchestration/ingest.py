@@ -92,7 +92,16 @@ def run_pipeline(
     run: RunContext, source: str, bronze: pd.DataFrame, *, run_id: str
 ) -> IngestReport:
     """Gate a bronze frame, then build and gate silver and gold while the layers pass."""
+    with run.lake.run_lock(run_id):  # gc leaves the staging files of a live run alone
+        return _run_pipeline(run, source, bronze, run_id=run_id)
+
+
+def _run_pipeline(
+    run: RunContext, source: str, bronze: pd.DataFrame, *, run_id: str
+) -> IngestReport:
+    from busta_quality.lake import TABLE_LAYERS
     from busta_quality.pipeline.kinds import source_kind
+    from busta_quality.settings.faults import crash_point
 
     src = run.cfg.source(source)
     kind = source_kind(src.kind)
@@ -104,6 +113,8 @@ def run_pipeline(
             _stage(run, layer, name, source, run_id, seq, frame, kind.suite(layer, name))
             for name, frame in frames.items()
         ]
+        if layer == TABLE_LAYERS[0]:
+            crash_point("after-staging")
         outcome = run_gate(run, layer, staged)
         report.layers.append(outcome)
         report.runs.extend(outcome.results)
