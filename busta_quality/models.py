@@ -33,6 +33,22 @@ class Decision(StrEnum):
     QUARANTINED = "quarantined"
 
 
+@dataclass(frozen=True)
+class BatchFile:
+    """One parquet data file of a table version, with the partition values its path holds
+    (a Delta table keeps partition columns out of its data files)."""
+
+    path: str
+    partition: tuple[tuple[str, str | None], ...] = ()
+    #: partition columns the data file holds itself (delta-rs writes them into some files)
+    in_file: tuple[str, ...] = ()
+
+    @property
+    def added(self) -> tuple[tuple[str, str | None], ...]:
+        """The partition values a reader adds as columns: those the file does not hold."""
+        return tuple((c, v) for c, v in self.partition if c not in self.in_file)
+
+
 @dataclass
 class StagedBatch:
     """A batch written to the lake's staging area and waiting for its gate (or a promoted
@@ -52,6 +68,9 @@ class StagedBatch:
     #: the columns that identify a row (the source kind's natural keys for the dataset): a
     #: failure names its unexpected rows by them and by the lineage columns
     row_keys: tuple[str, ...] = ()
+    #: a table version to validate instead of ``path``: exactly these data files (with their
+    #: partition values); empty for a single staged or bronze file
+    files: tuple[BatchFile, ...] = ()
 
     @property
     def suite_name(self) -> str:

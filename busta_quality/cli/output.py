@@ -380,3 +380,29 @@ def quarantine_action(doc: dict[str, Any]) -> None:
 def _one_line(text: str) -> str:
     """Data-derived text on one line, without terminal control characters."""
     return "".join(c if c.isprintable() else " " for c in str(text))
+
+
+def lake_versions(versions: Any, *, as_json: bool) -> None:
+    doc = versions.to_json()
+    if as_json:
+        emit_json(doc)
+        return
+    for layer, m in doc["layers"].items():
+        if m is None:
+            info(f"{layer}: no commit yet")
+            continue
+        info(f"{layer}: manifest {m['manifest_id']} (run {m['run_id']}, {m['created_at']})")
+        for key, t in m["tables"].items():
+            info(f"  {key}  v{t['version']}  {t['path']}")
+
+
+def lake_gc(report: Any, *, as_json: bool) -> None:
+    doc = report.to_json()
+    if as_json:
+        emit_json(doc)
+        return
+    for r in doc["reconciled"]:
+        info(f"{r['layer']} of run {r['run_id']}: {r['action']} ({r['detail']})")
+    info(f"removed {len(doc['removed'])} orphaned staging file(s)")
+    for p in doc["removed"]:
+        info(f"  {p}")

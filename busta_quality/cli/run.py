@@ -121,6 +121,21 @@ def register(main: click.Group) -> None:
         )
         output.demo_report(report, as_json=as_json)
 
+    @main.group("lake")
+    def lake_group() -> None:
+        """The lake's table versions and housekeeping."""
+
+    @command(lake_group, "versions")
+    def lake_versions_cmd(app: AppContext, as_json: bool) -> None:
+        """Print the current layer manifests: the Delta table versions readers read."""
+        output.lake_versions(service.lake_versions(app.config, app.store), as_json=as_json)
+
+    @command(lake_group, "gc")
+    def lake_gc_cmd(app: AppContext, as_json: bool) -> None:
+        """Finish or give up layer commits a crash left pending; remove orphaned staging
+        files (safe beside a running ingest)."""
+        output.lake_gc(service.lake_gc(app.config, app.store), as_json=as_json)
+
     @main.group("docs")
     def docs_group() -> None:
         """Great Expectations Data Docs."""

@@ -9,12 +9,18 @@ never changes an alert raised by newer data (the machine compares batch sequence
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from busta_quality.errors import BustaError, LakeError, NotFoundError
-from busta_quality.lake import BatchRef, Lake
+from busta_quality.lake import TABLE_LAYERS, BatchRef, Lake
 from busta_quality.models import LAYERS, CheckResult, StagedBatch
 from busta_quality.orchestration.gate import RunContext, feed_alerts
+
+if TYPE_CHECKING:
+    from busta_quality.settings import BustaConfig
+    from busta_quality.store import Store
 
 
 def _source_of(ref: BatchRef) -> str:
@@ -45,10 +51,12 @@ def _rows(ref: BatchRef) -> int:
 def select_batches(
     lake: Lake, *, layer: str | None, source: str | None, which: str
 ) -> list[tuple[BatchRef, str]]:
-    """The batches to check, newest-first search so ``latest`` reads one batch's lineage,
-    not the whole history's."""
+    """The bronze (file) batches to check, newest-first search so ``latest`` reads one
+    batch's lineage, not the whole history's."""
     chosen: list[tuple[BatchRef, str]] = []
     for lay in [layer] if layer else list(LAYERS):
+        if lay in TABLE_LAYERS:
+            continue
         for dataset in lake.datasets(lay):
             refs = lake.batches(lay, dataset)
             if which not in ("latest", "all"):
@@ -65,6 +73,90 @@ def select_batches(
     return chosen
 
 
+@dataclass(frozen=True)
+class TableVersion:
+    """One Delta table at the version a layer manifest names."""
+
+    layer: str
+    dataset: str
+    source: str
+    path: Path
+    version: int
+    run_id: str  # the run whose layer commit wrote the manifest row
+
+
+def select_tables(
+    store: Store, lake: Lake, *, layer: str | None, source: str | None, which: str
+) -> list[TableVersion]:
+    """The table versions to check: the current manifest's (``latest``, ``all``: a table
+    version holds every batch merged so far), or those of the manifest a run wrote."""
+    from busta_quality.store.manifest import current_manifest, manifest_of_run
+
+    out: list[TableVersion] = []
+    for lay in [layer] if layer else list(TABLE_LAYERS):
+        if lay not in TABLE_LAYERS:
+            continue
+        if which in ("latest", "all"):
+            manifest = current_manifest(store, lay)
+        else:
+            manifest = manifest_of_run(store, lay, which)
+        if manifest is None:
+            continue
+        for key, version in sorted(manifest["versions"].items()):
+            dataset, _, src = key.partition("/")
+            if source and src != source:
+                continue
+            out.append(
+                TableVersion(
+                    lay,
+                    dataset,
+                    src,
+                    lake.table_path(lay, dataset, src),
+                    int(version),
+                    manifest["run_id"],
+                )
+            )
+    return out
+
+
+def _table_batch(cfg: BustaConfig, t: TableVersion) -> StagedBatch:
+    """The table version as a batch: exactly its data files (LakeError when unreadable)."""
+    import pyarrow.parquet as pq
+
+    from busta_quality.lake import delta
+
+    try:
+        files = delta.files_at(t.path, t.version)
+        rows = sum(int(pq.read_metadata(f.path).num_rows) for f in files)
+    except Exception as exc:  # deltalake and pyarrow raise several kinds
+        raise LakeError(
+            f"{t.path} version {t.version}: not readable ({type(exc).__name__}: {exc})",
+            "run `busta lake gc`; restore the table from its landing files with `busta ingest`",
+        ) from exc
+    return StagedBatch(
+        t.layer,
+        t.dataset,
+        t.source,
+        t.run_id,
+        t.path,
+        rows=rows,
+        suite=_suite(cfg, t.source, t.layer, t.dataset),
+        files=files,
+    )
+
+
+def _suite(cfg: BustaConfig, src: str, layer: str, dataset: str) -> str | None:
+    """The suite named after the dataset, unless the source's kind says otherwise."""
+    from busta_quality.pipeline.kinds import source_kind
+
+    if src in cfg.sources:
+        try:
+            return source_kind(cfg.sources[src].kind).suite(layer, dataset)
+        except KeyError:  # a dataset the kind does not declare (landed by an older kind)
+            return None
+    return None
+
+
 def check_lake(
     run: RunContext,
     *,
@@ -73,16 +165,16 @@ def check_lake(
     which: str = "latest",
     alerts: bool = True,
 ) -> tuple[list[CheckResult], list[BustaError]]:
-    """Validate the chosen batches; a batch that cannot be read is reported, the rest still
-    run; the results go to alerting when ``alerts``. The caller renders the command's Data
-    Docs (``run.finish()``)."""
+    """Validate the chosen batches and table versions; one that cannot be read is reported,
+    the rest still run; the results go to alerting when ``alerts``. The caller renders the
+    command's Data Docs (``run.finish()``)."""
     from busta_quality.orchestration.partition import batch_partition, natural_keys
-    from busta_quality.pipeline.kinds import source_kind
     from busta_quality.quality.validate import validate
 
     cfg, lake = run.cfg, run.lake
     chosen = select_batches(lake, layer=layer, source=source, which=which)
-    if not chosen:
+    tables = select_tables(run.store, lake, layer=layer, source=source, which=which)
+    if not chosen and not tables:
         what = " ".join(
             f"{k}={v}" for k, v in (("layer", layer), ("source", source), ("batch", which)) if v
         )
@@ -90,7 +182,7 @@ def check_lake(
             f"no promoted batches in {lake.root} match {what or 'anything'}",
             "run `busta ingest SOURCE PATH` first, or widen --layer/--source/--batch",
         )
-    results: list[CheckResult] = []
+    batches: list[tuple[StagedBatch, str | None]] = []
     errors: list[BustaError] = []
     for ref, src in chosen:
         try:
@@ -98,22 +190,36 @@ def check_lake(
         except LakeError as exc:
             errors.append(exc)
             continue
-        suite = None  # the suite named after the dataset, unless the source's kind says
-        if src in cfg.sources:
-            try:
-                suite = source_kind(cfg.sources[src].kind).suite(ref.layer, ref.dataset)
-            except KeyError:  # a dataset the kind does not declare (landed by an older kind)
-                suite = None
-        batch = StagedBatch(
-            ref.layer, ref.dataset, src, ref.run_id, ref.path, rows=rows, suite=suite, seq=ref.seq
-        )
+        suite = _suite(cfg, src, ref.layer, ref.dataset)
+        batches.append(
+            (
+                StagedBatch(
+                    ref.layer, ref.dataset, src, ref.run_id, ref.path, rows=rows, suite=suite,
+                    seq=ref.seq,
+                ),
+                None,
+            )
+        )  # fmt: skip
+    for t in tables:
+        try:
+            batch = _table_batch(cfg, t)
+        except LakeError as exc:
+            errors.append(exc)
+            continue
+        if not batch.files:
+            continue  # an empty table version: nothing to judge
+        batches.append((batch, f"{t.path}@v{t.version}"))
+    results: list[CheckResult] = []
+    for batch, name in batches:
         batch.row_keys = natural_keys(cfg, batch)
         result = replace(
             validate(cfg, batch, run.pages),
             partition=batch_partition(cfg, batch),
-            batch_seq=ref.seq,
+            batch_seq=batch.seq,
         )
-        run.store.record_check(result, seq=ref.seq)
+        if name is not None:
+            result = replace(result, batch=name)
+        run.store.record_check(result, seq=batch.seq)
         results.append(result)
     run.pages.prune()
     if alerts:

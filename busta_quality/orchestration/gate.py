@@ -13,9 +13,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from busta_quality.lake import Lake
+from busta_quality.lake import TABLE_LAYERS, Lake
 from busta_quality.models import CheckResult, Decision, StagedBatch
 from busta_quality.settings import BustaConfig
 
@@ -69,11 +69,11 @@ def run_gate(
     """Validate, decide, record, then promote or quarantine every staged batch of a layer.
 
     ``released``: a person reviewed these (quarantined) batches and released them with this
-    reason: they are validated and recorded as usual, then promoted whatever the checks say,
-    and their results are not handed to alerting (the alerts their quarantine raised stay
-    until a person or newer data resolves them)."""
-    from busta_quality.orchestration.partition import batch_partition
-    from busta_quality.quality.decide import decide, layer_decision
+    reason: they are validated and recorded as usual, then promoted whatever the checks say
+    (a merge that would duplicate keys still halts), and their results are not handed to
+    alerting (the alerts their quarantine raised stay until a person or newer data resolves
+    them)."""
+    from busta_quality.quality.decide import layer_decision
     from busta_quality.quality.validate import validate
 
     cfg, lake = run.cfg, run.lake
@@ -86,32 +86,181 @@ def run_gate(
         for b in staged:
             lake.discard_staging(layer, b.dataset, b.run_id, b.seq)
         raise
-    decisions = [decide(r, policy) for r in results]
+    decisions = [_decide(r, policy, released) for r in results]
+    if layer in TABLE_LAYERS and layer_decision(decisions) is not Decision.QUARANTINED:
+        return _commit_table_layer(run, layer, staged, results, released)
+    final = _settle(run, layer, staged, results, released=released)
+    return _outcome(run, layer, final, released)
+
+
+def _decide(result: CheckResult, policy: Any, released: str | None) -> tuple[Decision, str]:
+    """The decision on one result; a released batch is promoted whatever it says."""
+    from busta_quality.quality.decide import decide
+
     if released is not None:
-        decisions = [(Decision.PROMOTED, f"released: {released}") for _ in results]
-    decision = layer_decision(decisions)
+        return Decision.PROMOTED, f"released: {released}"
+    return decide(result, policy)
+
+
+def _outcome(
+    run: RunContext, layer: str, final: list[CheckResult], released: str | None = None
+) -> LayerOutcome:
+    from busta_quality.quality.decide import layer_decision
+
+    policy = run.cfg.layers.policy(layer)
+    decision = layer_decision([(r.decision or Decision.PROMOTED, "") for r in final])
     reasons = "; ".join(
         f"{r.suite}: {why}"
-        for r, (d, why) in zip(results, decisions, strict=True)
+        for r in final
+        for d, why in [_decide(r, policy, released)]
         if d is not Decision.PROMOTED
     )
-    final: list[CheckResult] = []
-    for batch, result, (own, why) in zip(staged, results, decisions, strict=True):
+    if released is not None and decision is not Decision.QUARANTINED:
+        reasons = f"released: {released}"
+    run.pages.prune()
+    if released is None:
+        feed_alerts(run.cfg, run.store, final)
+    return LayerOutcome(
+        layer=layer,
+        decision=decision,
+        results=final,
+        reason=reasons or "all expectations passed",
+        unverified=any(r.critical_errors for r in final),
+    )
+
+
+def _commit_table_layer(
+    run: RunContext,
+    layer: str,
+    staged: Sequence[StagedBatch],
+    results: list[CheckResult],
+    released: str | None = None,
+) -> LayerOutcome:
+    """A passing table layer: check the merged content under the layer lock, then commit
+    (orchestration/commit.py); a merge that would duplicate keys quarantines the layer."""
+    from busta_quality.orchestration.commit import commit_layer, merged_violations, plan
+
+    plans = plan(run.cfg, run.lake, staged)
+    with run.lake.layer_lock(layer):
+        violations = merged_violations(run.store, layer, plans)
+        if violations:
+            results = [_with_merge_failures(r, violations.get(r.dataset, [])) for r in results]
+            final = _settle(run, layer, staged, results, force_halt=True)
+            return _outcome(run, layer, final)
+        final = _final_results(run, layer, staged, results, released=released)
+        batch = staged[0]
+
+        def record() -> None:
+            for r in final:
+                run.store.record_check(r, seq=r.batch_seq)
+
+        commit_layer(
+            run.store,
+            run.lake,
+            layer=layer,
+            run_id=batch.run_id,
+            seq=batch.seq if batch.seq is not None else 0,
+            plans=plans,
+            record=record,
+        )
+    return _outcome(run, layer, final, released)
+
+
+#: the check a merge that would leave a key twice fails (never run by GX: busta's own)
+MERGE_CHECK = "busta_merged_keys_unique"
+
+
+def _with_merge_failures(result: CheckResult, found: list[dict[str, Any]]) -> CheckResult:
+    from busta_quality.models import ExpectationOutcome, Failure, Severity
+
+    if not found:
+        return result
+    failures = tuple(
+        Failure(
+            expectation=MERGE_CHECK,
+            column=",".join(f["columns"]),
+            severity=Severity.CRITICAL.value,
+            unexpected_count=int(f["duplicates"]),
+            unexpected_percent=None,
+            sample=list(f["sample"]),
+            notes="key combinations the merge into the current table would leave twice",
+        )
+        for f in found
+    )
+    outcomes = tuple(
+        ExpectationOutcome(f.expectation, f.column, f.severity, "failed", f.unexpected_count, None)
+        for f in failures
+    )
+    return replace(
+        result,
+        success=False,
+        evaluated=result.evaluated + len(failures),
+        failed=result.failed + len(failures),
+        failures=result.failures + failures,
+        outcomes=result.outcomes + outcomes,
+    )
+
+
+def _final_results(
+    run: RunContext,
+    layer: str,
+    staged: Sequence[StagedBatch],
+    results: list[CheckResult],
+    force_halt: bool = False,
+    released: str | None = None,
+) -> list[CheckResult]:
+    """The results with their decision, final place, partition and sequence."""
+    from busta_quality.orchestration.partition import batch_partition
+    from busta_quality.quality.decide import layer_decision
+
+    policy = run.cfg.layers.policy(layer)
+    decisions = [_decide(r, policy, released) for r in results]
+    decision = Decision.QUARANTINED if force_halt else layer_decision(decisions)
+    lake = run.lake
+    final = []
+    for batch, result, (own, _why) in zip(staged, results, decisions, strict=True):
         mine = decision if decision is Decision.QUARANTINED else own
         if mine is Decision.QUARANTINED:
-            final_path = lake.quarantine_path(layer, batch.dataset, batch.run_id, batch.seq)
+            where = lake.quarantine_path(layer, batch.dataset, batch.run_id, batch.seq)
+        elif layer in TABLE_LAYERS:
+            where = lake.table_path(layer, batch.dataset, batch.source)
         else:
-            final_path = lake.batch_path(layer, batch.dataset, batch.run_id, batch.seq)
-        result = replace(
-            result,
-            decision=mine,
-            batch=str(final_path),
-            partition=batch_partition(cfg, batch),
-            batch_seq=batch.seq,
+            where = lake.batch_path(layer, batch.dataset, batch.run_id, batch.seq)
+        final.append(
+            replace(
+                result,
+                decision=mine,
+                batch=str(where),
+                partition=batch_partition(run.cfg, batch),
+                batch_seq=batch.seq,
+            )
         )
-        run.store.record_check(result, seq=batch.seq)
-        if mine is Decision.QUARANTINED:
-            lake.quarantine(
+    return final
+
+
+def _settle(
+    run: RunContext,
+    layer: str,
+    staged: Sequence[StagedBatch],
+    results: list[CheckResult],
+    *,
+    force_halt: bool = False,
+    released: str | None = None,
+) -> list[CheckResult]:
+    """Quarantine the layer, or promote a bronze batch (file first, then the store: the store
+    never names a file that is not there)."""
+    policy = run.cfg.layers.policy(layer)
+    final = _final_results(run, layer, staged, results, force_halt, released)
+    reasons = "; ".join(
+        f"{r.suite}: {why}"
+        for r in results
+        for d, why in [_decide(r, policy, released)]
+        if d is not Decision.PROMOTED
+    )
+    for batch, judged, result in zip(staged, results, final, strict=True):
+        own, why = _decide(judged, policy, released)
+        if result.decision is Decision.QUARANTINED:
+            run.lake.quarantine(
                 layer,
                 batch.dataset,
                 batch.run_id,
@@ -120,8 +269,10 @@ def run_gate(
                     "layer": layer,
                     "dataset": batch.dataset,
                     "source": batch.source,
-                    "decision": mine.value,
-                    "reason": why if own is Decision.QUARANTINED else f"layer halted: {reasons}",
+                    "decision": result.decision.value,
+                    "reason": why
+                    if own is Decision.QUARANTINED
+                    else f"layer halted: {reasons or 'the merge would duplicate keys'}",
                     "unverified": bool(result.critical_errors),
                     "failures": result.to_json()["failures"],
                     "errors": result.to_json()["errors"],
@@ -130,20 +281,9 @@ def run_gate(
                 batch.seq,
             )
         else:
-            lake.promote(layer, batch.dataset, batch.run_id, batch.seq)
-        final.append(result)
-    run.pages.prune()
-    if released is None:
-        feed_alerts(cfg, run.store, final)
-    return LayerOutcome(
-        layer=layer,
-        decision=decision,
-        results=final,
-        reason=f"released: {released}"
-        if released is not None
-        else reasons or "all expectations passed",
-        unverified=any(r.critical_errors for r in final),
-    )
+            run.lake.promote(layer, batch.dataset, batch.run_id, batch.seq)
+        run.store.record_check(result, seq=batch.seq)
+    return final
 
 
 def feed_alerts(cfg: BustaConfig, store: Store, results: Sequence[CheckResult]) -> None:

@@ -92,27 +92,47 @@ def run_pipeline(
     run: RunContext, source: str, bronze: pd.DataFrame, *, run_id: str
 ) -> IngestReport:
     """Gate a bronze frame, then build and gate silver and gold while the layers pass."""
-    from busta_quality.pipeline.kinds import source_kind
+    with run.lake.run_lock(run_id):  # gc leaves the staging files of a live run alone
+        return _run_pipeline(run, source, bronze, run_id=run_id)
 
-    src = run.cfg.source(source)
-    kind = source_kind(src.kind)
+
+def _run_pipeline(
+    run: RunContext, source: str, bronze: pd.DataFrame, *, run_id: str
+) -> IngestReport:
     seq = run.store.next_batch_seq(run_id, source, datetime.now(UTC))
     report = IngestReport()
-
-    def gate(layer: str, frames: dict[str, pd.DataFrame]) -> bool:
-        staged = [
-            _stage(run, layer, name, source, run_id, seq, frame, kind.spec(layer, name))
-            for name, frame in frames.items()
-        ]
-        outcome = run_gate(run, layer, staged)
-        report.layers.append(outcome)
-        report.runs.extend(outcome.results)
-        return not outcome.halted
-
-    if not gate("bronze", {source: bronze}):
+    if not _gate(run, report, source, "bronze", {source: bronze}, run_id=run_id, seq=seq):
         return report
     report.extend(build_downstream(run, source, "bronze", {source: bronze}, run_id=run_id, seq=seq))
     return report
+
+
+def _gate(
+    run: RunContext,
+    report: IngestReport,
+    source: str,
+    layer: str,
+    frames: dict[str, pd.DataFrame],
+    *,
+    run_id: str,
+    seq: int | None,
+) -> bool:
+    """Stage ``frames`` as ``layer``'s batches of the run and gate them; whether they passed."""
+    from busta_quality.lake import TABLE_LAYERS
+    from busta_quality.pipeline.kinds import source_kind
+    from busta_quality.settings.faults import crash_point
+
+    kind = source_kind(run.cfg.source(source).kind)
+    staged = [
+        _stage(run, layer, name, source, run_id, seq, frame, kind.spec(layer, name))
+        for name, frame in frames.items()
+    ]
+    if layer == TABLE_LAYERS[0]:
+        crash_point("after-staging")
+    outcome = run_gate(run, layer, staged)
+    report.layers.append(outcome)
+    report.runs.extend(outcome.results)
+    return not outcome.halted
 
 
 def build_downstream(
@@ -131,26 +151,15 @@ def build_downstream(
     src = run.cfg.source(source)
     kind = source_kind(src.kind)
     report = IngestReport()
-
-    def gate(layer: str, frames: dict[str, pd.DataFrame]) -> bool:
-        staged = [
-            _stage(run, layer, name, source, run_id, seq, frame, kind.suite(layer, name))
-            for name, frame in frames.items()
-        ]
-        outcome = run_gate(run, layer, staged)
-        report.layers.append(outcome)
-        report.runs.extend(outcome.results)
-        return not outcome.halted
-
     if layer == "bronze":
         (bronze,) = frames.values()
         silver = build_silver(run.store, kind, bronze, league=src.league)
-        if not gate("silver", silver):
+        if not _gate(run, report, source, "silver", silver, run_id=run_id, seq=seq):
             return report
         learn_teams(run.store, kind, silver, report.layers[-1].results, run_id=run_id)
         frames, layer = silver, "silver"
     if layer == "silver":
-        gate("gold", kind.build_gold(frames))
+        _gate(run, report, source, "gold", kind.build_gold(frames), run_id=run_id, seq=seq)
     return report
 
 

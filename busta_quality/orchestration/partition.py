@@ -73,6 +73,12 @@ def batch_partition(cfg: BustaConfig, batch: StagedBatch) -> dict[str, str]:
     data: dict[str, list[Any]] = {}
     if frame is not None:
         data = {c: list(frame[c].unique()) for c in columns if c in frame.columns}
+    elif batch.files:  # a table version: its files' partition values
+        data = {
+            c: [v for f in batch.files for k, v in f.partition if k == c]
+            for c in columns
+            if any(k == c for k, _ in batch.files[0].partition)
+        }
     else:
         try:
             import pyarrow.parquet as pq

@@ -148,6 +148,7 @@ def _restage(run: RunContext, q: QuarantinedRun) -> list[StagedBatch]:
     for d in q.datasets:
         path = run.lake.restage_quarantined(q.layer, d["dataset"], q.run_id, q.seq)
         frame = pq.read_table(path).to_pandas()
+        spec = kind.spec(q.layer, d["dataset"])
         staged.append(
             StagedBatch(
                 q.layer,
@@ -157,8 +158,9 @@ def _restage(run: RunContext, q: QuarantinedRun) -> list[StagedBatch]:
                 path,
                 frame=frame,
                 rows=len(frame),
-                suite=kind.suite(q.layer, d["dataset"]),
+                suite=spec.suite,
                 seq=q.seq,
+                row_keys=tuple(spec.natural_keys),
             )
         )
     return staged

@@ -82,13 +82,21 @@ class DatasetSpec:
 
     ``suite``: the GX expectation suite (``expectations/<layer>/<dataset>.json``);
     ``natural_keys``: the columns that identify a row (each combination once);
-    ``partition_columns``: the columns a store of the dataset may partition by.
+    ``partition_columns``: the columns a store of the dataset may partition by;
+    ``merge_keys``: the columns a table layer (silver, gold) merges a new batch on: a row
+    whose merge keys are in the table replaces that row (default: the natural keys).
     Every key and partition column is a column of the dataset's frame.
     """
 
     suite: str
     natural_keys: tuple[str, ...]
     partition_columns: tuple[str, ...] = ()
+    merge_keys: tuple[str, ...] = ()
+
+    @property
+    def keys_to_merge(self) -> tuple[str, ...]:
+        """The merge keys (the natural keys unless declared)."""
+        return self.merge_keys or self.natural_keys
 
 
 def shared_gold(silver: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

@@ -177,7 +177,7 @@ class SparkEngine(Engine):
         from busta_quality.quality.spark import get_session
 
         session = get_session(cfg.spark)
-        frame = session.read.parquet(str(batch.path))
+        frame = _spark_frame(session, batch)
         yield engine_validation_definition(stored_vd, self.name), {"dataframe": frame}
 
 
@@ -229,10 +229,17 @@ def bind(
 
 
 def load_frame(batch: StagedBatch) -> Any:
+    """The batch as a pandas frame: a table version's files (``batch.files``, each with its
+    partition values), else the one parquet file."""
     if batch.frame is None:
         import pandas as pd
 
-        batch.frame = pd.read_parquet(batch.path)
+        if batch.files:
+            from busta_quality.lake.delta import arrow_table
+
+            batch.frame = arrow_table(batch.files).to_pandas()
+        else:
+            batch.frame = pd.read_parquet(batch.path)
     return batch.frame
 
 
@@ -241,7 +248,25 @@ def columns_of(batch: StagedBatch) -> set[str]:
         return {str(c) for c in batch.frame.columns}
     import pyarrow.parquet as pq
 
+    if batch.files:
+        names = set(pq.read_schema(batch.files[0].path).names)
+        return names | {c for c, _ in batch.files[0].added}
     return set(pq.read_schema(batch.path).names)
+
+
+def _spark_frame(session: Any, batch: StagedBatch) -> Any:
+    """A lazy Spark frame over the batch: exactly its files, partition values as columns."""
+    if not batch.files:
+        return session.read.parquet(str(batch.path))
+    from pyspark.sql import functions as F
+
+    frame = None
+    for f in batch.files:
+        part = session.read.parquet(f.path)
+        for column, value in f.added:
+            part = part.withColumn(column, F.lit(value).cast("string"))
+        frame = part if frame is None else frame.unionByName(part, allowMissingColumns=True)
+    return frame
 
 
 # the GX private name for DuckDB ---------------------------------------------------------
@@ -353,11 +378,14 @@ def _bind_duckdb(stored_vd: Any, batch: StagedBatch) -> Iterator[tuple[Any, dict
     asset = vd.data.data_asset
     execution_engine = asset.datasource.get_execution_engine()
     view = _quote_ident(asset.table_name)
-    source = _sql_string(str(batch.path.resolve()))
+    if batch.files:
+        from busta_quality.lake.delta import duckdb_source
+
+        query = f"SELECT * FROM ({duckdb_source(batch.files)})"
+    else:
+        query = f"SELECT * FROM read_parquet({_sql_string(str(batch.path.resolve()))})"
     with execution_engine.get_connection() as conn:
-        conn.exec_driver_sql(
-            f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet({source})"
-        )
+        conn.exec_driver_sql(f"CREATE OR REPLACE VIEW {view} AS {query}")
         conn.commit()
     try:
         yield vd, {}
@@ -402,7 +430,7 @@ def _bind_sql(stored_vd: Any, batch: StagedBatch, url: str) -> Iterator[tuple[An
     asset.table_name = table
     execution_engine = datasource.get_execution_engine()
     try:
-        _load_parquet(execution_engine, batch.path, table)
+        _load_parquet(execution_engine, batch, table)
         yield vd, {}
     finally:
         try:
@@ -434,13 +462,22 @@ def _sa_type(arrow_type: Any) -> Any:
     return sa.Text()
 
 
-def _load_parquet(execution_engine: Any, path: Any, table: str) -> None:
-    """Stream a parquet file into a new table, one Arrow record batch at a time."""
+def _load_parquet(execution_engine: Any, batch: StagedBatch, table: str) -> None:
+    """Stream a parquet file (or a table version's files) into a new table, one Arrow record
+    batch at a time."""
     import pyarrow.parquet as pq
     import sqlalchemy as sa
 
-    parquet = pq.ParquetFile(path)
-    schema = parquet.schema_arrow
+    if batch.files:
+        from busta_quality.lake.delta import arrow_table
+
+        version = arrow_table(batch.files)
+        schema = version.schema
+        chunks: Any = version.to_batches(max_chunksize=SQL_LOAD_CHUNK)
+    else:
+        parquet = pq.ParquetFile(batch.path)
+        schema = parquet.schema_arrow
+        chunks = parquet.iter_batches(batch_size=SQL_LOAD_CHUNK)
     target = sa.Table(
         table,
         sa.MetaData(),
@@ -449,7 +486,7 @@ def _load_parquet(execution_engine: Any, path: Any, table: str) -> None:
     with execution_engine.get_connection() as conn:
         target.drop(conn, checkfirst=True)
         target.create(conn)
-        for record_batch in parquet.iter_batches(batch_size=SQL_LOAD_CHUNK):
+        for record_batch in chunks:
             rows = record_batch.to_pylist()
             if rows:
                 conn.execute(target.insert(), rows)

@@ -10,6 +10,7 @@ Operations by module: :mod:`.runs` (ingest, quality-check, demo, Data Docs, conf
 
 from __future__ import annotations
 
+from busta_quality.service.lake import LakeVersions, lake_gc, lake_versions
 from busta_quality.service.runs import (
     DemoReport,
     RunReport,
@@ -23,11 +24,14 @@ from busta_quality.service.runs import (
 
 __all__ = [
     "DemoReport",
+    "LakeVersions",
     "RunReport",
     "after_ingest",
     "build_data_docs",
     "demo",
     "ingest",
+    "lake_gc",
+    "lake_versions",
     "quality_check",
     "suites_markdown",
 ]

@@ -127,8 +127,10 @@ def ingest(cfg: BustaConfig, store: Store, source: str, paths: list[Path]) -> Ru
     from busta_quality.orchestration.gate import RunContext
     from busta_quality.orchestration.ingest import deliver_alerts
     from busta_quality.orchestration.ingest import ingest as run_ingest
+    from busta_quality.service.lake import startup
 
     cfg.source(source)
+    startup(cfg, store)
     run = RunContext.open(cfg, store)
     result = run_ingest(run, source, paths)
     run.finish()
@@ -194,7 +196,9 @@ def quality_check(
     from busta_quality.orchestration.check import check_lake
     from busta_quality.orchestration.gate import RunContext
     from busta_quality.orchestration.ingest import deliver_alerts
+    from busta_quality.service.lake import startup
 
+    startup(cfg, store)
     run = RunContext.open(cfg, store)
     feed = which == "latest" if alerts is None else alerts
     runs, errors = check_lake(run, layer=layer, source=source, which=which, alerts=feed)

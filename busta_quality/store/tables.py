@@ -95,6 +95,39 @@ league_teams = Table(
     UniqueConstraint("league", "season", "team", name="uq_league_teams"),
 )
 
+#: the layer manifest: what "current" means for a table layer. One row per layer commit,
+#: written after every table commit of that layer landed; ``versions`` is JSON
+#: ``{"<dataset>/<source>": version}`` for every table of the layer (the newest row wins)
+lake_manifest = Table(
+    "lake_manifest",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("layer", String(16), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("versions", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("layer", "run_id", name="uq_lake_manifest_layer_run"),
+    Index("ix_lake_manifest_layer_id", "layer", "id"),
+)
+
+#: a layer commit's intent, recorded before its first table commit: ``pending`` until the
+#: manifest names it (``done``) or a restart gives it up (``aborted``); ``tables`` is JSON
+#: ``{"<dataset>/<source>": {"path", "staged", "keys", "partition_by"}}``
+lake_commits = Table(
+    "lake_commits",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False),
+    Column("layer", String(16), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("tables", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    UniqueConstraint("run_id", "layer", name="uq_lake_commits_run_layer"),
+    Index("ix_lake_commits_state", "state"),
+)
+
 #: who released, replayed or dropped a quarantined batch, when and why (the audit trail of
 #: ``busta quarantine``); one row per action on one run's halted layer
 quarantine_actions = Table(

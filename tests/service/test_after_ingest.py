@@ -24,7 +24,7 @@ def test_after_ingest_with_a_landing_file(project, tmp_path) -> None:
         ("gold", Decision.PROMOTED),
         ("gold", Decision.PROMOTED),
     ]
-    assert len(Lake(tmp_path / "lake").batches("gold")) == 2
+    assert len(Lake(tmp_path / "lake").tables("gold")) == 2
 
 
 @pytest.mark.gx
@@ -40,7 +40,7 @@ def test_after_ingest_with_a_bronze_frame_built_elsewhere(project, tmp_path) -> 
     assert {r.run_id for r in report.runs} == {"ext-1"}
     silver = [r for r in report.runs if r.layer == "silver"]
     assert {r.decision for r in silver} == {Decision.QUARANTINED}
-    assert Lake(tmp_path / "lake").batches("silver") == []
+    assert Lake(tmp_path / "lake").tables("silver") == []
 
 
 def test_after_ingest_never_raises_for_an_unreadable_file(project, tmp_path) -> None:

@@ -18,6 +18,8 @@ from busta_quality.pipeline.football_data.silver import build_silver
 from busta_quality.pipeline.kinds import DatasetSpec, SourceKind
 from busta_quality.pipeline.teams import reference_teams
 
+#: a match once per league, season, London date and teams (``match_id`` holds date and teams)
+_ONE_PER_MATCH = ("league", "season", "match_id")
 _BY_SEASON = ("league", "season")
 
 KIND = SourceKind(
@@ -33,11 +35,11 @@ KIND = SourceKind(
             )
         },
         "silver": {
-            "matches": DatasetSpec("silver.matches", MATCH_KEYS, _BY_SEASON),
+            "matches": DatasetSpec("silver.matches", MATCH_KEYS, _BY_SEASON, _ONE_PER_MATCH),
             "odds": DatasetSpec("silver.odds", PRICE_KEYS),
         },
         "gold": {
-            "consensus": DatasetSpec("gold.consensus", MATCH_KEYS, _BY_SEASON),
+            "consensus": DatasetSpec("gold.consensus", MATCH_KEYS, _BY_SEASON, _ONE_PER_MATCH),
             "bookmaker_margin": DatasetSpec("gold.bookmaker_margin", ("date", "bookmaker")),
         },
     },

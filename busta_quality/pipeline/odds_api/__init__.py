@@ -14,6 +14,8 @@ from busta_quality.pipeline.odds_api.reader import REQUIRED_COLUMNS, read_odds_a
 from busta_quality.pipeline.odds_api.silver import build_silver
 from busta_quality.pipeline.teams import reference_teams
 
+#: a match once per league, season, London date and teams (``match_id`` holds date and teams)
+_ONE_PER_MATCH = ("league", "season", "match_id")
 _BY_SPORT = ("league",)
 
 KIND = SourceKind(
@@ -37,11 +39,11 @@ KIND = SourceKind(
             )
         },
         "silver": {
-            "matches": DatasetSpec("silver.matches", MATCH_KEYS, _BY_SPORT),
+            "matches": DatasetSpec("silver.matches", MATCH_KEYS, _BY_SPORT, _ONE_PER_MATCH),
             "odds": DatasetSpec("silver.odds", PRICE_KEYS),
         },
         "gold": {
-            "consensus": DatasetSpec("gold.consensus", MATCH_KEYS, _BY_SPORT),
+            "consensus": DatasetSpec("gold.consensus", MATCH_KEYS, _BY_SPORT, _ONE_PER_MATCH),
             "bookmaker_margin": DatasetSpec("gold.bookmaker_margin", ("date", "bookmaker")),
         },
     },

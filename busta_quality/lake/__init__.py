@@ -1,9 +1,12 @@
-"""The lake on disk: layer paths, run ids, atomic parquet writes and quarantine.
+"""The lake on disk: layer paths, run ids, atomic parquet writes, quarantine, locks, gc.
 
 Layout (root configurable, default ``./lake``)::
 
     _staging/<layer>/<dataset>/<batch>.parquet      written, not yet gated (invisible to readers)
-    bronze|silver|gold/<dataset>/<batch>.parquet    promoted batches
+    _staging/.runs/<run_id>.lock                    held (flock) while the run is alive
+    _locks/<layer>.lock                             held while a layer commits (lake.delta)
+    bronze/<source>/<batch>.parquet                 promoted bronze batches (immutable)
+    silver|gold/<dataset>/<source>/                 Delta tables (busta_quality.lake.delta)
     quarantine/<layer>/<dataset>/<batch>.parquet    halted batches
     quarantine/<layer>/<dataset>/<batch>.reason.json  why (machine-readable)
 
@@ -16,12 +19,15 @@ a crash never leaves a half-written batch visible; a move between directories is
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import glob
 import json
 import os
 import secrets
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from busta_quality.errors import LakeError
 from busta_quality.models import LAYERS
+from busta_quality.settings.faults import armed, crash_point
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,6 +43,10 @@ if TYPE_CHECKING:
 LINEAGE_COLUMNS = ("_source", "_run_id", "_ingested_at", "_source_file", "_source_row")
 STAGING = "_staging"
 QUARANTINE = "quarantine"
+LOCKS = "_locks"
+RUNS = ".runs"
+#: layers kept as Delta tables (merged on natural keys); bronze stays one file per batch
+TABLE_LAYERS = ("silver", "gold")
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -160,6 +171,75 @@ class Lake:
         path = self.quarantine_path(layer, dataset, run_id, seq)
         path.unlink(missing_ok=True)
         path.with_suffix(".reason.json").unlink(missing_ok=True)
+    def table_path(self, layer: str, dataset: str, source: str) -> Path:
+        """The Delta table of ``dataset`` fed by ``source`` in a table layer."""
+        return self.dataset_dir(layer, dataset) / source
+
+    def tables(self, layer: str) -> list[tuple[str, str]]:
+        """``(dataset, source)`` of every Delta table of ``layer`` (a ``_delta_log`` inside)."""
+        base = self.root / layer
+        if not base.is_dir():
+            return []
+        return sorted(
+            (p.parent.parent.name, p.parent.name) for p in base.glob("*/*/_delta_log")
+        )
+
+    # locks -------------------------------------------------------------------------
+    @contextmanager
+    def layer_lock(self, layer: str) -> Iterator[None]:
+        """Held while a layer commits (validate the merged content, commit, manifest): one
+        commit of a layer at a time, across processes on this filesystem. The kernel drops
+        the lock when its process dies, so a crash never leaves it held."""
+        with _flock(self.root / LOCKS / f"{layer}.lock", block=True):
+            yield
+
+    @contextmanager
+    def run_lock(self, run_id: str) -> Iterator[None]:
+        """Held while a run is alive: ``gc`` leaves the staging files of a live run alone."""
+        with _flock(self.root / STAGING / RUNS / f"{run_id}.lock", block=True):
+            yield
+
+    def run_alive(self, run_id: str) -> bool:
+        """Whether a live process holds the run's lock."""
+        path = self.root / STAGING / RUNS / f"{run_id}.lock"
+        if not path.exists():
+            return False
+        try:
+            with _flock(path, block=False):
+                return False
+        except BlockingIOError:
+            return True
+
+    # garbage -----------------------------------------------------------------------
+    def gc_staging(self, keep_runs: set[str] | frozenset[str] = frozenset()) -> list[Path]:
+        """Remove staging files (and half-written temp files) of runs that are neither alive
+        nor in ``keep_runs`` (runs with a pending commit); the removed paths."""
+        base = self.root / STAGING
+        removed: list[Path] = []
+        if not base.is_dir():
+            return removed
+        alive: dict[str, bool] = {}
+
+        def dead(run_id: str) -> bool:
+            if run_id in keep_runs:
+                return False
+            if run_id not in alive:
+                alive[run_id] = self.run_alive(run_id)
+            return not alive[run_id]
+
+        for f in sorted(base.rglob("*")):
+            if not f.is_file() or RUNS in f.relative_to(base).parts[:1]:
+                continue
+            run_id = _run_of(f.name)
+            if run_id is not None and dead(run_id):
+                f.unlink(missing_ok=True)
+                removed.append(f)
+        runs = base / RUNS
+        if runs.is_dir():
+            for lock in sorted(runs.glob("*.lock")):
+                if dead(lock.stem) and lock.stem not in keep_runs:
+                    lock.unlink(missing_ok=True)
+        return removed
 
     # reads -------------------------------------------------------------------------
     def batches(self, layer: str, dataset: str | None = None) -> list[BatchRef]:
@@ -192,6 +272,31 @@ class Lake:
         return out
 
 
+def _run_of(name: str) -> str | None:
+    """The run id in a staging file name: ``<batch>.parquet`` or ``.<batch>.parquet.tmp-…``."""
+    if name.startswith("."):
+        name = name[1:].split(".parquet.tmp-", 1)[0]
+    elif name.endswith(".parquet"):
+        name = name[: -len(".parquet")]
+    else:
+        return None
+    return parse_batch_name(name)[1] or None
+
+
+@contextmanager
+def _flock(path: Path, *, block: bool) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
 def _batch_file(directory: Path, run_id: str, seq: int | None) -> Path:
     if seq is None and directory.is_dir():
         for f in directory.glob(f"*{glob.escape(run_id)}.parquet"):
@@ -206,10 +311,42 @@ def _visible_parquet(d: Path) -> Iterator[Path]:
 
 
 def _move(src: Path, dst: Path) -> None:
+    """Rename ``src`` to ``dst``; across filesystems (EXDEV) copy to a temp file beside
+    ``dst``, fsync it, rename it into place, then remove ``src``: ``dst`` is whole or absent."""
     if not src.exists():
         raise LakeError(f"batch file {src} is missing", "was the lake changed by hand?")
     dst.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(src, dst)
+    try:
+        os.replace(src, dst)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+    tmp = _tmp_for(dst)
+    try:
+        with open(src, "rb") as fin, open(tmp, "wb") as fout:
+            shutil.copyfileobj(fin, fout, 1 << 20)
+            fout.flush()
+            os.fsync(fout.fileno())
+        os.replace(tmp, dst)
+        _fsync_dir(dst.parent)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    src.unlink()
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _tmp_for(path: Path) -> Path:
@@ -225,6 +362,11 @@ def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:
     tmp = _tmp_for(path)
     try:
         table = pa.Table.from_pandas(frame, preserve_index=False)
+        if armed("mid-write") and table.num_rows > 1:
+            # fault injection: half the rows on disk, then the process dies
+            with pq.ParquetWriter(tmp, table.schema) as writer:
+                writer.write_table(table.slice(0, table.num_rows // 2))
+                crash_point("mid-write")
         pq.write_table(table, tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())

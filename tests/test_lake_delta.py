@@ -1,0 +1,257 @@
+"""Silver and gold as Delta tables: re-ingests merge, the manifest is "current", crashes at
+every named point leave the store and the lake in agreement."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from busta_quality.lake import delta
+from busta_quality.pipeline.sample import generate_season_csv
+from busta_quality.service import ingest, lake_gc, lake_versions, quality_check
+from busta_quality.settings import load_config
+from busta_quality.store import open_store
+from busta_quality.store.manifest import current_manifest, pending_commits
+from tests.support.project import E0, needs_shared_data
+
+pytestmark = [pytest.mark.gx]
+
+SEASON = E0 / "2024-25.csv"
+
+
+def _table(cfg: Any, store: Any, layer: str, dataset: str) -> tuple[Path, int]:
+    m = current_manifest(store, layer)
+    assert m is not None
+    key = f"{dataset}/football_data"
+    return cfg.lake_root / layer / dataset / "football_data", int(m["versions"][key])
+
+
+def _reads(cfg: Any, store: Any, layer: str, dataset: str) -> dict[str, pd.DataFrame]:
+    """The current version read three ways: pandas (the manifest's files), DuckDB (the same
+    files) and deltalake itself."""
+    import duckdb
+    from deltalake import DeltaTable
+
+    path, version = _table(cfg, store, layer, dataset)
+    files = delta.files_at(path, version)
+    assert sorted(Path(f.path).resolve() for f in files) == sorted(
+        Path(u).resolve() for u in DeltaTable(str(path), version=version).file_uris()
+    )
+    return {
+        "pandas": delta.arrow_table(files).to_pandas(),
+        "duckdb": duckdb.sql(delta.duckdb_source(files)).df(),
+        "deltalake": DeltaTable(str(path), version=version).to_pandas(),
+    }
+
+
+@needs_shared_data()
+@pytest.mark.slow
+def test_five_reingests_of_a_season_merge_and_an_updated_copy_updates_in_place(
+    project, tmp_path
+) -> None:
+    cfg = load_config(project())
+    store = open_store(cfg.store_url)
+    for _ in range(5):
+        report = ingest(cfg, store, "football_data", [SEASON])
+        assert report.exit_code == 0, [r.to_json() for r in report.runs]
+    for how, frame in _reads(cfg, store, "silver", "matches").items():
+        assert len(frame) == 380 and frame["match_id"].nunique() == 380, how
+    for how, frame in _reads(cfg, store, "gold", "consensus").items():
+        assert len(frame) == 380 and frame["match_id"].nunique() == 380, how
+    for how, frame in _reads(cfg, store, "silver", "odds").items():
+        assert len(frame) == 14538, how
+    # every table is readable by a plain parquet reader: no reader features
+    for layer, dataset in [("silver", "matches"), ("silver", "odds"), ("gold", "consensus")]:
+        proto = delta.protocol(_table(cfg, store, layer, dataset)[0])
+        assert proto["min_reader_version"] == 1 and proto["reader_features"] == [], proto
+    check = quality_check(cfg, store)
+    assert check.exit_code == 0
+    assert {(r.layer, r.dataset): r.rows for r in check.runs}[("silver", "matches")] == 380
+
+    # the season republished: a result corrected, a price restated
+    lines = SEASON.read_text(encoding="utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    home, fthg, b365h = header.index("HomeTeam"), header.index("FTHG"), header.index("B365H")
+    row[fthg] = str(int(row[fthg]) + 7)
+    row[b365h] = "9.99"
+    updated = tmp_path / "2024-25.csv"
+    updated.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n", encoding="utf-8")
+    before = _table(cfg, store, "silver", "matches")[1]
+    report = ingest(cfg, store, "football_data", [updated])
+    assert report.exit_code in (0, 1)
+    decisions = {(r.layer, r.dataset): r.decision.value for r in report.runs}
+    assert decisions[("silver", "matches")].startswith("promoted"), decisions
+    frames = _reads(cfg, store, "silver", "matches")
+    for how, frame in frames.items():
+        assert len(frame) == 380, how
+        mine = frame[frame["home_team"] == row[home]].sort_values("kickoff").iloc[0]
+        assert int(mine["home_goals"]) == int(row[fthg]), how
+    odds = _reads(cfg, store, "silver", "odds")["deltalake"]
+    assert len(odds) == 14538
+    assert 9.99 in set(odds[odds["bookmaker"] == "bet365"]["price"].round(2))
+    # history stays in the table's versions
+    from deltalake import DeltaTable
+
+    path = _table(cfg, store, "silver", "matches")[0]
+    old = DeltaTable(str(path), version=before).to_pandas()
+    assert int(old[old["home_team"] == row[home]].sort_values("kickoff").iloc[0]["home_goals"]) == (
+        int(row[fthg]) - 7
+    )
+
+
+# crash points ---------------------------------------------------------------------------
+POINTS = [
+    "after-staging",
+    "after-intent",
+    "after-commit:matches",
+    "after-commit:odds",
+    "after-manifest",
+    "after-confirm",
+    "mid-write",
+]
+
+
+def _busta(cfg_path: Path, *args: str, crash: str | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "BUSTA_CRASH_AT"}
+    if crash:
+        env["BUSTA_CRASH_AT"] = crash
+    return subprocess.run(
+        [sys.executable, "-c", "from busta_quality.cli import main; main()",
+         "--config", str(cfg_path), *args],
+        capture_output=True, text=True, env=env, timeout=300, cwd=cfg_path.parent,
+    )  # fmt: skip
+
+
+def _content(cfg: Any, store: Any) -> dict[str, Any]:
+    from deltalake import DeltaTable
+
+    out: dict[str, Any] = {}
+    for layer, dataset in [("silver", "matches"), ("silver", "odds"), ("gold", "consensus")]:
+        path, version = _table(cfg, store, layer, dataset)
+        frame = DeltaTable(str(path), version=version).to_pandas()
+        keep = [c for c in frame.columns if not c.startswith("_")]
+        out[f"{layer}.{dataset}"] = sorted(map(tuple, frame[keep].astype(str).values.tolist()))
+    return out
+
+
+@pytest.fixture(scope="module")
+def clean_content(tmp_path_factory) -> tuple[Path, dict[str, Any]]:
+    """The content of one uninterrupted ingest of a small generated season."""
+    from tests.support.project import copy_gx_project, write_config
+
+    root = tmp_path_factory.mktemp("clean")
+    copy_gx_project(root)
+    cfg = load_config(write_config(root))
+    csv = generate_season_csv(root / "s.csv", seed=5, teams=6)
+    store = open_store(cfg.store_url)
+    assert ingest(cfg, store, "football_data", [csv]).exit_code == 0
+    return csv, _content(cfg, store)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", POINTS)
+def test_a_crash_at_each_point_leaves_store_and_lake_in_agreement(
+    project, clean_content, point
+) -> None:
+    csv, want = clean_content
+    cfg_path = project()
+    crashed = _busta(cfg_path, "ingest", "football_data", str(csv), crash=point)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
+    assert f"busta: crash point {point}" in crashed.stderr
+    cfg = load_config(cfg_path)
+    store = open_store(cfg.store_url)
+    lake_gc(cfg, store)  # what `busta lake gc` runs (the CLI itself: test_lake_cli_commands)
+    assert pending_commits(store) == []
+    staging = cfg.lake_root / "_staging"
+    assert [p for p in staging.rglob("*") if p.is_file() and ".runs" not in p.parts] == []
+    # the manifest names versions deltalake can read; the store's promoted results of a
+    # table layer are those of a run the manifest took in
+    versions = lake_versions(cfg, store).to_json()["layers"]
+    for layer, m in versions.items():
+        if m is None:
+            continue
+        for t in m["tables"].values():
+            assert delta.latest_version(Path(t["path"])) == t["version"], (layer, t)
+    for row in store.check_runs(limit=100):
+        if row["layer"] in ("silver", "gold") and str(row["decision"]).startswith("promoted"):
+            m = versions[row["layer"]]
+            assert m is not None and current_manifest(store, row["layer"]) is not None
+            from busta_quality.store.manifest import manifest_of_run
+
+            assert manifest_of_run(store, row["layer"], row["run_id"]) is not None, row
+    if versions["silver"] is not None:
+        assert quality_check(cfg, store).exit_code == 0
+    # a clean re-ingest gives what an uninterrupted one gives
+    assert ingest(cfg, store, "football_data", [csv]).exit_code == 0
+    assert _content(cfg, store) == want
+
+
+def test_gc_leaves_a_live_runs_staging_alone_and_removes_a_dead_ones(project) -> None:
+    from busta_quality.lake import Lake
+
+    cfg = load_config(project())
+    store = open_store(cfg.store_url)
+    lake = Lake(cfg.lake_root)
+    live = lake.staging_path("silver", "matches", "20260101T000000Z-aaaaaa", 1)
+    dead = lake.staging_path("silver", "matches", "20260101T000000Z-bbbbbb", 2)
+    half = dead.with_name(f".{dead.name}.tmp-1-abcdef")
+    for p in (live, dead, half):
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"PAR1")
+    with lake.run_lock("20260101T000000Z-aaaaaa"):
+        removed = lake_gc(cfg, store).removed
+    assert sorted(removed) == sorted([str(dead), str(half)])
+    assert live.exists()
+
+
+def test_a_move_across_filesystems_copies_fsyncs_and_renames(tmp_path) -> None:
+    from busta_quality.lake import _move
+
+    other = Path("/dev/shm")
+    if not other.is_dir() or os.stat(other).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("no second filesystem to move across")
+    src = tmp_path / "a.parquet"
+    src.write_bytes(b"x" * 100_000)
+    dst_dir = other / f"busta-test-{os.getpid()}"
+    try:
+        _move(src, dst_dir / "b.parquet")
+        assert (dst_dir / "b.parquet").read_bytes() == b"x" * 100_000
+        assert not src.exists()
+        assert [p.name for p in dst_dir.iterdir()] == ["b.parquet"]
+    finally:
+        import shutil
+
+        shutil.rmtree(dst_dir, ignore_errors=True)
+
+
+def test_lake_cli_commands(project, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from busta_quality.cli import main
+
+    cfg_path = project()
+    cfg = load_config(cfg_path)
+    store = open_store(cfg.store_url)
+    csv = generate_season_csv(tmp_path / "s.csv", seed=3, teams=4)
+    assert ingest(cfg, store, "football_data", [csv]).exit_code == 0
+    runner = CliRunner()
+    gc = runner.invoke(main, ["--config", str(cfg_path), "lake", "gc", "--json"])
+    assert gc.exit_code == 0, gc.output
+    assert json.loads(gc.output) == {"reconciled": [], "removed": []}
+    out = runner.invoke(main, ["--config", str(cfg_path), "lake", "versions", "--json"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.output)
+    assert set(doc["layers"]["silver"]["tables"]) == {"matches/football_data", "odds/football_data"}
+    assert set(doc["layers"]["gold"]["tables"]) == {
+        "consensus/football_data",
+        "bookmaker_margin/football_data",
+    }
