@@ -115,6 +115,30 @@ class Channel:
     def send(self, notification: Notification) -> Delivery:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def deliver(self, notification: Notification, *, within_s: float | None = None) -> Delivery:
+        """:meth:`send` under a total deadline of ``timeout_s`` (or ``within_s`` when that is
+        sooner) covering connect, request and the whole response (:mod:`.deadline`).
+
+        A send the deadline cut short is a failed, retryable attempt, whatever it returned:
+        the notification stays queued and nothing is marked delivered. Never raises.
+        """
+        from busta_quality.notify.deadline import total_deadline
+
+        limit = self.timeout_s if within_s is None else max(0.0, min(self.timeout_s, within_s))
+        with total_deadline(limit) as deadline:
+            try:
+                d = self.send(notification)
+            except Exception as exc:  # a third-party plugin broke the contract
+                d = Delivery.failed(f"{type(exc).__name__}: {exc}")
+        if deadline.expired:
+            return Delivery.failed(
+                f"timed out: no complete answer within the total deadline of {limit:g}s "
+                f"(connect + send + response; {d.detail or 'cut short'})",
+                retryable=True,
+                http_status=d.http_status,
+            )
+        return d
+
     def describe(self) -> dict[str, Any]:
         """Non-secret settings, for ``busta channels list``."""
         out: dict[str, Any] = {}

@@ -67,7 +67,9 @@ def dispatch(
     """Deliver due outbox notifications until none is due within ``deadline_s``.
 
     Retries that fall due before the deadline are waited for; later ones are left for the
-    next call. Returns counts: delivered, skipped, retried, failed, attempts, pending.
+    next call. The deadline holds whatever the receivers do: each send is cut at its
+    channel's ``timeout_s`` or at the deadline, whichever is sooner (a cut send is a failed,
+    retryable attempt; the notification stays queued). Returns counts: delivered, skipped, retried, failed, attempts, pending.
     ``now`` shifts the clock (tests); time still advances in real time from it.
     """
     acfg = config.alerting
@@ -104,7 +106,7 @@ def dispatch(
             if remaining() <= 0:
                 q.release(store, row["id"], me)
                 continue
-            outcome = _deliver(acfg, store, row, me, clock, channels)
+            outcome = _deliver(acfg, store, row, me, clock, channels, remaining)
             counts["attempts"] += 1
             counts[outcome] += 1
     counts["pending"] = q.outbox_counts(store).get(OutboxStatus.PENDING.value, 0)
@@ -129,8 +131,11 @@ def _deliver(
     me: str,
     clock: Callable[[], datetime],
     cache: dict[str, Channel | None],
+    remaining: Callable[[], float],
 ) -> str:
-    """One attempt at one notification; the name of the count it adds to."""
+    """One attempt at one notification; the name of the count it adds to. The send is cut
+    at the channel's ``timeout_s`` or at the end of the call's deadline, whichever is
+    sooner (``remaining()`` seconds from now)."""
     dcfg = acfg.delivery
     payload = row["payload"]
     event = AlertEvent(payload["event"])
@@ -149,10 +154,7 @@ def _deliver(
             idempotency_key=row["idempotency_key"],
             thread_ref=ref,
         )
-        try:
-            d = channel.send(n)
-        except Exception as exc:  # a third-party plugin broke the contract; keep going
-            d = Delivery.failed(f"{type(exc).__name__}: {exc}")
+        d = channel.deliver(n, within_s=remaining())
     now = clock()
     nxt: datetime | None = None
     if d.ok:
@@ -202,7 +204,8 @@ _COUNTED = {
 
 
 def send_test(config: BustaConfig, name: str) -> Delivery:
-    """Send a test message to channel ``name`` directly (not through the outbox)."""
+    """Send a test message to channel ``name`` directly (not through the outbox), cut at the
+    channel's ``timeout_s`` whatever the receiver does."""
     cfg = config.alerting.channels.get(name)
     if cfg is None:
         known = ", ".join(sorted(config.alerting.channels)) or "(none)"
@@ -231,6 +234,6 @@ def send_test(config: BustaConfig, name: str) -> Delivery:
         "occurrences": 1,
         "detail": {},
     }
-    return channel.send(
+    return channel.deliver(
         Notification(event=AlertEvent.TEST, alert=alert, idempotency_key=f"test-{uuid.uuid4().hex}")
     )

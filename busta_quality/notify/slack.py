@@ -88,7 +88,7 @@ class SlackChannel(Channel):
 
             hook = WebhookClient(
                 s.webhook_url.get_secret_value(),
-                timeout=int(max(1, self.timeout_s)),
+                timeout=self.timeout_s,  # type: ignore[arg-type]  # urllib takes float seconds
                 retry_handlers=[],
             )
             answer = hook.send(**msg)

@@ -188,10 +188,13 @@ def _stage(
     )
 
 
-def deliver_alerts(cfg: BustaConfig, store: Store, deadline_s: float = 10.0) -> dict[str, Any]:
+def deliver_alerts(
+    cfg: BustaConfig, store: Store, deadline_s: float | None = None
+) -> dict[str, Any]:
     """The run is over: its notification groups send their message (one per channel, not
-    waiting for ``group_wait``); deliver what the gates queued (bounded; the outbox keeps
-    the rest)."""
+    waiting for ``group_wait``); deliver what the gates queued within ``deadline_s``
+    (default ``alerting.delivery.run_deadline_s``) whatever the receivers do; the outbox
+    keeps the rest."""
     from busta_quality.alerts import end_run
     from busta_quality.notify import dispatch
     from busta_quality.notify.registry import catalog
@@ -200,4 +203,6 @@ def deliver_alerts(cfg: BustaConfig, store: Store, deadline_s: float = 10.0) -> 
         end_run(cfg, store, catalog(cfg.alerting))
     except Exception:
         log.exception("flushing the run's notification groups failed (the outbox keeps them)")
+    if deadline_s is None:
+        deadline_s = cfg.alerting.delivery.run_deadline_s
     return dict(dispatch(cfg, store, deadline_s=deadline_s))

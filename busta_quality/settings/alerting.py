@@ -261,7 +261,7 @@ class ChannelConfig(Model):
 
     type: str
     enabled: bool = True
-    #: seconds per send() (connect + response)
+    #: total seconds per send (connect + request + the whole response, not per socket read)
     timeout_s: float = Field(default=5.0, gt=0, le=120)
     #: events this channel receives (default: the plugin's own choice)
     notify_on: list[Literal["firing", "resolved", "acknowledged", "escalated", "repeat"]] | None = (
@@ -353,6 +353,9 @@ class DeliveryConfig(_Strict):
     lease_s: float = Field(default=60.0, gt=0)
     #: cap for an HTTP 429 Retry-After we honour
     max_retry_after_s: float = Field(default=600.0, gt=0)
+    #: seconds a run (``ingest``, ``quality-check``, ``demo``, a checkpoint action) spends
+    #: delivering after its gates, whatever the receivers do; the outbox keeps the rest
+    run_deadline_s: float = Field(default=10.0, ge=0, le=300)
 
     def retry_schedule(self) -> timedelta:
         """From the first attempt to the last one when every attempt fails (the backoff

@@ -26,6 +26,11 @@ _MIGRATIONS = Path(__file__).with_name("migrations")
 _migrated: set[str] = set()
 _lock = threading.Lock()
 
+#: pg_advisory_xact_lock key held while a PostgreSQL store is migrated ("busta-mi")
+PG_MIGRATION_LOCK = 0x6275737461_2D6D69
+#: how long a process waits for another one's migration before it gives up
+MIGRATION_WAIT_S = 300.0
+
 
 _REVISION = re.compile(r'^(down_)?revision\s*=\s*["\']?([\w]+|None)["\']?', re.M)
 
@@ -61,9 +66,10 @@ def open_store(url: str) -> Store:
             @sa.event.listens_for(engine, "connect")
             def _pragmas(dbapi_conn: Any, _rec: Any) -> None:
                 cur = dbapi_conn.cursor()
+                # first, so switching a new database to WAL waits for a concurrent opener
+                cur.execute("PRAGMA busy_timeout=30000")
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA busy_timeout=30000")
                 cur.close()
 
         store = Store(engine)
@@ -78,6 +84,15 @@ def open_store(url: str) -> Store:
         ) from exc
 
 
+def _revision(conn: Connection) -> str | None:
+    """The store's migration revision; None for a new database (no alembic_version yet).
+    Checks for the table first: a failed SELECT would abort a PostgreSQL transaction."""
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return None
+    value = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    return None if value is None else str(value)
+
+
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -88,30 +103,63 @@ class Store:
 
     def migrate(self) -> None:
         """Upgrade to the newest migration; a store already there costs one query (alembic,
-        ~0.2 s to import, is loaded only when something is to be done)."""
+        ~0.2 s to import, is loaded only when something is to be done).
+
+        Several processes may open a new store at once (four ``busta ingest`` started
+        together): the upgrade runs under a lock they all respect, a file lock beside a
+        SQLite database (``<db>.migrate.lock``) or a PostgreSQL advisory lock, and whoever
+        gets it second finds the store at head and does nothing.
+        """
         key = self.engine.url.render_as_string(hide_password=False)
         with _lock:
             if key in _migrated:
                 return
-            if self._current_revision() == head_revision():
+            head = head_revision()
+            if self._current_revision() == head:
                 _migrated.add(key)
                 return
-            from alembic import command
-            from alembic.config import Config
+            with self._migration_lock(), self.engine.begin() as conn:
+                if self.engine.dialect.name == "postgresql":  # released at commit
+                    conn.execute(
+                        sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK}
+                    )
+                if _revision(conn) != head:  # another process may have done it meanwhile
+                    from alembic import command
+                    from alembic.config import Config
 
-            cfg = Config()
-            cfg.set_main_option("script_location", str(_MIGRATIONS))
-            with self.engine.begin() as conn:
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+                    cfg = Config()
+                    cfg.set_main_option("script_location", str(_MIGRATIONS))
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, "head")
             _migrated.add(key)
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        """A lock across processes for a SQLite file (PostgreSQL's is taken in the
+        migration's transaction; an in-memory database has only this process)."""
+        database = self.engine.url.database
+        if self.engine.dialect.name != "sqlite" or not database or database == ":memory:":
+            yield
+            return
+        from filelock import FileLock, Timeout
+
+        path = Path(database).with_name(Path(database).name + ".migrate.lock")
+        try:
+            with FileLock(path, timeout=MIGRATION_WAIT_S, mode=0o600):
+                yield
+        except Timeout as exc:
+            raise StoreError(
+                f"store {self.url}: another process held the migration lock {path} for "
+                f"{MIGRATION_WAIT_S:g}s",
+                "check for a hung busta process; the lock is released when it exits",
+            ) from exc
 
     def _current_revision(self) -> str | None:
         try:
             with self.engine.connect() as conn:
-                return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+                return _revision(conn)
         except SQLAlchemyError:
-            return None  # a new database: no alembic_version table yet
+            return None  # a database that cannot be read yet: migrate() says why
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:

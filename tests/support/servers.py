@@ -3,8 +3,8 @@
 ``StandIn`` is one threaded HTTP server that plays the Slack Web API
 (``/api/chat.postMessage``), a Slack incoming webhook, a generic webhook receiver,
 PagerDuty Events v2 (``/v2/enqueue``) and Alertmanager (``/api/v2/alerts``). A script of
-behaviours (``ok``, an HTTP status, ``429`` with Retry-After, ``hang``) drives fault
-injection; ``delivered`` lists only requests that were answered with success.
+behaviours (``ok``, an HTTP status, ``429`` with Retry-After, ``hang``, ``drip``: headers
+then one byte a second) drives fault injection; ``delivered`` lists only requests that were answered with success.
 """
 
 from __future__ import annotations
@@ -59,6 +59,15 @@ class StandIn:
                     outer.release.wait(timeout=arg or 5.0)
                     self.close_connection = True
                     return  # never answered: not acknowledged
+                if kind == "drip":  # a slow receiver: headers, then one byte a second
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", "600")
+                    self.end_headers()
+                    self.wfile.flush()
+                    outer.drip(self.wfile, arg or 120)
+                    self.close_connection = True
+                    return  # never a whole answer: not acknowledged
                 if kind == "status":
                     self._reply(arg, {"ok": False, "error": "internal_error"})
                     return
@@ -88,6 +97,18 @@ class StandIn:
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
+
+    def drip(self, out: Any, seconds: int) -> None:
+        """One byte a second, for at most ``seconds`` s (sooner when stopped or the client
+        hangs up)."""
+        for _ in range(seconds):
+            try:
+                out.write(b" ")
+                out.flush()
+            except OSError:
+                return
+            if self.release.wait(timeout=1.0):
+                return
 
     def success(self, req: Request) -> tuple[int, Any]:
         if req.path.endswith("/chat.postMessage"):
@@ -153,6 +174,50 @@ class SMTPSink:
 
     def stop(self) -> None:
         self.controller.stop()
+
+
+class DripSMTP:
+    """An SMTP server that greets one byte a second (a slow receiver), for at most
+    ``seconds`` s per connection; ``connections`` counts who came."""
+
+    def __init__(self, port: int | None = None, seconds: int = 120) -> None:
+        import socketserver
+
+        self.port = port or free_port()
+        self.connections = 0
+        self.stopping = threading.Event()
+        outer = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                outer.connections += 1
+                greeting = b"220 " + b"slow" * 200 + b"\r\n"
+                for byte in greeting[:seconds]:
+                    try:
+                        self.request.sendall(bytes([byte]))
+                    except OSError:
+                        return
+                    if outer.stopping.wait(timeout=1.0):
+                        return
+
+        class Server(socketserver.ThreadingTCPServer):
+            allow_reuse_address = True
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", self.port), Handler)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def start(self) -> DripSMTP:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
 
 
 def wait_for(pred: Any, timeout: float = 5.0) -> bool:
