@@ -243,3 +243,69 @@ def write_text_atomic(path: Path, text: str) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+# the catalog: the lake as a plain DuckDB (and GX) client sees it ----------------------------
+#: a DuckDB database file at the lake's root with one view per dataset (``<layer>_<dataset>``)
+#: over its current files; busta rewrites it after every layer commit (docs/gx-project.md)
+CATALOG = "catalog.duckdb"
+
+
+def view_name(layer: str, dataset: str) -> str:
+    return f"{layer}_{dataset}"
+
+
+def current_files(lake: Lake, layer: str, dataset: str) -> list[Path]:
+    """What is current of a dataset: for bronze the newest batch (by sequence), for silver and
+    gold every promoted batch."""
+    batches = lake.batches(layer, dataset)
+    if layer == "bronze":
+        return [batches[-1].path] if batches else []
+    return [b.path for b in batches]
+
+
+def write_catalog(lake: Lake) -> Path:
+    """Rewrite ``<lake>/catalog.duckdb`` from what is current now; its path.
+
+    Built in a new file and renamed over the old one (a reader keeps the file it opened), under
+    a lock so that two writers cannot put an older view of the lake last. A dataset with no
+    promoted batch has no view yet."""
+    import fcntl
+
+    import duckdb
+
+    path = lake.root / CATALOG
+    lake.root.mkdir(parents=True, exist_ok=True)
+    with open(lake.root / f".{CATALOG}.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        tmp = _tmp_for(path)
+        try:
+            con = duckdb.connect(str(tmp))
+            try:
+                for layer in LAYERS:
+                    for dataset in lake.datasets(layer):
+                        files = current_files(lake, layer, dataset)
+                        if not files:
+                            continue
+                        listed = ", ".join(_sql_string(str(f.resolve())) for f in files)
+                        con.execute(
+                            f"CREATE VIEW {_quote_ident(view_name(layer, dataset))} AS SELECT * "
+                            f"FROM read_parquet([{listed}], union_by_name = true)"
+                        )
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+            raise
+    return path
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

@@ -132,6 +132,8 @@ def run_gate(
         else:
             lake.promote(layer, batch.dataset, batch.run_id, batch.seq)
         final.append(result)
+    if any(r.decision is not Decision.QUARANTINED for r in final):
+        refresh_catalog(run)
     run.pages.prune()
     if released is None:
         feed_alerts(cfg, run.store, final)
@@ -157,3 +159,16 @@ def feed_alerts(cfg: BustaConfig, store: Store, results: Sequence[CheckResult]) 
             handle_check_result(cfg, store, r, channels)
         except Exception:
             log.exception("alert evaluation failed for %s (the result is recorded)", r.suite)
+
+
+def refresh_catalog(run: RunContext) -> None:
+    """Rewrite the lake's DuckDB catalog (what a plain GX or DuckDB client reads as current)
+    and point GX's ``busta_lake`` datasource at it. The catalog is derived from the lake: a
+    failure here is logged and never undoes a promotion (the next commit rewrites it)."""
+    from busta_quality.lake import write_catalog
+    from busta_quality.quality.context import publish_lake_catalog
+
+    try:
+        publish_lake_catalog(run.cfg.gx_dir, write_catalog(run.lake))
+    except Exception:
+        log.warning("could not rewrite the lake catalog", exc_info=True)
