@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from busta_quality.errors import LakeError
-from busta_quality.models import LAYERS
+from busta_quality.models import LAYERS, BatchFile
 from busta_quality.settings.faults import armed, crash_point
 
 if TYPE_CHECKING:
@@ -171,6 +171,7 @@ class Lake:
         path = self.quarantine_path(layer, dataset, run_id, seq)
         path.unlink(missing_ok=True)
         path.with_suffix(".reason.json").unlink(missing_ok=True)
+
     def table_path(self, layer: str, dataset: str, source: str) -> Path:
         """The Delta table of ``dataset`` fed by ``source`` in a table layer."""
         return self.dataset_dir(layer, dataset) / source
@@ -180,9 +181,7 @@ class Lake:
         base = self.root / layer
         if not base.is_dir():
             return []
-        return sorted(
-            (p.parent.parent.name, p.parent.name) for p in base.glob("*/*/_delta_log")
-        )
+        return sorted((p.parent.parent.name, p.parent.name) for p in base.glob("*/*/_delta_log"))
 
     # locks -------------------------------------------------------------------------
     @contextmanager
@@ -385,3 +384,62 @@ def write_text_atomic(path: Path, text: str) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+# the catalog: the lake as a plain DuckDB (and GX) client sees it ----------------------------
+#: a DuckDB database file at the lake's root with one view per dataset (``<layer>_<dataset>``)
+#: over its current data; busta rewrites it after every layer commit (docs/gx-project.md)
+CATALOG = "catalog.duckdb"
+
+
+def view_name(layer: str, dataset: str) -> str:
+    return f"{layer}_{dataset}"
+
+
+def write_catalog(lake: Lake, tables: dict[tuple[str, str], list[BatchFile]]) -> Path:
+    """Rewrite ``<lake>/catalog.duckdb``; its path. ``tables``: the data files of each table
+    dataset ``(layer, dataset)`` in the current manifest (every source's table of it); a
+    bronze dataset's view is its newest batch by sequence.
+
+    Built in a new file and renamed over the old one (a reader keeps the file it opened),
+    under a lock so that two writers cannot put an older view of the lake last. A dataset
+    with no current data has no view yet."""
+    import duckdb
+
+    from busta_quality.lake.delta import duckdb_source
+
+    views: dict[str, str] = {}
+    for dataset in lake.datasets("bronze"):
+        batches = lake.batches("bronze", dataset)
+        if batches:
+            newest = _sql_string(str(batches[-1].path.resolve()))
+            views[view_name("bronze", dataset)] = f"SELECT * FROM read_parquet({newest})"
+    for (layer, dataset), files in sorted(tables.items()):
+        if files:
+            views[view_name(layer, dataset)] = duckdb_source(files)
+    path = lake.root / CATALOG
+    lake.root.mkdir(parents=True, exist_ok=True)
+    with _flock(lake.root / LOCKS / "catalog.lock", block=True):
+        tmp = _tmp_for(path)
+        try:
+            con = duckdb.connect(str(tmp))
+            try:
+                for name, query in views.items():
+                    con.execute(f"CREATE VIEW {_quote_ident(name)} AS {query}")
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+            raise
+    return path
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

@@ -299,8 +299,7 @@ def merged_duplicates(
             if not rows:
                 continue
             total = conn.execute(
-                f"SELECT count(*) FROM (SELECT {keys} FROM merged GROUP BY ALL "
-                "HAVING count(*) > 1)"
+                f"SELECT count(*) FROM (SELECT {keys} FROM merged GROUP BY ALL HAVING count(*) > 1)"
             ).fetchone()
             out.append(
                 {

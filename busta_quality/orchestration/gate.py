@@ -163,6 +163,7 @@ def _commit_table_layer(
             plans=plans,
             record=record,
         )
+        refresh_catalog(run)  # the manifest moved: so does what a plain client reads
     return _outcome(run, layer, final, released)
 
 
@@ -283,6 +284,8 @@ def _settle(
         else:
             run.lake.promote(layer, batch.dataset, batch.run_id, batch.seq)
         run.store.record_check(result, seq=batch.seq)
+    if layer not in TABLE_LAYERS and any(r.decision is not Decision.QUARANTINED for r in final):
+        refresh_catalog(run)  # a new bronze batch is current now
     return final
 
 
@@ -297,3 +300,28 @@ def feed_alerts(cfg: BustaConfig, store: Store, results: Sequence[CheckResult]) 
             handle_check_result(cfg, store, r, channels)
         except Exception:
             log.exception("alert evaluation failed for %s (the result is recorded)", r.suite)
+
+
+def refresh_catalog(run: RunContext) -> None:
+    """Rewrite the lake's DuckDB catalog (what a plain GX or DuckDB client reads as current:
+    the manifest's table versions, the newest bronze batch) and point GX's ``busta_lake``
+    datasource at it. The catalog is derived: a failure here is logged and never undoes a
+    commit (the next one rewrites it)."""
+    from busta_quality.lake import delta, write_catalog
+    from busta_quality.quality.context import publish_lake_catalog
+    from busta_quality.store.manifest import current_manifest
+
+    try:
+        tables: dict[tuple[str, str], list[Any]] = {}
+        for layer in TABLE_LAYERS:
+            manifest = current_manifest(run.store, layer)
+            for key, version in sorted((manifest or {}).get("versions", {}).items()):
+                dataset, _, source = key.partition("/")
+                path = run.lake.table_path(layer, dataset, source)
+                if version is not None and delta.exists(path):
+                    tables.setdefault((layer, dataset), []).extend(
+                        delta.files_at(path, int(version))
+                    )
+        publish_lake_catalog(run.cfg.gx_dir, write_catalog(run.lake, tables))
+    except Exception:
+        log.warning("could not rewrite the lake catalog", exc_info=True)

@@ -64,3 +64,34 @@ def register_action_types() -> list[str]:
             continue
         loaded.append(ep.name)
     return loaded
+
+
+#: the config variable the ``busta_lake`` datasource reads its catalog's URL from
+LAKE_CATALOG_VARIABLE = "busta_lake_catalog"
+
+
+def publish_lake_catalog(gx_dir: Path, catalog: Path) -> None:
+    """Point the GX project's ``busta_lake`` datasource at ``catalog``: the variable in
+    ``uncommitted/config_variables.yml`` (other variables kept; written only when it changes,
+    owner-only)."""
+    import yaml
+
+    file = Path(gx_dir) / "uncommitted" / "config_variables.yml"
+    url = f"duckdb:///{catalog.resolve()}"
+    try:
+        doc = yaml.safe_load(file.read_text(encoding="utf-8")) if file.exists() else {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise QualityEngineError(
+            f"{file}: cannot read GX's config variables ({exc})",
+            "fix or remove the file; busta rewrites its own variable",
+        ) from exc
+    doc = doc if isinstance(doc, dict) else {}
+    if doc.get(LAKE_CATALOG_VARIABLE) == url:
+        return
+    doc[LAKE_CATALOG_VARIABLE] = url
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_name(f".{file.name}.tmp-{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        yaml.safe_dump(doc, fh, sort_keys=True)
+    os.replace(tmp, file)

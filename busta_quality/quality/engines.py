@@ -83,7 +83,9 @@ class PandasEngine(Engine):
     def bind(
         self, cfg: BustaConfig, policy: LayerPolicy, stored_vd: Any, batch: StagedBatch
     ) -> Iterator[tuple[Any, dict[str, Any]]]:
-        yield stored_vd, {"dataframe": load_frame(batch)}
+        # the stored definitions validate the lake's catalog views (what a plain GX client
+        # runs); a gate validates the batch itself, on the pandas datasource's twin asset
+        yield engine_validation_definition(stored_vd, self.name), {"dataframe": load_frame(batch)}
 
 
 class DuckDBEngine(Engine):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from deltalake import DeltaTable
 from click.testing import CliRunner
 
 from busta_quality.cli import main
@@ -39,7 +40,17 @@ def _quarantined(config: Path, tmp_path: Path, *defects: str) -> tuple[str, Lake
 
 
 def _promoted(lake: Lake, layer: str, run_id: str) -> list[str]:
-    return sorted(b.dataset for b in lake.batches(layer) if b.run_id == run_id)
+    """The datasets of ``layer`` holding rows of ``run_id`` (bronze files; Delta tables)."""
+    if layer == "bronze":
+        return sorted(b.dataset for b in lake.batches(layer) if b.run_id == run_id)
+    out = []
+    for dataset, source in lake.tables(layer):
+        rows = DeltaTable(str(lake.table_path(layer, dataset, source))).to_pyarrow_table(
+            columns=["_run_id"]
+        )
+        if run_id in set(rows.column("_run_id").to_pylist()):
+            out.append(dataset)
+    return sorted(out)
 
 
 def test_list_and_show_a_halted_layer(project, tmp_path) -> None:
