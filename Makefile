@@ -31,8 +31,8 @@ bench: $(STAMP)
 	$(PY) bench/run.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check busta_quality tests bench
+	$(VENV)/bin/ruff check --no-cache .
+	$(VENV)/bin/ruff format --no-cache --check busta_quality tests bench
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mypy busta_quality
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from deltalake import DeltaTable
 from click.testing import CliRunner
+from deltalake import DeltaTable
 
 from busta_quality.cli import main
 from busta_quality.lake import Lake
