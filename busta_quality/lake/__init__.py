@@ -24,6 +24,7 @@ import fcntl
 import glob
 import json
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -240,6 +241,35 @@ class Lake:
                     lock.unlink(missing_ok=True)
         return removed
 
+    def gc_temp_files(self, keep_runs: set[str] | frozenset[str] = frozenset()) -> list[Path]:
+        """Remove the half-written temp files a dead process left outside staging: a batch
+        copied across filesystems or a quarantine reason (named by their run: removed when
+        the run is neither alive nor in ``keep_runs``) and the catalog (removed under the
+        catalog's lock, which every writer holds while it writes); the removed paths."""
+        removed: list[Path] = []
+        dirs = [self.root / layer / d for layer in LAYERS for d in self.datasets(layer)]
+        base = self.root / QUARANTINE
+        if base.is_dir():
+            dirs += sorted(p for p in base.glob("*/*") if p.is_dir())
+        for d in dirs:
+            for f in sorted(d.glob(".*.tmp-*")):
+                found = _TEMP.match(f.name)
+                if not found or not f.is_file():
+                    continue
+                stem = found["name"].removesuffix(".parquet").removesuffix(".reason.json")
+                run_id = parse_batch_name(stem)[1]
+                if run_id not in keep_runs and not self.run_alive(run_id):
+                    f.unlink(missing_ok=True)
+                    removed.append(f)
+        catalog = sorted(self.root.glob(f".{CATALOG}.tmp-*")) if self.root.is_dir() else []
+        if catalog:
+            with _flock(self.root / LOCKS / "catalog.lock", block=True):
+                for f in catalog:
+                    if f.is_file() and _TEMP.match(f.name):
+                        f.unlink(missing_ok=True)
+                        removed.append(f)
+        return removed
+
     # reads -------------------------------------------------------------------------
     def batches(self, layer: str, dataset: str | None = None) -> list[BatchRef]:
         """Promoted batches of a layer (optionally one dataset), in landing order."""
@@ -350,6 +380,10 @@ def _fsync_dir(directory: Path) -> None:
 
 def _tmp_for(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(3)}")
+
+
+#: a temp file of :func:`_tmp_for` (``.wal``: DuckDB's log beside a catalog being written)
+_TEMP = re.compile(r"^\.(?P<name>.+)\.tmp-\d+-[0-9a-f]+(?:\.wal)?$")
 
 
 def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:

@@ -254,11 +254,11 @@ class GcReport:
 
 
 def gc(store: Store, lake: Lake) -> GcReport:
-    """Reconcile pending commits, then remove the staging files of dead runs (a live run's
-    files stay: its run lock is held)."""
+    """Reconcile pending commits, then remove the staging files and half-written temp files
+    of dead runs (a live run's files stay: its run lock is held)."""
     from busta_quality.store.manifest import pending_commits
 
     reconciled = reconcile(store, lake)
     keep = {c["run_id"] for c in pending_commits(store)}
-    removed = lake.gc_staging(keep)
+    removed = lake.gc_staging(keep) + lake.gc_temp_files(keep)
     return GcReport(reconciled, [str(p) for p in removed])

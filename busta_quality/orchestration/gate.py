@@ -150,9 +150,8 @@ def _commit_table_layer(
         final = _final_results(run, layer, staged, results, released=released)
         batch = staged[0]
 
-        def record() -> None:
-            for r in final:
-                run.store.record_check(r, seq=r.batch_seq)
+        def record() -> None:  # one transaction: reconcile reads "recorded" as all or none
+            run.store.record_checks([(r, r.batch_seq) for r in final])
 
         commit_layer(
             run.store,
