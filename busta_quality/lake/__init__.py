@@ -27,7 +27,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -430,35 +430,62 @@ def view_name(layer: str, dataset: str) -> str:
     return f"{layer}_{dataset}"
 
 
-def write_catalog(lake: Lake, tables: dict[tuple[str, str], list[BatchFile]]) -> Path:
+def write_catalog(
+    lake: Lake,
+    tables: dict[tuple[str, str], list[BatchFile]],
+    *,
+    layers: Collection[str] | None = None,
+    mixed: Collection[tuple[str, str]] = (),
+) -> Path:
     """Rewrite ``<lake>/catalog.duckdb``; its path. ``tables``: the data files of each table
     dataset ``(layer, dataset)`` in the current manifest (every source's table of it); a
-    bronze dataset's view is its newest batch by sequence.
+    bronze dataset's view is its newest batch by sequence. ``layers``: only the views of
+    these layers are rebuilt, the others are kept from the current catalog (every view when
+    None or when there is no catalog yet). ``mixed``: datasets whose files may differ in
+    columns (several tables, or a table whose columns changed).
 
     Built in a new file and renamed over the old one (a reader keeps the file it opened),
     under a lock so that two writers cannot put an older view of the lake last. A dataset
-    with no current data has no view yet."""
+    with no current data has no view yet. The partition values of a partitioned dataset's
+    files are a table beside its view (``_busta_parts_<view>``)."""
     import duckdb
 
-    from busta_quality.lake.delta import duckdb_source
+    from busta_quality.lake.delta import duckdb_source, partition_rows
 
-    views: dict[str, str] = {}
-    for dataset in lake.datasets("bronze"):
-        batches = lake.batches("bronze", dataset)
-        if batches:
-            newest = _sql_string(str(batches[-1].path.resolve()))
-            views[view_name("bronze", dataset)] = f"SELECT * FROM read_parquet({newest})"
+    redo = set(LAYERS) if layers is None else set(layers)
+    views: dict[str, tuple[str, list[BatchFile]]] = {}
+    if "bronze" in redo:
+        for dataset in lake.datasets("bronze"):
+            batches = lake.batches("bronze", dataset)
+            if batches:
+                newest = _sql_string(str(batches[-1].path.resolve()))
+                views[view_name("bronze", dataset)] = (f"SELECT * FROM read_parquet({newest})", [])
     for (layer, dataset), files in sorted(tables.items()):
-        if files:
-            views[view_name(layer, dataset)] = duckdb_source(files)
+        if files and layer in redo:
+            name = view_name(layer, dataset)
+            parts = f"_busta_parts_{name}" if files[0].partition else None
+            query = duckdb_source(
+                files,
+                union_by_name=(layer, dataset) in mixed,
+                partitions=None if parts is None else _quote_ident(parts),
+            )
+            views[name] = (query, files if parts else [])
     path = lake.root / CATALOG
     lake.root.mkdir(parents=True, exist_ok=True)
     with _flock(lake.root / LOCKS / "catalog.lock", block=True):
         tmp = _tmp_for(path)
         try:
-            con = duckdb.connect(str(tmp))
+            con = _catalog_to_update(path, tmp, redo) if layers is not None else None
+            con = con or duckdb.connect(str(tmp))
             try:
-                for name, query in views.items():
+                for name, (query, files) in views.items():
+                    if files:
+                        con.register("busta_parts", partition_rows(files))
+                        con.execute(
+                            f"CREATE TABLE {_quote_ident('_busta_parts_' + name)} AS "
+                            "SELECT * FROM busta_parts"
+                        )
+                        con.unregister("busta_parts")
                     con.execute(f"CREATE VIEW {_quote_ident(name)} AS {query}")
                 con.execute("CHECKPOINT")
             finally:
@@ -469,6 +496,39 @@ def write_catalog(lake: Lake, tables: dict[tuple[str, str], list[BatchFile]]) ->
             tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
             raise
     return path
+
+
+def _catalog_to_update(path: Path, tmp: Path, layers: set[str]) -> Any:
+    """A copy of the current catalog at ``tmp`` without the views (and partition tables) of
+    ``layers``, open; None when there is no readable catalog (it is rebuilt)."""
+    import duckdb
+
+    if not path.is_file():
+        return None
+    try:
+        shutil.copyfile(path, tmp)
+        con = duckdb.connect(str(tmp))
+    except (OSError, duckdb.Error):
+        tmp.unlink(missing_ok=True)
+        return None
+    try:
+
+        def mine(name: str) -> bool:
+            return any(name.removeprefix("_busta_parts_").startswith(f"{x}_") for x in layers)
+
+        for (name,) in con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal"
+        ).fetchall():
+            if mine(name):
+                con.execute(f"DROP VIEW {_quote_ident(name)}")
+        for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall():
+            if name.startswith("_busta_parts_") and mine(name):
+                con.execute(f"DROP TABLE {_quote_ident(name)}")
+    except duckdb.Error:
+        con.close()
+        tmp.unlink(missing_ok=True)
+        return None
+    return con
 
 
 def _sql_string(value: str) -> str:

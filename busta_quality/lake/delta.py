@@ -78,32 +78,166 @@ def protocol(path: Path) -> dict[str, Any]:
 
 
 def files_at(path: Path, version: int) -> tuple[BatchFile, ...]:
-    """The data files of ``version`` with the partition values each file does not hold
-    itself (delta-rs writes them into some files and not into others), absolute paths."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    from deltalake import DeltaTable
+    """The data files of ``version`` with their partition values, absolute paths (from the
+    log alone: no data file is opened)."""
+    found = _FILES.get(_cache_key(path, version))
+    if found is None:
+        from deltalake import DeltaTable
 
-    dt = DeltaTable(str(path), version=version)
+        _remember(path, int(version), DeltaTable(str(path), version=int(version)))
+        found = _FILES[_cache_key(path, version)]
+    return found
+
+
+#: (table, version, the log's modification time) → the version's files: a process that
+#: commits a table (or checks its merge) reads that version's files once; any later change
+#: to the log (a commit, a vacuum) makes the entry unused
+_FILES: dict[tuple[str, int, int], tuple[BatchFile, ...]] = {}
+_FILES_KEPT = 32
+
+
+def _cache_key(path: Path, version: int) -> tuple[str, int, int]:
+    try:
+        stamp = (Path(path) / "_delta_log").stat().st_mtime_ns
+    except OSError:
+        stamp = -1
+    return (str(path), int(version), stamp)
+
+
+def _remember(path: Path, version: int, dt: Any) -> Any:
+    """Keep the files of ``dt`` (the table loaded at ``version``); its add actions."""
+    import pyarrow as pa
+
     actions = pa.table(dt.get_add_actions(flatten=True))
+    while len(_FILES) >= _FILES_KEPT:
+        _FILES.pop(next(iter(_FILES)))
+    _FILES[_cache_key(path, version)] = _files(path, actions)
+    return actions
+
+
+def _files(path: Path, actions: pa.Table) -> tuple[BatchFile, ...]:
+    """BatchFiles of add actions (``get_add_actions(flatten=True)``)."""
     columns = [c for c in actions.column_names if c.startswith("partition.")]
-    rows = actions.select(["path", *columns]).to_pylist()
+    names = [c[len("partition.") :] for c in columns]
+    values = [actions.column(c).to_pylist() for c in columns]
+    base = str(Path(path))
     out: list[BatchFile] = []
-    for row in rows:
-        rel = str(row["path"])
-        full = rel if rel.startswith(("/", "file:")) else str(Path(path) / _unquote(rel))
+    for i, rel in enumerate(actions.column("path").to_pylist()):
+        rel = str(rel)
+        full = rel if rel.startswith(("/", "file:")) else f"{base}/{_unquote(rel)}"
         part = tuple(
-            (c[len("partition.") :], None if row[c] is None else str(row[c])) for c in columns
+            (n, None if v[i] is None else str(v[i])) for n, v in zip(names, values, strict=True)
         )
-        names = set(pq.read_schema(full).names) if columns else set()
-        out.append(BatchFile(full, part, tuple(c for c, _ in part if c in names)))
+        out.append(BatchFile(full, part))
     return tuple(sorted(out, key=lambda f: f.path))
 
 
 def _unquote(rel: str) -> str:
     from urllib.parse import unquote
 
-    return unquote(rel)
+    return unquote(rel) if "%" in rel else rel
+
+
+def schema_changed(path: Path) -> bool:
+    """Whether the table's columns changed since its first version (a merge added one):
+    then its data files do not all have the same columns (unknown: True)."""
+    key = str(path)
+    if key not in _CHANGED:
+        from deltalake import DeltaTable
+
+        try:
+            first = DeltaTable(key, version=0).schema()
+            _CHANGED[key] = first != DeltaTable(key).schema()
+        except Exception:
+            _CHANGED[key] = True
+    return _CHANGED[key]
+
+
+_CHANGED: dict[str, bool] = {}
+
+
+# the files a batch can meet ----------------------------------------------------------------
+def candidates(
+    path: Path, version: int, staged: Path, key_sets: Sequence[Sequence[str]]
+) -> tuple[BatchFile, ...]:
+    """The files of ``version`` that may hold a row equal to a row of the staged batch on
+    every column of one of ``key_sets``: a file whose partition value, or whose min/max
+    statistics in the log, leave out every value the batch has in one column of a key set
+    cannot, and is skipped. Costs what the log and the batch cost, not the data files: the
+    files of the partitions (and key ranges) a batch touches."""
+    import numpy as np
+    import pyarrow.parquet as pq
+    from deltalake import DeltaTable
+
+    dt = DeltaTable(str(path), version=int(version))
+    actions = _remember(path, int(version), dt)
+    if actions.num_rows == 0:
+        return ()
+    wanted = sorted({c for keys in key_sets for c in keys})
+    present = set(pq.read_schema(staged).names)
+    batch = pq.read_table(staged, columns=[c for c in wanted if c in present])
+    meets = {c: _meets(actions, batch, c) for c in wanted}
+    keep = np.zeros(actions.num_rows, dtype=bool)
+    for keys in key_sets:
+        keep |= np.logical_and.reduce([meets[c] for c in keys]) if keys else True
+    return _files(path, actions.filter(keep))
+
+
+#: string statistics this long may be truncated prefixes (their max is not a bound)
+_STAT_PREFIX = 32
+
+
+def _meets(actions: pa.Table, batch: pa.Table, column: str) -> Any:
+    """Per data file: whether it may hold one of the batch's values of ``column``."""
+    import bisect
+    from datetime import datetime, timedelta
+
+    import numpy as np
+    import pyarrow as pa
+
+    n = actions.num_rows
+    if column not in batch.column_names:
+        return np.ones(n, dtype=bool)
+    col = batch.column(column)
+    has_null = col.null_count > 0
+    if f"partition.{column}" in actions.column_names:
+        seen = {None if v is None else str(v) for v in col.to_pylist()}
+        part = actions.column(f"partition.{column}").to_pylist()
+        return np.array([(None if p is None else str(p)) in seen for p in part], dtype=bool)
+    lo_name, hi_name = f"min.{column}", f"max.{column}"
+    if lo_name not in actions.column_names or hi_name not in actions.column_names:
+        return np.ones(n, dtype=bool)
+    t = col.type
+    if not (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t)
+            or pa.types.is_timestamp(t)):  # fmt: skip
+        return np.ones(n, dtype=bool)
+    values: list[Any] = sorted({v for v in col.to_pylist() if v is not None})
+    lows = actions.column(lo_name).to_pylist()
+    highs = actions.column(hi_name).to_pylist()
+    nulls_name = f"null_count.{column}"
+    nulls = (
+        actions.column(nulls_name).to_pylist() if nulls_name in actions.column_names else [None] * n
+    )
+    slack = timedelta(milliseconds=1)  # timestamp statistics are kept to the millisecond
+    out = np.ones(n, dtype=bool)
+    for i in range(n):
+        lo, hi, nc = lows[i], highs[i], nulls[i]
+        if has_null and (nc is None or nc > 0):
+            continue  # the batch's null can meet the file's
+        if lo is None or hi is None:
+            continue  # no statistics: the file may hold anything
+        try:
+            if isinstance(lo, datetime):
+                lo, hi = lo - slack, hi + slack
+            elif isinstance(hi, str) and len(hi) >= _STAT_PREFIX:
+                at = bisect.bisect_left(values, lo)
+                out[i] = at < len(values)
+                continue
+            at = bisect.bisect_left(values, lo)
+            out[i] = at < len(values) and values[at] <= hi
+        except TypeError:
+            continue  # incomparable: keep the file
+    return out
 
 
 def _source_table(staged: Path, partition_by: Sequence[str]) -> tuple[pa.Table, list[str]]:
@@ -133,6 +267,31 @@ def _source_table(staged: Path, partition_by: Sequence[str]) -> tuple[pa.Table, 
 def merge_predicate(keys: Sequence[str]) -> str:
     """Null-safe equality of every key between target ``t`` and source ``s``."""
     return " AND ".join(f'(t."{k}" IS NOT DISTINCT FROM s."{k}")' for k in keys)
+
+
+def pruning(data: pa.Table, keys: Sequence[str], partition_columns: Sequence[str]) -> list[str]:
+    """Conditions on the target alone that every row the batch can match meets, so that the
+    MERGE reads only the files that can hold one (partition values from the log, min/max
+    statistics for the rest): each partition column among the keys is one of the batch's
+    values; each string key without nulls in the batch is within the batch's range."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = []
+    for k in keys:
+        col = data.column(k)
+        if k in partition_columns:
+            values = sorted({str(v) for v in col.to_pylist() if v is not None})
+            parts = [f't."{k}" IN ({", ".join(_sql_string(v) for v in values)})'] if values else []
+            if col.null_count:
+                parts.append(f't."{k}" IS NULL')
+            out.append("(" + " OR ".join(parts) + ")")
+        elif col.null_count == 0 and len(col) and pa.types.is_string(col.type):
+            lo, hi = pc.min_max(col).values()
+            out.append(
+                f'(t."{k}" >= {_sql_string(lo.as_py())} AND t."{k}" <= {_sql_string(hi.as_py())})'
+            )
+    return out
 
 
 def commit(
@@ -175,10 +334,13 @@ def commit(
             dt = DeltaTable(str(path))
             if dt.transaction_version(txn_app(run_id)) is not None:
                 return int(dt.version())
+            table_parts = list(dt.metadata().partition_columns)
             (
                 dt.merge(
                     data,
-                    predicate=merge_predicate(keys),
+                    predicate=" AND ".join(
+                        [merge_predicate(keys), *pruning(data, keys, table_parts)]
+                    ),
                     source_alias="s",
                     target_alias="t",
                     merge_schema=True,
@@ -188,7 +350,9 @@ def commit(
                 .when_not_matched_insert_all()
                 .execute()
             )
-            return int(DeltaTable(str(path)).version())
+            version = int(dt.version())  # the merge moved this table object to its commit
+            _remember(path, version, dt)  # the catalog reads this version's files next
+            return version
         except CommitFailedError:
             if attempt == COMMIT_ATTEMPTS - 1:
                 raise
@@ -206,24 +370,66 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def duckdb_source(files: Sequence[BatchFile]) -> str:
-    """A DuckDB query over exactly ``files``, each file's partition values as VARCHAR columns."""
+def duckdb_source(
+    files: Sequence[BatchFile], *, union_by_name: bool = True, partitions: str | None = None
+) -> str:
+    """A DuckDB query over exactly ``files``, each file's partition values as VARCHAR columns
+    (replacing a copy a file may hold): one ``read_parquet`` over the list of files with the
+    same partition columns, their values joined by file name from ``partitions`` (a table
+    with :data:`FILE_COLUMN` and the partition columns, :func:`partition_rows`) or from an
+    inline list. ``union_by_name``: the files may differ in columns (False reads every file
+    with the columns of the first: cheaper to open, right when the columns never changed)."""
     if not files:
         raise LakeError("a table version without data files cannot be read as a batch")
-    selects = []
+    groups: dict[tuple[str, ...], list[BatchFile]] = {}
     for f in files:
-        extra = "".join(
-            f", {'NULL' if v is None else _sql_string(v)}::VARCHAR AS {_ident(c)}"
-            for c, v in f.added
-        )
+        groups.setdefault(tuple(c for c, _ in f.partition), []).append(f)
+    opts = f"hive_partitioning = false, union_by_name = {str(union_by_name).lower()}"
+    selects = []
+    for cols, group in groups.items():
+        paths = "[" + ", ".join(_sql_string(f.path) for f in group) + "]"
+        if not cols:
+            selects.append(f"SELECT * FROM read_parquet({paths}, {opts})")
+            continue
+        if partitions is None:
+            rows = ", ".join(
+                "(" + ", ".join([_sql_string(f.path)] + [
+                    "NULL" if v is None else _sql_string(v) for _, v in f.partition
+                ]) + ")"
+                for f in group
+            )  # fmt: skip
+            names = ", ".join([FILE_COLUMN, *(_ident(c) for c in cols)])
+            joined = f"(VALUES {rows}) AS p({names})"
+        else:
+            joined = f"{partitions} AS p"
+        skip = ", ".join(_sql_string(c) for c in [FILE_COLUMN, *cols])
+        chosen = ", ".join(f"p.{_ident(c)}::VARCHAR AS {_ident(c)}" for c in cols)
         selects.append(
-            f"SELECT *{extra} FROM read_parquet({_sql_string(f.path)}, hive_partitioning = false)"
+            f"SELECT COLUMNS(lambda c: c NOT IN ({skip})), {chosen} "
+            f"FROM read_parquet({paths}, {opts}, filename = {_sql_string(FILE_COLUMN)}) AS d "
+            f"JOIN {joined} USING ({FILE_COLUMN})"
         )
     return "\nUNION ALL BY NAME\n".join(selects)
 
 
+#: the column that names each row's data file while partition values are joined to it
+FILE_COLUMN = "_busta_file"
+
+
+def partition_rows(files: Sequence[BatchFile]) -> pa.Table:
+    """The ``partitions`` table of :func:`duckdb_source` for ``files``."""
+    import pyarrow as pa
+
+    cols = list(dict.fromkeys(c for f in files for c, _ in f.partition))
+    data: dict[str, list[str | None]] = {FILE_COLUMN: [f.path for f in files]}
+    for c in cols:
+        data[c] = [dict(f.partition).get(c) for f in files]
+    return pa.table({k: pa.array(v, type=pa.string()) for k, v in data.items()})
+
+
 def arrow_table(files: Sequence[BatchFile]) -> pa.Table:
-    """Exactly ``files`` as one Arrow table, each file's partition values as string columns."""
+    """Exactly ``files`` as one Arrow table, each file's partition values as string columns
+    (replacing a copy a file may hold)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -231,7 +437,10 @@ def arrow_table(files: Sequence[BatchFile]) -> pa.Table:
     for f in files:
         t = pq.read_table(f.path)
         for c, v in f.added:
-            t = t.append_column(c, pa.array([v] * t.num_rows, type=pa.string()))
+            column = pa.array([v] * t.num_rows, type=pa.string())
+            at = t.schema.get_field_index(c)
+            t = t.drop_columns([c]) if at >= 0 else t
+            t = t.append_column(c, column)
         tables.append(t)
     if not tables:
         raise LakeError("a table version without data files cannot be read as a batch")
@@ -239,24 +448,6 @@ def arrow_table(files: Sequence[BatchFile]) -> pa.Table:
 
 
 # the merged content, before the commit ---------------------------------------------------
-def touched(files: Sequence[BatchFile], staged: Path) -> tuple[BatchFile, ...]:
-    """The files of the partitions the staged batch writes to (all files when unpartitioned)."""
-    if not files or not files[0].partition:
-        return tuple(files)
-    import pyarrow.parquet as pq
-
-    columns = [c for c, _ in files[0].partition]
-    present = [c for c in columns if c in pq.read_schema(staged).names]
-    if len(present) != len(columns):
-        return tuple(files)
-    batch = pq.read_table(staged, columns=present)
-    wanted = {
-        tuple(None if v is None else str(v) for v in row)
-        for row in zip(*(batch.column(c).to_pylist() for c in present), strict=True)
-    }
-    return tuple(f for f in files if tuple(v for _, v in f.partition) in wanted)
-
-
 def merged_duplicates(
     current: Sequence[BatchFile],
     staged: Path,
@@ -268,7 +459,7 @@ def merged_duplicates(
     """What the merge would leave twice: for each key set of ``unique`` (the merge keys among
     them) whose combination is not unique in (``current`` rows the batch does not replace) +
     (the batch), ``{"columns", "duplicates", "sample"}``. ``current`` is the version's files
-    of the partitions the batch touches (:func:`touched`)."""
+    that can meet the batch (:func:`candidates`)."""
     import duckdb
 
     batch = f"SELECT * FROM read_parquet({_sql_string(str(staged))})"

@@ -162,7 +162,7 @@ def _commit_table_layer(
             plans=plans,
             record=record,
         )
-        refresh_catalog(run)  # the manifest moved: so does what a plain client reads
+        refresh_catalog(run, layer)  # the manifest moved: so does what a plain client reads
     return _outcome(run, layer, final, released)
 
 
@@ -284,7 +284,7 @@ def _settle(
             run.lake.promote(layer, batch.dataset, batch.run_id, batch.seq)
         run.store.record_check(result, seq=batch.seq)
     if layer not in TABLE_LAYERS and any(r.decision is not Decision.QUARANTINED for r in final):
-        refresh_catalog(run)  # a new bronze batch is current now
+        refresh_catalog(run, layer)  # a new bronze batch is current now
     return final
 
 
@@ -301,26 +301,33 @@ def feed_alerts(cfg: BustaConfig, store: Store, results: Sequence[CheckResult]) 
             log.exception("alert evaluation failed for %s (the result is recorded)", r.suite)
 
 
-def refresh_catalog(run: RunContext) -> None:
+def refresh_catalog(run: RunContext, layer: str | None = None) -> None:
     """Rewrite the lake's DuckDB catalog (what a plain GX or DuckDB client reads as current:
     the manifest's table versions, the newest bronze batch) and point GX's ``busta_lake``
-    datasource at it. The catalog is derived: a failure here is logged and never undoes a
-    commit (the next one rewrites it)."""
-    from busta_quality.lake import delta, write_catalog
+    datasource at it: the views of ``layer`` (the one that moved; every view when None or
+    when there is no catalog yet). The catalog is derived: a failure here is logged and
+    never undoes a commit (the next one rewrites it)."""
+    from busta_quality.lake import CATALOG, delta, write_catalog
     from busta_quality.quality.context import publish_lake_catalog
     from busta_quality.store.manifest import current_manifest
 
     try:
+        whole = layer is None or not (run.lake.root / CATALOG).is_file()
+        layers = list(TABLE_LAYERS) if whole else [layer] if layer in TABLE_LAYERS else []
         tables: dict[tuple[str, str], list[Any]] = {}
-        for layer in TABLE_LAYERS:
-            manifest = current_manifest(run.store, layer)
+        mixed: set[tuple[str, str]] = set()
+        for table_layer in layers:
+            manifest = current_manifest(run.store, table_layer)
             for key, version in sorted((manifest or {}).get("versions", {}).items()):
                 dataset, _, source = key.partition("/")
-                path = run.lake.table_path(layer, dataset, source)
+                path = run.lake.table_path(table_layer, dataset, source)
                 if version is not None and delta.exists(path):
-                    tables.setdefault((layer, dataset), []).extend(
+                    if (table_layer, dataset) in tables or delta.schema_changed(path):
+                        mixed.add((table_layer, dataset))
+                    tables.setdefault((table_layer, dataset), []).extend(
                         delta.files_at(path, int(version))
                     )
-        publish_lake_catalog(run.cfg.gx_dir, write_catalog(run.lake, tables))
+        path = write_catalog(run.lake, tables, layers=None if whole else [str(layer)], mixed=mixed)
+        publish_lake_catalog(run.cfg.gx_dir, path)
     except Exception:
         log.warning("could not rewrite the lake catalog", exc_info=True)
