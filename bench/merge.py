@@ -6,8 +6,9 @@ template: the rows busta writes to ``silver.matches``, ``silver.odds``, ``gold.c
 N times as N league-seasons (leagues ``E0``, ``L01``, ... x seasons 2025-26, 2024-25, ...;
 kickoffs moved back 52 weeks per season, match ids rebuilt from them), written with
 ``deltalake`` in a few big writes, partitioned as busta partitions the table (``league``,
-``season``; the prices table is not partitioned: its rows are written in batch order, about one
-file per batch, as N merges would have left them; ``bookmaker_margin`` is keyed by date and
+``season``; version 0 is the first batch, then one big append and a checkpoint; the prices
+table is not partitioned: its rows are written in batch order, about one file per batch, as N
+merges would have left them; ``bookmaker_margin`` is keyed by date and
 bookmaker, so its rows are one season's worth per season, whatever the leagues). The template
 batch itself is prior batch 0 (E0, 2025-26).
 
@@ -38,7 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "bench" / ".cache" / "merge"
 #: bump when the way tables are built changes (the cache key includes it)
-BUILD = 1
+BUILD = 3
 SOURCE = "football_data"
 TABLES = [("silver", "matches"), ("silver", "odds"), ("gold", "consensus"),
           ("gold", "bookmaker_margin")]  # fmt: skip
@@ -114,21 +115,36 @@ def _replicate(name: str, template: Any, n: int) -> Any:
     return pa.table(cols, schema=out.schema)
 
 
-def _write(path: Path, table: Any, partition_by: list[str], per_file: int) -> None:
-    """A new Delta table at ``path`` in a few big writes; an unpartitioned table gets about
-    one file per ``per_file`` rows (one batch), as merges of one batch at a time leave it."""
-    from deltalake import write_deltalake
+def _write(
+    path: Path, table: Any, partition_by: list[str], per_file: int, config: dict[str, str]
+) -> None:
+    """A new Delta table at ``path``: version 0 is the first batch (as a table's first
+    ingest leaves it), then the other batches in one big append; an unpartitioned table gets
+    about one file per ``per_file`` rows (one batch), as merges of one batch at a time leave
+    it; then a checkpoint (delta-rs writes one every 100 commits). ``config``: the table
+    properties busta gave the template's table."""
+    from deltalake import DeltaTable, write_deltalake
 
     path.mkdir(parents=True, exist_ok=True)
-    if partition_by:
-        write_deltalake(str(path), table, partition_by=partition_by, mode="append")
-        return
-    reader = table.to_reader(max_chunksize=per_file)
-    write_deltalake(str(path), reader, mode="append", target_file_size=1)
+    first, rest = table.slice(0, per_file), table.slice(per_file)
+    for i, part in enumerate((first, rest)):
+        if not part.num_rows:
+            continue
+        kw: dict[str, Any] = {"configuration": config or None} if i == 0 else {}
+        if partition_by:
+            write_deltalake(str(path), part, partition_by=partition_by, mode="append", **kw)
+        else:
+            reader = part.to_reader(max_chunksize=per_file)
+            write_deltalake(str(path), reader, mode="append", target_file_size=1, **kw)
+    DeltaTable(str(path)).create_checkpoint()
 
 
 def build_tables(
-    template: dict[str, Any], parts: dict[str, list[str]], n: int, where: Path
+    template: dict[str, Any],
+    parts: dict[str, list[str]],
+    configs: dict[str, dict[str, str]],
+    n: int,
+    where: Path,
 ) -> dict[str, Any]:
     """The four tables of n prior batches in ``where`` (built in a temp dir, then renamed)."""
     from deltalake import DeltaTable
@@ -141,7 +157,7 @@ def build_tables(
         t = time.perf_counter()
         big = _replicate(name, table, n)
         path = tmp / layer / dataset / SOURCE
-        _write(path, big, parts[name], per_file=table.num_rows)
+        _write(path, big, parts[name], per_file=table.num_rows, config=configs[name])
         dt = DeltaTable(str(path))
         info[name] = {"rows": big.num_rows, "files": len(dt.file_uris()),
                       "version": dt.version(), "seconds": round(time.perf_counter() - t, 2)}  # fmt: skip
@@ -211,12 +227,13 @@ def job_merge_seed(job: dict[str, Any]) -> dict[str, Any]:
     t = time.perf_counter()
     doc = _busta_ok(["--config", str(config), "ingest", SOURCE, str(csv), "--json"])
     template_s = time.perf_counter() - t
-    template, parts = {}, {}
+    template, parts, configs = {}, {}, {}
     for layer, dataset in TABLES:
         dt = DeltaTable(str(project / "lake" / layer / dataset / SOURCE))
         template[f"{layer}.{dataset}"] = dt.to_pyarrow_table()
         parts[f"{layer}.{dataset}"] = list(dt.metadata().partition_columns)
-    shape = {k: [str(v.schema), parts[k], v.num_rows] for k, v in template.items()}
+        configs[f"{layer}.{dataset}"] = dict(dt.metadata().configuration)
+    shape = {k: [str(v.schema), parts[k], configs[k], v.num_rows] for k, v in template.items()}
     out: dict[str, Any] = {"template_ingest_s": round(template_s, 2), "runs": len(doc["runs"])}
     for n in job["sizes"]:
         key = hashlib.sha256(json.dumps([BUILD, n, TEAMS, shape]).encode()).hexdigest()[:16]
@@ -224,7 +241,7 @@ def job_merge_seed(job: dict[str, Any]) -> dict[str, Any]:
         t = time.perf_counter()
         hit = (cached / "tables.json").is_file()
         info = (json.loads((cached / "tables.json").read_text()) if hit
-                else build_tables(template, parts, n, cached))  # fmt: skip
+                else build_tables(template, parts, configs, n, cached))  # fmt: skip
         seeded = Path(job["seeded"][str(n)])
         shutil.copytree(project, seeded.parent, symlinks=True, ignore=_no_tables(project))
         versions: dict[str, dict[str, int]] = {"silver": {}, "gold": {}}

@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 
 #: the commit-info key that names the run of a commit
 RUN_KEY = "busta_run_id"
+#: the table property naming the columns whose min/max statistics the log keeps: busta sets
+#: it to the key columns when it creates a table (what its pruning reads); a log without the
+#: other columns' statistics is a fraction of the size, and so is every load of the table
+STATS_COLUMNS = "delta.dataSkippingStatsColumns"
 #: attempts of a commit that lost an optimistic-concurrency race with another writer
 COMMIT_ATTEMPTS = 5
 
@@ -80,80 +84,108 @@ def protocol(path: Path) -> dict[str, Any]:
 def files_at(path: Path, version: int) -> tuple[BatchFile, ...]:
     """The data files of ``version`` with their partition values, absolute paths (from the
     log alone: no data file is opened)."""
-    found = _FILES.get(_cache_key(path, version))
-    if found is None:
-        from deltalake import DeltaTable
-
-        _remember(path, int(version), DeltaTable(str(path), version=int(version)))
-        found = _FILES[_cache_key(path, version)]
-    return found
+    key = (str(path), int(version))
+    if key not in _LISTS or _LISTS[key][0] != _identity(path):
+        _LISTS[key] = (_identity(path), _files(path, _actions(path, int(version))))
+    return _LISTS[key][1]
 
 
-#: (table, version, the log's modification time) → the version's files: a process that
-#: commits a table (or checks its merge) reads that version's files once; any later change
-#: to the log (a commit, a vacuum) makes the entry unused
-_FILES: dict[tuple[str, int, int], tuple[BatchFile, ...]] = {}
-_FILES_KEPT = 32
+# a process reads each table's log once ----------------------------------------------------
+#: per table: (the log directory's identity, the DeltaTable last loaded, its add actions)
+_TABLES: dict[str, tuple[tuple[int, int], Any, Any]] = {}
+#: (table, version) → (identity, its files)
+_LISTS: dict[tuple[str, int], tuple[tuple[int, int], tuple[BatchFile, ...]]] = {}
+_KEPT = 16
 
 
-def _cache_key(path: Path, version: int) -> tuple[str, int, int]:
+def _identity(path: Path) -> tuple[int, int]:
+    """The log directory (device, inode): a table deleted and made again is another."""
     try:
-        stamp = (Path(path) / "_delta_log").stat().st_mtime_ns
+        st = (Path(path) / "_delta_log").stat()
     except OSError:
-        stamp = -1
-    return (str(path), int(version), stamp)
+        return (-1, -1)
+    return (st.st_dev, st.st_ino)
 
 
-def _remember(path: Path, version: int, dt: Any) -> Any:
-    """Keep the files of ``dt`` (the table loaded at ``version``); its add actions."""
+def _table(path: Path, version: int | None = None) -> Any:
+    """The table at ``version`` (None: the newest): the DeltaTable this process loaded last
+    for ``path``, moved forward by the log entries since (a version never changes), or a
+    fresh load."""
+    from deltalake import DeltaTable
+
+    key, ident = str(path), _identity(path)
+    cached = _TABLES.get(key)
+    dt = None
+    if cached is not None and cached[0] == ident:
+        dt = cached[1]
+        try:
+            if version is None:
+                dt.update_incremental()
+            elif dt.version() < version:
+                dt.load_as_version(version)
+            elif dt.version() > version:
+                dt = None
+        except Exception:
+            dt = None
+    if dt is None:
+        dt = DeltaTable(key) if version is None else DeltaTable(key, version=version)
+    if key not in _TABLES and len(_TABLES) >= _KEPT:
+        _TABLES.pop(next(iter(_TABLES)))
+    # the add actions kept are those of a version (checked against the table's on use)
+    _TABLES[key] = (ident, dt, cached[2] if cached is not None and cached[1] is dt else None)
+    return dt
+
+
+def _actions(path: Path, version: int | None = None) -> Any:
+    """The add actions (``get_add_actions(flatten=True)``) of the table at ``version``."""
     import pyarrow as pa
 
+    dt = _table(path, version)
+    key = str(path)
+    ident, _, cached = _TABLES[key]
+    if cached is not None and cached[0] == dt.version():
+        return cached[1]
     actions = pa.table(dt.get_add_actions(flatten=True))
-    while len(_FILES) >= _FILES_KEPT:
-        _FILES.pop(next(iter(_FILES)))
-    _FILES[_cache_key(path, version)] = _files(path, actions)
+    _TABLES[key] = (ident, dt, (dt.version(), actions))
     return actions
 
 
 def _files(path: Path, actions: pa.Table) -> tuple[BatchFile, ...]:
-    """BatchFiles of add actions (``get_add_actions(flatten=True)``)."""
+    """BatchFiles of add actions (``get_add_actions(flatten=True)``), sorted by path."""
     columns = [c for c in actions.column_names if c.startswith("partition.")]
     names = [c[len("partition.") :] for c in columns]
-    values = [actions.column(c).to_pylist() for c in columns]
-    base = str(Path(path))
-    out: list[BatchFile] = []
-    for i, rel in enumerate(actions.column("path").to_pylist()):
-        rel = str(rel)
-        full = rel if rel.startswith(("/", "file:")) else f"{base}/{_unquote(rel)}"
-        part = tuple(
-            (n, None if v[i] is None else str(v[i])) for n, v in zip(names, values, strict=True)
-        )
-        out.append(BatchFile(full, part))
-    return tuple(sorted(out, key=lambda f: f.path))
+    base = f"{Path(path)}/"
+    paths = [
+        r if r.startswith(("/", "file:")) else base + (_unquote(r) if "%" in r else r)
+        for r in actions.column("path").to_pylist()
+    ]
+    if not names:
+        return tuple(BatchFile(p) for p in sorted(paths))
+    values = zip(*(
+        [None if v is None else str(v) for v in actions.column(c).to_pylist()] for c in columns
+    ), strict=True)  # fmt: skip
+    out = [
+        BatchFile(p, tuple(zip(names, v, strict=True))) for p, v in zip(paths, values, strict=True)
+    ]
+    out.sort(key=lambda f: f.path)
+    return tuple(out)
 
 
 def _unquote(rel: str) -> str:
     from urllib.parse import unquote
 
-    return unquote(rel) if "%" in rel else rel
+    return unquote(rel)
 
 
 def schema_changed(path: Path) -> bool:
     """Whether the table's columns changed since its first version (a merge added one):
     then its data files do not all have the same columns (unknown: True)."""
-    key = str(path)
-    if key not in _CHANGED:
-        from deltalake import DeltaTable
+    from deltalake import DeltaTable
 
-        try:
-            first = DeltaTable(key, version=0).schema()
-            _CHANGED[key] = first != DeltaTable(key).schema()
-        except Exception:
-            _CHANGED[key] = True
-    return _CHANGED[key]
-
-
-_CHANGED: dict[str, bool] = {}
+    try:
+        return bool(DeltaTable(str(path), version=0).schema() != _table(path).schema())
+    except Exception:
+        return True
 
 
 # the files a batch can meet ----------------------------------------------------------------
@@ -167,77 +199,89 @@ def candidates(
     files of the partitions (and key ranges) a batch touches."""
     import numpy as np
     import pyarrow.parquet as pq
-    from deltalake import DeltaTable
 
-    dt = DeltaTable(str(path), version=int(version))
-    actions = _remember(path, int(version), dt)
+    actions = _actions(path, int(version))
     if actions.num_rows == 0:
         return ()
     wanted = sorted({c for keys in key_sets for c in keys})
     present = set(pq.read_schema(staged).names)
     batch = pq.read_table(staged, columns=[c for c in wanted if c in present])
-    meets = {c: _meets(actions, batch, c) for c in wanted}
     keep = np.zeros(actions.num_rows, dtype=bool)
     for keys in key_sets:
-        keep |= np.logical_and.reduce([meets[c] for c in keys]) if keys else True
+        rows = np.flatnonzero(~keep)
+        # partition columns first: they leave the fewest files for the statistics
+        for c in sorted(keys, key=lambda c: f"partition.{c}" not in actions.column_names):
+            if not len(rows):
+                break
+            rows = rows[_meets(actions, batch, c, rows)]
+        keep[rows] = True
     return _files(path, actions.filter(keep))
 
 
-#: string statistics this long may be truncated prefixes (their max is not a bound)
+#: string statistics this long may be truncated prefixes (their max is then no bound)
 _STAT_PREFIX = 32
 
 
-def _meets(actions: pa.Table, batch: pa.Table, column: str) -> Any:
-    """Per data file: whether it may hold one of the batch's values of ``column``."""
-    import bisect
-    from datetime import datetime, timedelta
-
+def _meets(actions: pa.Table, batch: pa.Table, column: str, rows: Any) -> Any:
+    """For the data files at ``rows``: whether each may hold one of the batch's values of
+    ``column`` (numpy booleans)."""
     import numpy as np
     import pyarrow as pa
 
-    n = actions.num_rows
+    keep_all = np.ones(len(rows), dtype=bool)
     if column not in batch.column_names:
-        return np.ones(n, dtype=bool)
-    col = batch.column(column)
+        return keep_all
+    col = batch.column(column).combine_chunks()
     has_null = col.null_count > 0
+    taken = pa.array(rows, type=pa.int64())
     if f"partition.{column}" in actions.column_names:
         seen = {None if v is None else str(v) for v in col.to_pylist()}
-        part = actions.column(f"partition.{column}").to_pylist()
+        part = actions.column(f"partition.{column}").take(taken).to_pylist()
         return np.array([(None if p is None else str(p)) in seen for p in part], dtype=bool)
     lo_name, hi_name = f"min.{column}", f"max.{column}"
     if lo_name not in actions.column_names or hi_name not in actions.column_names:
-        return np.ones(n, dtype=bool)
-    t = col.type
-    if not (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t)
-            or pa.types.is_timestamp(t)):  # fmt: skip
-        return np.ones(n, dtype=bool)
-    values: list[Any] = sorted({v for v in col.to_pylist() if v is not None})
-    lows = actions.column(lo_name).to_pylist()
-    highs = actions.column(hi_name).to_pylist()
-    nulls_name = f"null_count.{column}"
-    nulls = (
-        actions.column(nulls_name).to_pylist() if nulls_name in actions.column_names else [None] * n
-    )
-    slack = timedelta(milliseconds=1)  # timestamp statistics are kept to the millisecond
-    out = np.ones(n, dtype=bool)
-    for i in range(n):
-        lo, hi, nc = lows[i], highs[i], nulls[i]
-        if has_null and (nc is None or nc > 0):
-            continue  # the batch's null can meet the file's
-        if lo is None or hi is None:
-            continue  # no statistics: the file may hold anything
-        try:
-            if isinstance(lo, datetime):
-                lo, hi = lo - slack, hi + slack
-            elif isinstance(hi, str) and len(hi) >= _STAT_PREFIX:
-                at = bisect.bisect_left(values, lo)
-                out[i] = at < len(values)
-                continue
-            at = bisect.bisect_left(values, lo)
-            out[i] = at < len(values) and values[at] <= hi
-        except TypeError:
-            continue  # incomparable: keep the file
+        return keep_all
+    lows = actions.column(lo_name).take(taken)
+    highs = actions.column(hi_name).take(taken)
+    t, slack = col.type, 0
+    if pa.types.is_timestamp(t):  # statistics are kept to the millisecond
+        col = col.cast(pa.timestamp("us", tz=t.tz), safe=False).cast(pa.int64())
+        lows, highs = (a.cast(pa.timestamp("us", tz=t.tz)).cast(pa.int64()) for a in (lows, highs))
+        slack = 1000
+    elif not (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t)):
+        return keep_all
+    values = np.array(sorted({v for v in col.to_pylist() if v is not None}), dtype=object)
+    known = ~(np.asarray(lows.is_null()) | np.asarray(highs.is_null()))
+    out = keep_all.copy()
+    if not len(values):
+        out[known] = False
+    else:
+        lo = np.array(lows.filter(pa.array(known)).to_pylist(), dtype=object)
+        hi = np.array(highs.filter(pa.array(known)).to_pylist(), dtype=object)
+        if slack:
+            lo, hi = lo - slack, hi + slack
+        left = np.searchsorted(values, lo, side="left")
+        right = np.searchsorted(values, hi, side="right")
+        meets = right > left
+        if pa.types.is_string(t) or pa.types.is_large_string(t):
+            cut = np.array([len(h) >= _STAT_PREFIX for h in hi], dtype=bool)
+            meets |= cut & (left < len(values))
+        out[known] = meets
+    if has_null:
+        nulls_name = f"null_count.{column}"
+        if nulls_name in actions.column_names:
+            nulls = actions.column(nulls_name).take(taken)
+            out |= np.asarray(nulls.is_null()) | np.asarray(pc_greater(nulls))
+        else:
+            out[:] = True
     return out
+
+
+def pc_greater(nulls: pa.Array) -> Any:
+    """``nulls > 0`` with nulls false."""
+    import pyarrow.compute as pc
+
+    return pc.fill_null(pc.greater(nulls, 0), False)
 
 
 def _source_table(staged: Path, partition_by: Sequence[str]) -> tuple[pa.Table, list[str]]:
@@ -302,6 +346,7 @@ def commit(
     partition_by: Sequence[str],
     run_id: str,
     seq: int,
+    stats: Sequence[str] = (),
 ) -> int:
     """Merge the staged batch into the table (created on first use); the version holding the
     run's commit. Idempotent: a run whose commit is already in the table commits nothing."""
@@ -323,15 +368,17 @@ def commit(
         try:
             if not exists(path):
                 Path(path).mkdir(parents=True, exist_ok=True)
+                indexed = [c for c in dict.fromkeys([*keys, *stats]) if c not in parts]
                 write_deltalake(
                     str(path),
                     data,
                     partition_by=parts or None,
                     mode="append",
                     commit_properties=props,
+                    configuration={STATS_COLUMNS: ",".join(indexed)} if indexed else None,
                 )
                 return int(DeltaTable(str(path)).version())
-            dt = DeltaTable(str(path))
+            dt = _table(path)
             if dt.transaction_version(txn_app(run_id)) is not None:
                 return int(dt.version())
             table_parts = list(dt.metadata().partition_columns)
@@ -350,9 +397,7 @@ def commit(
                 .when_not_matched_insert_all()
                 .execute()
             )
-            version = int(dt.version())  # the merge moved this table object to its commit
-            _remember(path, version, dt)  # the catalog reads this version's files next
-            return version
+            return int(_table(path).version())  # the catalog reads its files next
         except CommitFailedError:
             if attempt == COMMIT_ATTEMPTS - 1:
                 raise

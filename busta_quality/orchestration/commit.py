@@ -57,7 +57,13 @@ class TablePlan:
             "staged": str(self.staged),
             "keys": list(self.merge_keys),
             "partition_by": list(self.partition_by),
+            "stats": self.stats,
         }
+
+    @property
+    def stats(self) -> list[str]:
+        """The columns whose statistics the table keeps: every key column."""
+        return list(dict.fromkeys(c for keys in self.unique for c in keys))
 
 
 def table_key(dataset: str, source: str) -> str:
@@ -150,6 +156,7 @@ def commit_layer(
             partition_by=p.partition_by,
             run_id=run_id,
             seq=seq,
+            stats=p.stats,
         )
         crash_point(f"after-commit:{p.dataset}")
     manifest = write_manifest(
@@ -234,6 +241,7 @@ def _reconcile_one(store: Store, intent: dict[str, Any]) -> Reconciled:
             partition_by=t["partition_by"],
             run_id=run_id,
             seq=seq,
+            stats=t.get("stats", ()),
         )
     write_manifest(store, layer=layer, run_id=run_id, versions=versions, at=now)
     finish_commit(store, run_id=run_id, layer=layer, state=DONE, at=now)
