@@ -83,6 +83,7 @@ class TableVersion:
     path: Path
     version: int
     run_id: str  # the run whose layer commit wrote the manifest row
+    seq: int | None = None  # that run's batch sequence: the newest batch the version holds
 
 
 def select_tables(
@@ -90,7 +91,7 @@ def select_tables(
 ) -> list[TableVersion]:
     """The table versions to check: the current manifest's (``latest``, ``all``: a table
     version holds every batch merged so far), or those of the manifest a run wrote."""
-    from busta_quality.store.manifest import current_manifest, manifest_of_run
+    from busta_quality.store.manifest import commit_seq, current_manifest, manifest_of_run
 
     out: list[TableVersion] = []
     for lay in [layer] if layer else list(TABLE_LAYERS):
@@ -102,6 +103,7 @@ def select_tables(
             manifest = manifest_of_run(store, lay, which)
         if manifest is None:
             continue
+        seq = commit_seq(store, lay, manifest["run_id"])
         for key, version in sorted(manifest["versions"].items()):
             dataset, _, src = key.partition("/")
             if source and src != source:
@@ -114,6 +116,7 @@ def select_tables(
                     lake.table_path(lay, dataset, src),
                     int(version),
                     manifest["run_id"],
+                    seq,
                 )
             )
     return out
@@ -125,14 +128,23 @@ def _table_batch(cfg: BustaConfig, t: TableVersion) -> StagedBatch:
 
     from busta_quality.lake import delta
 
+    hint = "run `busta lake gc`; restore the table from its landing files with `busta ingest`"
     try:
         files = delta.files_at(t.path, t.version)
-        rows = sum(int(pq.read_metadata(f.path).num_rows) for f in files)
-    except Exception as exc:  # deltalake and pyarrow raise several kinds
+    except Exception as exc:  # deltalake raises several kinds
         raise LakeError(
-            f"{t.path} version {t.version}: not readable ({type(exc).__name__}: {exc})",
-            "run `busta lake gc`; restore the table from its landing files with `busta ingest`",
+            f"{t.path} version {t.version}: not readable ({type(exc).__name__}: {exc})", hint
         ) from exc
+    rows = 0
+    for f in files:
+        try:
+            rows += int(pq.read_metadata(f.path).num_rows)
+        except Exception as exc:  # pyarrow raises several kinds
+            raise LakeError(
+                f"{f.path} (data file of {t.path} version {t.version}): not a readable parquet "
+                f"file ({type(exc).__name__}: {exc})",
+                hint,
+            ) from exc
     return StagedBatch(
         t.layer,
         t.dataset,
@@ -142,6 +154,7 @@ def _table_batch(cfg: BustaConfig, t: TableVersion) -> StagedBatch:
         rows=rows,
         suite=_suite(cfg, t.source, t.layer, t.dataset),
         files=files,
+        seq=t.seq,
     )
 
 

@@ -154,7 +154,7 @@ def _commit_table_layer(
             for r in final:
                 run.store.record_check(r, seq=r.batch_seq)
 
-        commit_layer(
+        manifest = commit_layer(
             run.store,
             run.lake,
             layer=layer,
@@ -164,7 +164,18 @@ def _commit_table_layer(
             record=record,
         )
         refresh_catalog(run)  # the manifest moved: so does what a plain client reads
+    # the report names the table version this run's commit produced (`<table>@v<N>`)
+    final = [_at_version(r, manifest["versions"]) for r in final]
     return _outcome(run, layer, final, released)
+
+
+def _at_version(result: CheckResult, versions: dict[str, Any]) -> CheckResult:
+    from busta_quality.orchestration.commit import table_key
+
+    version = versions.get(table_key(result.dataset, result.source))
+    if version is None or "@v" in str(result.batch):
+        return result
+    return replace(result, batch=f"{result.batch}@v{int(version)}")
 
 
 #: the check a merge that would leave a key twice fails (never run by GX: busta's own)

@@ -65,6 +65,19 @@ def manifest_history(store: Store, layer: str, limit: int = 20) -> list[dict[str
         return [_manifest_row(r) for r in conn.execute(q)]
 
 
+def commit_seq(store: Store, layer: str, run_id: str) -> int | None:
+    """The batch sequence of the run whose layer commit wrote a manifest (None if unknown)."""
+    q = (
+        sa.select(lake_commits.c.seq)
+        .where((lake_commits.c.layer == layer) & (lake_commits.c.run_id == run_id))
+        .order_by(lake_commits.c.id.desc())
+        .limit(1)
+    )
+    with store.begin() as conn:
+        seq = conn.execute(q).scalar()
+    return None if seq is None else int(seq)
+
+
 def record_intent(
     store: Store,
     *,
