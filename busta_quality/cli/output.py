@@ -406,3 +406,120 @@ def lake_gc(report: Any, *, as_json: bool) -> None:
     info(f"removed {len(doc['removed'])} orphaned staging file(s)")
     for p in doc["removed"]:
         info(f"  {p}")
+
+
+# sources (``busta sources list|probe|health``) ---------------------------------------------
+def _cell(value: Any) -> str:
+    """A value from busta.yml, a probe or the data as a table cell: one line, no markup."""
+    return esc(_one_line("-" if value is None or value == "" else str(value)))
+
+
+def _seconds(v: float | None) -> str:
+    if v is None:
+        return "-"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if abs(v) >= size:
+            return f"{v / size:.1f}{unit}"
+    return f"{v:.3f}s" if abs(v) < 10 else f"{v:.0f}s"
+
+
+def _share(v: float | None) -> str:
+    return "-" if v is None else f"{v:.2%}"
+
+
+_STATUS_STYLE = {"up": "green", "ok": "green", "down": "bold red", "failed": "bold red",
+                 "error": "bold red", "timeout": "bold red", "unknown": "yellow"}  # fmt: skip
+
+
+def _status(value: str) -> str:
+    return f"[{_STATUS_STYLE.get(value, 'white')}]{esc(value)}[/]"
+
+
+def sources_list(doc: dict[str, Any]) -> None:
+    """``busta sources list``."""
+    from rich.table import Table
+
+    if not doc["sources"]:
+        info("no sources configured")
+        return
+    table = Table(title="sources")
+    for col in ("source", "kind", "probes", "interval", "owner", "labels"):
+        table.add_column(col)
+    for s in doc["sources"]:
+        probes = ", ".join(f"{p['name']} ({p['type']})" for p in s["probes"]) or "-"
+        labels = ", ".join(f"{k}={v}" for k, v in sorted(s["labels"].items())) or "-"
+        table.add_row(
+            _cell(s["name"]),
+            _cell(s["kind"]),
+            _cell(probes),
+            _seconds(s["interval_s"]),
+            _cell(s["owner"]),
+            _cell(labels),
+        )
+    console().print(table)
+
+
+def probe_results(doc: dict[str, Any]) -> None:
+    """``busta sources probe``."""
+    from rich.table import Table
+
+    table = Table(title=f"probes of {_cell(doc['source'])}")
+    for col in ("probe", "type", "status", "time", "response", "freshness", "detail"):
+        table.add_column(col, justify="right" if col in ("time", "response") else "left")
+    for r in doc["results"]:
+        m = r["metrics"]
+        table.add_row(
+            _cell(r["probe"]),
+            _cell(r["type"]),
+            _status(r["status"]),
+            _seconds(r["duration_s"]),
+            _seconds(m.get("response_time_s")),
+            _seconds(m.get("freshness_s")),
+            _cell(r["error"] or _probe_facts(m)),
+        )
+    console().print(table)
+    info(f"exit {doc['exit_code']} ({'ok' if doc['ok'] else 'a probe failed'})")
+
+
+def _probe_facts(m: dict[str, Any]) -> str:
+    facts = []
+    for key, label in (("http_status", "HTTP"), ("rows", "rows"), ("files", "files"),
+                       ("quota_remaining", "quota left"), ("tls_cert_days", "cert days"),
+                       ("quality_score", "quality")):  # fmt: skip
+        v = m.get(key)
+        if v is not None:
+            facts.append(f"{label} {v:.2%}" if key == "quality_score" else f"{label} {v:g}")
+    return ", ".join(facts)
+
+
+def sources_health(doc: dict[str, Any]) -> None:
+    """``busta sources health``."""
+    from rich.table import Table
+
+    table = Table(title=f"source health at {_ts(doc['at'])}")
+    cols = ("source", "status", "last probe", "response", "fail 24h", "up 24h", "up 7d",
+            "up 30d", "freshness", "quality", "alerts")  # fmt: skip
+    for col in cols:
+        table.add_column(
+            col, justify="left" if col in ("source", "status", "last probe") else "right"
+        )
+    for s in doc["sources"]:
+        up = s["uptime"]
+        table.add_row(
+            _cell(s["source"]),
+            _status(s["status"]),
+            _ts(s["last_probe_at"]),
+            _seconds(s["response_time_s"]),
+            str(s["failures_24h"]),
+            _share(up["24h"]),
+            _share(up["7d"]),
+            _share(up["30d"]),
+            _seconds(s["freshness_s"]),
+            _share(s["quality_score"]),
+            str(s["open_alerts"]),
+        )
+    con = console()
+    con.print(table)
+    for s in doc["sources"]:
+        if s["status"] != "up":
+            con.print(f"  {_cell(s['source'])}: {_status(s['status'])}: {_cell(s['reason'])}")

@@ -19,6 +19,14 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from busta_quality.errors import ConfigError
 from busta_quality.settings.alerting import AlertingConfig
 from busta_quality.settings.base import Model
+from busta_quality.settings.health import (
+    DEFAULT_INTERVAL,
+    DEFAULT_TIMEOUT,
+    ProbeConfig,
+    SlaConfig,
+    duration_text,
+    seconds,
+)
 
 DEFAULT_CONFIG = "busta.yml"
 ENV_CONFIG = "BUSTA_CONFIG"
@@ -149,6 +157,60 @@ class SourceConfig(_Strict):
     #: league code used when the file does not say (football-data's ``Div``)
     league: str = "E0"
     description: str = ""
+    # health (docs/sources.md) -----------------------------------------------------------
+    #: how the source is watched; each a ``busta.probes`` plugin (http, sql, file, lake)
+    probes: list[ProbeConfig] = []
+    #: how often the probes run
+    interval: str = DEFAULT_INTERVAL
+    #: each probe's total deadline (connect + request + the whole answer)
+    timeout: str = DEFAULT_TIMEOUT
+    #: free labels (team, tier, ...), carried into the source's health and signals
+    labels: dict[str, str] = {}
+    #: who answers for the source (a person or a team)
+    owner: str | None = None
+    #: the lake layers the source's data feeds
+    feeds: list[Literal["bronze", "silver", "gold"]] = ["bronze", "silver", "gold"]
+    sla: SlaConfig = SlaConfig()
+
+    @field_validator("interval", "timeout", mode="before")
+    @classmethod
+    def _durations(cls, v: Any) -> str:
+        return duration_text(v)
+
+    @model_validator(mode="after")
+    def _health(self) -> SourceConfig:
+        names = [p.label for p in self.probes]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(
+                f"probes: more than one probe named {', '.join(map(repr, dupes))}; "
+                "give each probe of a type used twice its own name"
+            )
+        if self.timeout_s >= self.interval_s:
+            raise ValueError(
+                f"timeout ({self.timeout}) must be shorter than interval ({self.interval})"
+            )
+        for p in self.probes:
+            if p.timeout and seconds(p.timeout) >= self.interval_s:
+                raise ValueError(
+                    f"probe {p.label!r}: timeout ({p.timeout}) must be shorter than "
+                    f"interval ({self.interval})"
+                )
+        if not self.feeds:
+            raise ValueError("feeds: name at least one layer (bronze, silver, gold)")
+        return self
+
+    @property
+    def interval_s(self) -> float:
+        return seconds(self.interval)
+
+    @property
+    def timeout_s(self) -> float:
+        return seconds(self.timeout)
+
+    def probe_timeout_s(self, probe: ProbeConfig) -> float:
+        """``probe``'s total deadline: its own ``timeout``, else the source's."""
+        return seconds(probe.timeout) if probe.timeout else self.timeout_s
 
 
 def _default_sources() -> dict[str, SourceConfig]:
