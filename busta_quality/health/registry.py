@@ -92,3 +92,9 @@ def build_probe(source: str, index: int, cfg: ProbeConfig) -> Probe:
             "see docs/sources.md for every probe setting",
         )
     return probe_class(cfg.type)(cfg.label, cfg.type, settings)
+
+
+def clear_cache() -> None:
+    """Forget the installed probes (after installing one at run time, e.g. in a test)."""
+    _eps.cache_clear()
+    probe_class.cache_clear()
