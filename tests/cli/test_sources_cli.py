@@ -20,7 +20,7 @@ from busta_quality.store import open_store
 from tests.support.probe_target import ProbeTarget
 from tests.support.project import copy_gx_project, write_config
 
-pytestmark = [pytest.mark.gx, pytest.mark.slow]
+pytestmark = [pytest.mark.gx, pytest.mark.slow, pytest.mark.xdist_group(name="sources_cli")]
 
 SECRET = "s3cret-api-key"
 
