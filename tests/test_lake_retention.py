@@ -111,6 +111,8 @@ def _assert_plain_parquet_protocol(cfg: Any) -> None:
         assert conf.get("delta.enableDeletionVectors", "false") == "false", proto
 
 
+# the worker that runs tests/quality/test_engines.py ("engines") holds the one Spark session
+@pytest.mark.xdist_group("engines")
 @pytest.mark.slow
 def test_readers_agree_after_five_reingests_and_after_compaction_and_vacuum(
     project: Any, tmp_path: Path, spark_engine: dict[str, Any]
