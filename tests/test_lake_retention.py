@@ -23,7 +23,7 @@ from busta_quality.pipeline.sample import generate_season_csv
 from busta_quality.service import ingest, lake_gc, quality_check
 from busta_quality.settings import load_config
 from busta_quality.store import open_store
-from busta_quality.store.manifest import current_manifest, manifest_of_run
+from busta_quality.store.manifest import commit_seq, current_manifest, manifest_of_run
 from busta_quality.store.tables import check_runs, lake_commits, lake_manifest
 
 pytestmark = [pytest.mark.gx]
@@ -140,6 +140,7 @@ def test_readers_agree_after_five_reingests_and_after_compaction_and_vacuum(
     for part in _chunks(nxt, 2, tmp_path):
         report = ingest(cfg, store, "football_data", [part])
         assert report.exit_code == 0, [r.to_json() for r in report.runs]
+    last_run = report.runs[0].run_id
     before = {ds: _counts(cfg, store, spark, layer, ds) for layer, ds in TABLES[:3]}
     assert before["matches"]["spark"] == (410, 410)
     assert all(len(set(counts.values())) == 1 for counts in before.values()), before
@@ -150,7 +151,12 @@ def test_readers_agree_after_five_reingests_and_after_compaction_and_vacuum(
     assert doc["compacted"]["bytes"] > 0 and doc["checkpointed"]["tables"] == 4
     assert doc["vacuumed"]["files"] > 0 and doc["vacuumed"]["bytes"] > 0
     assert doc["errors"] == [] and set(doc["manifests"]) == {"silver", "gold"}
-    # the manifest moved to the compacted versions: current is each table's latest version
+    # the manifest moved to the compacted versions: current is each table's latest version,
+    # as new as the last ingest's data (its batch sequence)
+    for layer in ("silver", "gold"):
+        m = current_manifest(store, layer)
+        assert m is not None and m["run_id"].startswith("gc-")
+        assert commit_seq(store, layer, m["run_id"]) == commit_seq(store, layer, last_run)
     for layer, dataset in TABLES:
         path = _path(cfg, layer, dataset)
         assert delta.latest_version(path) == _version(store, layer, dataset)

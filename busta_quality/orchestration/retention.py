@@ -223,7 +223,14 @@ def _layer(
     report: Upkeep,
 ) -> None:
     from busta_quality.lake import delta, maintain
-    from busta_quality.store.manifest import current_manifest, write_manifest
+    from busta_quality.store.manifest import (
+        DONE,
+        commit_seq,
+        current_manifest,
+        finish_commit,
+        record_intent,
+        write_manifest,
+    )
 
     manifest = current_manifest(store, layer)
     named = {} if manifest is None else dict(manifest["versions"])
@@ -251,8 +258,17 @@ def _layer(
         except Exception as exc:  # one table's failure never stops the others
             log.warning("lake gc: compacting %s failed", path, exc_info=True)
             t.error = f"compaction: {type(exc).__name__}: {exc}"
-    if moved:
-        # the compacted versions hold the same rows: they become current in one step
+    if moved and manifest is not None:
+        # the compacted versions hold the same rows: they become current in one step. The
+        # commit record carries the batch sequence of the run whose content they hold (a
+        # check of them is as new as that run's data, docs/alerting.md)
+        seq = commit_seq(store, layer, manifest["run_id"])
+        tables_json = {
+            key: {"path": str(lake.table_path(layer, *key.split("/", 1))), "compacted": True}
+            for key in moved
+        }
+        record_intent(store, run_id=gc_id, layer=layer, seq=seq or 0, tables=tables_json, at=now)
+        finish_commit(store, run_id=gc_id, layer=layer, state=DONE, at=now)
         row = write_manifest(store, layer=layer, run_id=gc_id, versions=moved, at=now)
         report.manifests[layer] = int(row["id"])
         from busta_quality.orchestration.gate import write_lake_catalog
