@@ -415,9 +415,10 @@ def lake_gc(report: Any, *, as_json: bool) -> None:
         return
     for r in doc["reconciled"]:
         info(f"{r['layer']} of run {r['run_id']}: {r['action']} ({r['detail']})")
-    info(f"removed {len(doc['removed'])} orphaned staging file(s)")
-    for p in doc["removed"]:
-        info(f"  {p}")
+    if not doc.get("dry_run"):
+        info(f"removed {len(doc['removed'])} orphaned staging file(s)")
+        for p in doc["removed"]:
+            info(f"  {p}")
     if not doc.get("ran"):
         return
     would = "would remove" if doc["dry_run"] else "removed"
