@@ -223,6 +223,7 @@ def _layer(
     report: Upkeep,
 ) -> None:
     from busta_quality.lake import delta, maintain
+    from busta_quality.orchestration.gate import write_lake_catalog
     from busta_quality.store.manifest import (
         DONE,
         commit_seq,
@@ -271,8 +272,6 @@ def _layer(
         finish_commit(store, run_id=gc_id, layer=layer, state=DONE, at=now)
         row = write_manifest(store, layer=layer, run_id=gc_id, versions=moved, at=now)
         report.manifests[layer] = int(row["id"])
-        from busta_quality.orchestration.gate import write_lake_catalog
-
         write_lake_catalog(cfg, store, lake)
     keep = kept_versions(store, lake, layer, retention, now)
     orphans_before = now.timestamp() - retention.orphan_grace_s
