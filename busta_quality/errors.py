@@ -106,3 +106,10 @@ class QualityEngineError(BustaError):
 class NotFoundError(BustaError):
     exit_code = ExitCode.USAGE
     code = "not_found"
+
+
+class VersionRemoved(NotFoundError):
+    """A table version a run pointed to was removed by ``lake.retention`` (``busta lake
+    gc``): asking for it is asking for something that no longer exists, exit 2."""
+
+    code = "version_removed"

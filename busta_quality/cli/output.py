@@ -396,6 +396,18 @@ def lake_versions(versions: Any, *, as_json: bool) -> None:
             info(f"  {key}  v{t['version']}  {t['path']}")
 
 
+def _size(n: int) -> str:
+    """``12 B``, ``3.4 kB``, ``5.6 MB``, ``7.8 GB`` (decimal units)."""
+    if n < 1000:
+        return f"{n} B"
+    value = float(n)
+    for unit in ("kB", "MB", "GB"):
+        value /= 1000
+        if value < 1000 or unit == "GB":
+            break
+    return f"{value:.1f} {unit}"
+
+
 def lake_gc(report: Any, *, as_json: bool) -> None:
     doc = report.to_json()
     if as_json:
@@ -403,9 +415,34 @@ def lake_gc(report: Any, *, as_json: bool) -> None:
         return
     for r in doc["reconciled"]:
         info(f"{r['layer']} of run {r['run_id']}: {r['action']} ({r['detail']})")
-    info(f"removed {len(doc['removed'])} orphaned staging file(s)")
-    for p in doc["removed"]:
-        info(f"  {p}")
+    if not doc.get("dry_run"):
+        info(f"removed {len(doc['removed'])} orphaned staging file(s)")
+        for p in doc["removed"]:
+            info(f"  {p}")
+    if not doc.get("ran"):
+        return
+    would = "would remove" if doc["dry_run"] else "removed"
+    c, v, o = doc["compacted"], doc["vacuumed"], doc["orphans"]
+    if not doc["dry_run"]:
+        info(
+            f"compacted {c['files']} small file(s) of {c['tables']} table(s) into {c['into']} "
+            f"({_size(c['bytes'])}); checkpointed {doc['checkpointed']['tables']} table(s)"
+        )
+    info(
+        f"{would} {v['files']} file(s) of table versions outside lake.retention="
+        f"{doc['retention']} (keep_versions={doc['keep_versions']}) ({_size(v['bytes'])})"
+    )
+    info(
+        f"{would} {o['files']} orphaned data file(s) older than {doc['orphan_grace']} "
+        f"({_size(o['bytes'])})"
+    )
+    for t in doc["tables"]:
+        for p in t["vacuumed"]["paths"] + t["orphans"]["paths"]:
+            info(f"  {p}")
+    for layer in doc["busy_layers"]:
+        info(f"{layer}: skipped (a commit holds the layer's lock)")
+    for e in doc["errors"]:
+        error(e)
 
 
 # sources (``busta sources list|probe|health``) ---------------------------------------------

@@ -130,11 +130,24 @@ def register(main: click.Group) -> None:
         """Print the current layer manifests: the Delta table versions readers read."""
         output.lake_versions(service.lake_versions(app.config, app.store), as_json=as_json)
 
-    @command(lake_group, "gc")
-    def lake_gc_cmd(app: AppContext, as_json: bool) -> None:
+    @command(
+        lake_group,
+        "gc",
+        click.option(
+            "--dry-run",
+            is_flag=True,
+            default=False,
+            help="Change nothing; list the table files the sweep would remove.",
+        ),
+    )
+    def lake_gc_cmd(app: AppContext, dry_run: bool, as_json: bool) -> None:
         """Finish or give up layer commits a crash left pending; remove orphaned staging
-        files (safe beside a running ingest)."""
-        output.lake_gc(service.lake_gc(app.config, app.store), as_json=as_json)
+        files; compact, checkpoint and vacuum the Delta tables under lake.retention (never
+        a file of a version a run within retention points to). Safe beside a running
+        ingest. Exits 3 when a table could not be maintained."""
+        report = service.lake_gc(app.config, app.store, dry_run=dry_run)
+        output.lake_gc(report, as_json=as_json)
+        exit_with(report.exit_code)
 
     @main.group("docs")
     def docs_group() -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from busta_quality.errors import BustaError, LakeError, NotFoundError
+from busta_quality.errors import BustaError, LakeError, NotFoundError, VersionRemoved
 from busta_quality.lake import TABLE_LAYERS, BatchRef, Lake
 from busta_quality.models import LAYERS, CheckResult, StagedBatch
 from busta_quality.orchestration.gate import RunContext, feed_alerts
@@ -158,6 +158,43 @@ def _table_batch(cfg: BustaConfig, t: TableVersion) -> StagedBatch:
     )
 
 
+class _Removed(VersionRemoved):
+    def __init__(self, message: str, hint: str, path: Path, version: int) -> None:
+        super().__init__(message, hint)
+        self.path, self.version = path, version
+
+
+def _removed_versions(cfg: BustaConfig, store: Store, tables: list[TableVersion]) -> list[_Removed]:
+    """The table versions of an older run that ``busta lake gc`` removed (a version the
+    current manifest names is never removed: its missing files are a LakeError)."""
+    from busta_quality.lake.maintain import version_gone
+    from busta_quality.store.manifest import current_manifest
+
+    current: dict[str, dict[str, int]] = {}
+    out: list[_Removed] = []
+    for t in tables:
+        if t.layer not in current:
+            m = current_manifest(store, t.layer)
+            current[t.layer] = {} if m is None else dict(m["versions"])
+        if current[t.layer].get(f"{t.dataset}/{t.source}") == t.version:
+            continue
+        if version_gone(t.path, t.version):
+            lake = cfg.lake
+            out.append(
+                _Removed(
+                    f"{t.layer}.{t.dataset} version {t.version} of run {t.run_id} was removed "
+                    f"by lake.retention={lake.retention} (table {t.path})",
+                    f"busta lake gc keeps the table versions of runs of the last "
+                    f"{lake.retention} and of the newest {lake.keep_versions} manifests of "
+                    "each layer; check what is current with `busta quality-check`, or "
+                    "re-ingest the run's landing file",
+                    t.path,
+                    t.version,
+                )
+            )
+    return out
+
+
 def _suite(cfg: BustaConfig, src: str, layer: str, dataset: str) -> str | None:
     """The suite named after the dataset, unless the source's kind says otherwise."""
     from busta_quality.pipeline.kinds import source_kind
@@ -213,7 +250,12 @@ def check_lake(
                 None,
             )
         )  # fmt: skip
+    gone = _removed_versions(cfg, run.store, tables) if which not in ("latest", "all") else []
+    errors.extend(gone)
+    removed = {(e.path, e.version) for e in gone}
     for t in tables:
+        if (t.path, t.version) in removed:
+            continue
         try:
             batch = _table_batch(cfg, t)
         except LakeError as exc:

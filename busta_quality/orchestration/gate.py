@@ -318,6 +318,11 @@ def refresh_catalog(run: RunContext) -> None:
     the manifest's table versions, the newest bronze batch) and point GX's ``busta_lake``
     datasource at it. The catalog is derived: a failure here is logged and never undoes a
     commit (the next one rewrites it)."""
+    write_lake_catalog(run.cfg, run.store, run.lake)
+
+
+def write_lake_catalog(cfg: BustaConfig, store: Store, lake: Lake) -> None:
+    """:func:`refresh_catalog` outside a run (``busta lake gc`` after it moved a manifest)."""
     from busta_quality.lake import delta, write_catalog
     from busta_quality.quality.context import publish_lake_catalog
     from busta_quality.store.manifest import current_manifest
@@ -325,14 +330,14 @@ def refresh_catalog(run: RunContext) -> None:
     try:
         tables: dict[tuple[str, str], list[Any]] = {}
         for layer in TABLE_LAYERS:
-            manifest = current_manifest(run.store, layer)
+            manifest = current_manifest(store, layer)
             for key, version in sorted((manifest or {}).get("versions", {}).items()):
                 dataset, _, source = key.partition("/")
-                path = run.lake.table_path(layer, dataset, source)
+                path = lake.table_path(layer, dataset, source)
                 if version is not None and delta.exists(path):
                     tables.setdefault((layer, dataset), []).extend(
                         delta.files_at(path, int(version))
                     )
-        publish_lake_catalog(run.cfg.gx_dir, write_catalog(run.lake, tables))
+        publish_lake_catalog(cfg.gx_dir, write_catalog(lake, tables))
     except Exception:
         log.warning("could not rewrite the lake catalog", exc_info=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +20,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from busta_quality.errors import ConfigError
 from busta_quality.settings.alerting import AlertingConfig
 from busta_quality.settings.base import Model
+from busta_quality.settings.durations import parse_duration
 from busta_quality.settings.health import (
     DEFAULT_INTERVAL,
     DEFAULT_TIMEOUT,
@@ -39,6 +41,38 @@ class _Strict(Model):
 
 class LakeConfig(_Strict):
     root: str = "./lake"
+    #: ``busta lake gc`` keeps every table version that a run recorded within this window
+    #: points to (its layer manifest, a quality-check of that version); older versions' files
+    #: may be removed (docs/operations.md)
+    retention: str = "30d"
+    #: the newest manifests of each table layer kept whatever their age (the current one is
+    #: always kept)
+    keep_versions: int = Field(default=3, ge=1)
+    #: a data file in a table directory that no version of its Delta log names (left by a
+    #: killed commit) is removed once it is older than this
+    orphan_grace: str = "1h"
+    #: the start of ``ingest`` and ``quality-check`` also compacts, checkpoints and vacuums
+    #: the tables when the last time is longer ago than this (null: only ``busta lake gc``)
+    gc_every: str | None = "1d"
+
+    @field_validator("retention", "orphan_grace", "gc_every")
+    @classmethod
+    def _duration(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_duration(v)
+        return v
+
+    @property
+    def retention_period(self) -> timedelta:
+        return parse_duration(self.retention)
+
+    @property
+    def orphan_grace_period(self) -> timedelta:
+        return parse_duration(self.orphan_grace)
+
+    @property
+    def gc_interval(self) -> timedelta | None:
+        return None if self.gc_every is None else parse_duration(self.gc_every)
 
 
 class StoreConfig(_Strict):
