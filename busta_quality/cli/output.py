@@ -135,6 +135,13 @@ def run_report(report: Any, title: str, *, as_json: bool) -> None:
         runs_table(doc["runs"], title)
     for err in report.errors:
         error(err.message, err.hint)
+    for item in doc.get("inputs") or []:
+        if item["outcome"] == "empty":
+            info(f"{item['path']}: {item['message']}")
+    if doc.get("inputs") == [] or (
+        doc.get("inputs") and all(i["outcome"] == "empty" for i in doc["inputs"])
+    ):
+        info("nothing to ingest")
     if report.data_docs_index:
         data_docs(report.data_docs_index)
     info(f"exit {int(report.exit_code)} ({report.exit_code.name.lower()})")

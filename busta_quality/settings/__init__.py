@@ -247,6 +247,30 @@ class SourceConfig(_Strict):
         return seconds(probe.timeout) if probe.timeout else self.timeout_s
 
 
+MIB = 1024 * 1024
+
+
+class InputLimits(_Strict):
+    """What one landing file may hold (``ingest.limits``); a file over a limit is rejected
+    and quarantined before it is parsed, in bounded memory (docs/configuration.md)."""
+
+    #: size of the file on disk
+    max_file_bytes: int = Field(default=16 * MIB, ge=1)
+    #: bytes of one line, newline excluded (line-oriented kinds: CSV; UTF-16 is counted
+    #: after decoding, as UTF-8)
+    max_line_bytes: int = Field(default=1 * MIB, ge=1)
+    #: characters of one field (a CSV field, a JSON string value)
+    max_field_chars: int = Field(default=131_072, ge=1)
+    #: fields of the header or of any row
+    max_columns: int = Field(default=1000, ge=1)
+    #: rows x columns of the bronze frame the file becomes
+    max_cells: int = Field(default=10_000_000, ge=1)
+
+
+class IngestConfig(_Strict):
+    limits: InputLimits = InputLimits()
+
+
 def _default_sources() -> dict[str, SourceConfig]:
     return {
         "football_data": SourceConfig(kind="football_data"),
@@ -261,6 +285,7 @@ class BustaConfig(_Strict):
     gx: GXConfig = GXConfig()
     spark: SparkConfig = SparkConfig()
     layers: LayersConfig = LayersConfig()
+    ingest: IngestConfig = IngestConfig()
     sources: dict[str, SourceConfig] = Field(default_factory=_default_sources)
     alerting: AlertingConfig = AlertingConfig()
 
