@@ -88,7 +88,11 @@ MATCH_KEYS: tuple[str, ...] = ("league", "season", "kickoff", "home_team", "away
 #: a price once per match, bookmaker, market, outcome, line and snapshot
 PRICE_KEYS: tuple[str, ...] = ("match_id", "bookmaker", "market", "outcome", "line", "captured_at")
 
-_INT_RE = r"^[+-]?\d+$"
+_INT_RE = r"^[+-]?\d{1,18}$"  # 18 digits always fit int64; more is unparsed
+
+#: years a date may have (the range silver's nanosecond timestamps hold is 1677-2262): an
+#: earlier or later date is unparsed (null, named in ``_unparsed``), never an error
+PLAUSIBLE_YEARS = (1800, 2200)
 
 
 # landing files -------------------------------------------------------------------------
@@ -110,6 +114,17 @@ def read_bytes(p: Path) -> bytes:
             path=str(p),
             problem="unreadable",
         ) from exc
+
+
+def parse_utc(values: pd.Series) -> pd.Series:
+    """ISO 8601 text → UTC timestamps (:data:`UTC_NS`); text that is not a timestamp, or a
+    year outside :data:`PLAUSIBLE_YEARS` (beyond what nanosecond timestamps hold), is NaT."""
+    parsed = pd.Series(
+        pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601"), index=values.index
+    )
+    years = parsed.dt.year
+    ok = years.between(*PLAUSIBLE_YEARS).fillna(False).astype(bool)
+    return parsed.where(ok).astype(UTC_NS)
 
 
 def utc_timestamp(value: datetime) -> pd.Timestamp:
