@@ -137,27 +137,45 @@ def _io_error(p: Path, exc: OSError) -> InputError:
 
 
 class _LineMeter:
-    """Measures line lengths chunk by chunk; the first line over ``max_line_bytes``."""
+    """Measures line lengths chunk by chunk; the first line over ``max_line_bytes``.
+
+    Per chunk the work is in C (``count``, ``split``, ``max``); Python only walks the lines
+    of a chunk that holds a line over the limit."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max = max_bytes
         self.line = 1  # the line the next byte belongs to
         self.length = 0  # bytes of that line so far
         self.bad_line: int | None = None  # the first line over the limit
-        self.bad_length = 0
+        self.bad_length = 0  # its length (once it ended: see ``done``)
 
     def feed(self, chunk: bytes) -> None:
-        parts = chunk.split(b"\n")
-        for i, part in enumerate(parts):
-            if i:
-                self._end_line()
-            self.length += len(part)
+        first = chunk.find(b"\n")
+        if first < 0:
+            self.length += len(chunk)
+            self._check()
+            return
+        self.length += first
+        self._end_line()
+        last = chunk.rfind(b"\n")
+        # complete lines in between: only a stretch longer than the limit can hold one over it
+        if last - first - 1 > self.max and self.bad_line is None:
+            lengths = list(map(len, chunk[first + 1 : last].split(b"\n")))
+            if max(lengths) > self.max:
+                at = next(i for i, n in enumerate(lengths) if n > self.max)
+                self.bad_line, self.bad_length = self.line + at, lengths[at]
+            self.line += len(lengths)
+        elif first < last:
+            self.line += chunk.count(b"\n", first + 1, last + 1)
+        self.length = len(chunk) - last - 1
+        self._check()
+
+    def _check(self) -> None:
         if self.bad_line is None and self.length > self.max:
             self.bad_line = self.line
 
     def _end_line(self) -> None:
-        if self.bad_line is None and self.length > self.max:
-            self.bad_line = self.line
+        self._check()
         if self.bad_line == self.line:
             self.bad_length = self.length
         self.line += 1
@@ -173,8 +191,7 @@ class _LineMeter:
         return self.bad_line is not None and self.bad_line < self.line
 
     def finish(self) -> None:
-        if self.bad_line is None and self.length > self.max:
-            self.bad_line = self.line
+        self._check()
         if self.bad_line == self.line:
             self.bad_length = self.length
 
