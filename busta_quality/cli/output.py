@@ -138,6 +138,11 @@ def run_report(report: Any, title: str, *, as_json: bool) -> None:
     for item in doc.get("inputs") or []:
         if item["outcome"] == "empty":
             info(f"{item['path']}: {item['message']}")
+        elif item["error"] is not None and item["outcome"] == "quarantined":
+            info(
+                f"{item['path']}: rejected, recorded in quarantine as run {item['run_id']} "
+                f"(busta quarantine show {item['run_id']})"
+            )
     if doc.get("inputs") == [] or (
         doc.get("inputs") and all(i["outcome"] == "empty" for i in doc["inputs"])
     ):
@@ -350,6 +355,11 @@ def quarantine_detail(doc: dict[str, Any]) -> None:
         f"{_ts(doc['quarantined_at'])}" + (" (unverified)" if doc["unverified"] else "")
     )
     info(f"  reason: {_one_line(doc['reason'])}")
+    if doc.get("input"):
+        info(
+            "  the landing file was rejected before it became a batch: fix it (or raise the "
+            f"limit in busta.yml ingest.limits), then busta quarantine replay {doc['run_id']}"
+        )
     for d in doc["datasets"]:
         missing = "" if d["present"] else "  (file missing)"
         info(f"  {d['dataset']}: {d['path']}{missing}")
