@@ -61,15 +61,56 @@ class UsageError(BustaError):
 
 
 class InputError(BustaError):
-    """An input file cannot be read (permissions, disk): an environment failure, exit 3."""
+    """An input file cannot be read (permissions, disk): an environment failure, exit 3.
+
+    Every input error says which file (``path``) and, where it applies, where in it
+    (``line``: 1-based line, ``offset``: byte offset), what kind of problem (``problem``) and,
+    for a file over an input limit, which limit (``limit``), its configured value
+    (``limit_value``) and the figure found (``actual``). ``to_dict`` carries the ones set.
+    """
 
     exit_code = ExitCode.RUNTIME
     code = "input_error"
 
+    def __init__(
+        self,
+        message: str,
+        hint: str = "",
+        *,
+        path: str | None = None,
+        problem: str | None = None,
+        line: int | None = None,
+        offset: int | None = None,
+        limit: str | None = None,
+        limit_value: int | None = None,
+        actual: int | None = None,
+    ) -> None:
+        super().__init__(message, hint)
+        self.path = path
+        self.problem = problem
+        self.line = line
+        self.offset = offset
+        self.limit = limit
+        self.limit_value = limit_value
+        self.actual = actual
+
+    #: the detail keys ``to_dict`` adds when they are set
+    DETAILS = ("path", "problem", "line", "offset", "limit", "limit_value", "actual")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dict(super().to_dict())
+        for key in self.DETAILS:
+            value = getattr(self, key, None)
+            if value is not None:
+                out[key] = value
+        return out
+
 
 class InputRejected(InputError):
     """An input file was read and is not what its source delivers (not the format, not text,
-    over a limit): rejected like a batch that failed a critical check, exit 1."""
+    not decodable, over an input limit, or its source kind's reader failed on it): rejected
+    like a batch that failed a critical check, exit 1; ingest records it in the lake's
+    quarantine (``quarantine/bronze/<source>/<batch>.reason.json``)."""
 
     exit_code = ExitCode.QUALITY_FAILURE
     code = "input_rejected"
@@ -80,6 +121,24 @@ class InputNotFound(InputError):
 
     exit_code = ExitCode.USAGE
     code = "input_not_found"
+
+
+class InputFailed(BustaError):
+    """Ingesting one input failed in an unexpected way (a bug): reported for that input,
+    exit 3, and the command's other inputs still go ahead."""
+
+    exit_code = ExitCode.RUNTIME
+    code = "internal_error"
+
+    def __init__(self, message: str, hint: str = "", *, path: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.path = path
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dict(super().to_dict())
+        if self.path is not None:
+            out["path"] = self.path
+        return out
 
 
 class StoreError(BustaError):
@@ -106,3 +165,10 @@ class QualityEngineError(BustaError):
 class NotFoundError(BustaError):
     exit_code = ExitCode.USAGE
     code = "not_found"
+
+
+class VersionRemoved(NotFoundError):
+    """A table version a run pointed to was removed by ``lake.retention`` (``busta lake
+    gc``): asking for it is asking for something that no longer exists, exit 2."""
+
+    code = "version_removed"

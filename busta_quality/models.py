@@ -1,7 +1,7 @@
 """Frozen records passed between stages. They import nothing heavy.
 
-A gate run produces a :class:`CheckResult`; a source probe (later) produces a
-``ProbeResult``. Both become :class:`Signal` rows for the rule engine, so the alerting side
+A gate run produces a :class:`CheckResult`; a source probe produces a
+:class:`ProbeResult`. Both become :class:`Signal` rows for the rule engine, so the alerting side
 does not assume gates are the only producer.
 """
 
@@ -290,6 +290,73 @@ class Signal:
     #: the judged batch's sequence number: an alert is changed only by an evaluation of a
     #: batch at least as new as the one that last updated it (None: not batch-based)
     seq: int | None = None
+
+
+# source health -------------------------------------------------------------------------------
+class ProbeStatus(StrEnum):
+    """How one probe ended."""
+
+    OK = "ok"
+    #: the probe measured and a condition failed (HTTP 503, a stale file, too few rows)
+    FAILED = "failed"
+    #: the probe could not measure (connection refused, a bad query, the probe raised)
+    ERROR = "error"
+    #: no complete answer within the probe's total deadline
+    TIMEOUT = "timeout"
+
+
+#: metrics with their own store column (aggregated over windows, later rolled up)
+PROBE_METRIC_COLUMNS: tuple[str, ...] = (
+    "response_time_s",
+    "freshness_s",
+    "rows",
+    "quota_remaining",
+)
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """One run of one probe of one source (a row of ``probe_results``)."""
+
+    source: str
+    #: the probe's name (unique within its source; defaults to its type)
+    probe: str
+    probe_type: str
+    started_at: datetime
+    duration_s: float
+    ok: bool
+    status: ProbeStatus
+    #: what the probe observed and judged: ``checks`` (name, ok, value, expected, message)
+    #: and probe-specific facts (the URL with secrets masked, the HTTP status, files seen)
+    detail: dict[str, Any] = field(default_factory=dict)
+    #: why it failed, one line, secrets masked (None when ok)
+    error: str | None = None
+    #: numbers: ``response_time_s``, ``freshness_s``, ``rows``, ``quota_remaining``, …
+    metrics: dict[str, float | None] = field(default_factory=dict)
+    #: who ran it: ``cli`` (``busta sources probe``) or ``monitor``
+    origin: str = "cli"
+    #: the store's row id (None before it is recorded)
+    id: int | None = None
+
+    def metric(self, name: str) -> float | None:
+        value = self.metrics.get(name)
+        return None if value is None else float(value)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "source": self.source,
+            "probe": self.probe,
+            "type": self.probe_type,
+            "started_at": self.started_at.isoformat(),
+            "duration_s": round(self.duration_s, 4),
+            "ok": self.ok,
+            "status": str(self.status),
+            "error": self.error,
+            "metrics": dict(self.metrics),
+            "detail": json_plain(self.detail),
+            "origin": self.origin,
+        }
 
 
 # time ----------------------------------------------------------------------------------------

@@ -33,6 +33,19 @@ def module_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def spark_engine() -> Iterator[dict[str, Any]]:
+    """The ``spark:`` settings of the one local Spark session every Spark test shares
+    (``busta_quality.quality.spark.get_session`` starts it on first use; stopped at the end
+    of the test session)."""
+    pytest.importorskip("pyspark")
+    from busta_quality.quality.spark import stop_session
+
+    conf = {"master": "local[2]", "conf": {"spark.sql.shuffle.partitions": "2"}}
+    yield conf
+    stop_session()
+
+
+@pytest.fixture(scope="session")
 def postgres_url() -> Any:
     """A real PostgreSQL server started for this test session (see tests/support/postgres.py)."""
     from tests.support.postgres import available, postgres_server

@@ -27,9 +27,9 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 
 
 def _register() -> None:
-    from busta_quality.cli import alerts, project, quarantine, run
+    from busta_quality.cli import alerts, project, quarantine, run, sources
 
-    for module in (run, alerts, project, quarantine):
+    for module in (run, alerts, project, quarantine, sources):
         module.register(main)
 
 

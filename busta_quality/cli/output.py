@@ -135,6 +135,18 @@ def run_report(report: Any, title: str, *, as_json: bool) -> None:
         runs_table(doc["runs"], title)
     for err in report.errors:
         error(err.message, err.hint)
+    for item in doc.get("inputs") or []:
+        if item["outcome"] == "empty":
+            info(f"{item['path']}: {item['message']}")
+        elif item["error"] is not None and item["outcome"] == "quarantined":
+            info(
+                f"{item['path']}: rejected, recorded in quarantine as run {item['run_id']} "
+                f"(busta quarantine show {item['run_id']})"
+            )
+    if doc.get("inputs") == [] or (
+        doc.get("inputs") and all(i["outcome"] == "empty" for i in doc["inputs"])
+    ):
+        info("nothing to ingest")
     if report.data_docs_index:
         data_docs(report.data_docs_index)
     info(f"exit {int(report.exit_code)} ({report.exit_code.name.lower()})")
@@ -343,6 +355,11 @@ def quarantine_detail(doc: dict[str, Any]) -> None:
         f"{_ts(doc['quarantined_at'])}" + (" (unverified)" if doc["unverified"] else "")
     )
     info(f"  reason: {_one_line(doc['reason'])}")
+    if doc.get("input"):
+        info(
+            "  the landing file was rejected before it became a batch: fix it (or raise the "
+            f"limit in busta.yml ingest.limits), then busta quarantine replay {doc['run_id']}"
+        )
     for d in doc["datasets"]:
         missing = "" if d["present"] else "  (file missing)"
         info(f"  {d['dataset']}: {d['path']}{missing}")
@@ -396,6 +413,18 @@ def lake_versions(versions: Any, *, as_json: bool) -> None:
             info(f"  {key}  v{t['version']}  {t['path']}")
 
 
+def _size(n: int) -> str:
+    """``12 B``, ``3.4 kB``, ``5.6 MB``, ``7.8 GB`` (decimal units)."""
+    if n < 1000:
+        return f"{n} B"
+    value = float(n)
+    for unit in ("kB", "MB", "GB"):
+        value /= 1000
+        if value < 1000 or unit == "GB":
+            break
+    return f"{value:.1f} {unit}"
+
+
 def lake_gc(report: Any, *, as_json: bool) -> None:
     doc = report.to_json()
     if as_json:
@@ -403,6 +432,148 @@ def lake_gc(report: Any, *, as_json: bool) -> None:
         return
     for r in doc["reconciled"]:
         info(f"{r['layer']} of run {r['run_id']}: {r['action']} ({r['detail']})")
-    info(f"removed {len(doc['removed'])} orphaned staging file(s)")
-    for p in doc["removed"]:
-        info(f"  {p}")
+    if not doc.get("dry_run"):
+        info(f"removed {len(doc['removed'])} orphaned staging file(s)")
+        for p in doc["removed"]:
+            info(f"  {p}")
+    if not doc.get("ran"):
+        return
+    would = "would remove" if doc["dry_run"] else "removed"
+    c, v, o = doc["compacted"], doc["vacuumed"], doc["orphans"]
+    if not doc["dry_run"]:
+        info(
+            f"compacted {c['files']} small file(s) of {c['tables']} table(s) into {c['into']} "
+            f"({_size(c['bytes'])}); checkpointed {doc['checkpointed']['tables']} table(s)"
+        )
+    info(
+        f"{would} {v['files']} file(s) of table versions outside lake.retention="
+        f"{doc['retention']} (keep_versions={doc['keep_versions']}) ({_size(v['bytes'])})"
+    )
+    info(
+        f"{would} {o['files']} orphaned data file(s) older than {doc['orphan_grace']} "
+        f"({_size(o['bytes'])})"
+    )
+    for t in doc["tables"]:
+        for p in t["vacuumed"]["paths"] + t["orphans"]["paths"]:
+            info(f"  {p}")
+    for layer in doc["busy_layers"]:
+        info(f"{layer}: skipped (a commit holds the layer's lock)")
+    for e in doc["errors"]:
+        error(e)
+
+
+# sources (``busta sources list|probe|health``) ---------------------------------------------
+def _cell(value: Any) -> str:
+    """A value from busta.yml, a probe or the data as a table cell: one line, no markup."""
+    return esc(_one_line("-" if value is None or value == "" else str(value)))
+
+
+def _seconds(v: float | None) -> str:
+    if v is None:
+        return "-"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if abs(v) >= size:
+            return f"{v / size:.1f}{unit}"
+    return f"{v:.3f}s" if abs(v) < 10 else f"{v:.0f}s"
+
+
+def _share(v: float | None) -> str:
+    return "-" if v is None else f"{v:.2%}"
+
+
+_STATUS_STYLE = {"up": "green", "ok": "green", "down": "bold red", "failed": "bold red",
+                 "error": "bold red", "timeout": "bold red", "unknown": "yellow"}  # fmt: skip
+
+
+def _status(value: str) -> str:
+    return f"[{_STATUS_STYLE.get(value, 'white')}]{esc(value)}[/]"
+
+
+def sources_list(doc: dict[str, Any]) -> None:
+    """``busta sources list``."""
+    from rich.table import Table
+
+    if not doc["sources"]:
+        info("no sources configured")
+        return
+    table = Table(title="sources")
+    for col in ("source", "kind", "probes", "interval", "owner", "labels"):
+        table.add_column(col)
+    for s in doc["sources"]:
+        probes = ", ".join(f"{p['name']} ({p['type']})" for p in s["probes"]) or "-"
+        labels = ", ".join(f"{k}={v}" for k, v in sorted(s["labels"].items())) or "-"
+        table.add_row(
+            _cell(s["name"]),
+            _cell(s["kind"]),
+            _cell(probes),
+            _seconds(s["interval_s"]),
+            _cell(s["owner"]),
+            _cell(labels),
+        )
+    console().print(table)
+
+
+def probe_results(doc: dict[str, Any]) -> None:
+    """``busta sources probe``."""
+    from rich.table import Table
+
+    table = Table(title=f"probes of {_cell(doc['source'])}")
+    for col in ("probe", "type", "status", "time", "response", "freshness", "detail"):
+        table.add_column(col, justify="right" if col in ("time", "response") else "left")
+    for r in doc["results"]:
+        m = r["metrics"]
+        table.add_row(
+            _cell(r["probe"]),
+            _cell(r["type"]),
+            _status(r["status"]),
+            _seconds(r["duration_s"]),
+            _seconds(m.get("response_time_s")),
+            _seconds(m.get("freshness_s")),
+            _cell(r["error"] or _probe_facts(m)),
+        )
+    console().print(table)
+    info(f"exit {doc['exit_code']} ({'ok' if doc['ok'] else 'a probe failed'})")
+
+
+def _probe_facts(m: dict[str, Any]) -> str:
+    facts = []
+    for key, label in (("http_status", "HTTP"), ("rows", "rows"), ("files", "files"),
+                       ("quota_remaining", "quota left"), ("tls_cert_days", "cert days"),
+                       ("quality_score", "quality")):  # fmt: skip
+        v = m.get(key)
+        if v is not None:
+            facts.append(f"{label} {v:.2%}" if key == "quality_score" else f"{label} {v:g}")
+    return ", ".join(facts)
+
+
+def sources_health(doc: dict[str, Any]) -> None:
+    """``busta sources health``."""
+    from rich.table import Table
+
+    table = Table(title=f"source health at {_ts(doc['at'])}")
+    cols = ("source", "status", "last probe", "response", "fail 24h", "up 24h", "up 7d",
+            "up 30d", "freshness", "quality", "alerts")  # fmt: skip
+    for col in cols:
+        table.add_column(
+            col, justify="left" if col in ("source", "status", "last probe") else "right"
+        )
+    for s in doc["sources"]:
+        up = s["uptime"]
+        table.add_row(
+            _cell(s["source"]),
+            _status(s["status"]),
+            _ts(s["last_probe_at"]),
+            _seconds(s["response_time_s"]),
+            str(s["failures_24h"]),
+            _share(up["24h"]),
+            _share(up["7d"]),
+            _share(up["30d"]),
+            _seconds(s["freshness_s"]),
+            _share(s["quality_score"]),
+            str(s["open_alerts"]),
+        )
+    con = console()
+    con.print(table)
+    for s in doc["sources"]:
+        if s["status"] != "up":
+            con.print(f"  {_cell(s['source'])}: {_status(s['status'])}: {_cell(s['reason'])}")

@@ -26,7 +26,9 @@ def register(main: click.Group) -> None:
         main,
         "ingest",
         click.argument("source"),
-        click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
+        # busta checks the paths itself: a missing or unreadable file is reported like any
+        # other input problem (docs/cli.md), in JSON under --json, and the others go ahead
+        click.argument("paths", nargs=-1, type=click.Path(path_type=Path, readable=False)),
         click.option("--fail-on", "fail_on", hidden=True, help="Not for ingest (see docs/cli.md)."),
     )
     def ingest_cmd(
@@ -34,9 +36,10 @@ def register(main: click.Group) -> None:
     ) -> None:
         """Land PATHs of SOURCE in bronze and gate them through silver and gold.
 
-        Exits 0 when every batch was promoted (warnings allowed), 1 when one was quarantined,
-        2 for an unknown path, 3 when an input could not be read or a critical check could
-        not run (docs/cli.md)."""
+        Exits 0 when every batch was promoted (warnings allowed), 1 when one was quarantined
+        or a file was rejected (over ingest.limits, not decodable, not the format), 2 for an
+        unknown path, 3 when a file could not be read or a critical check could not run
+        (docs/cli.md). One file's problem never stops the others."""
         if fail_on is not None:
             raise UsageError(
                 "busta ingest has no --fail-on: its exit code follows the promotion decisions "
@@ -130,11 +133,24 @@ def register(main: click.Group) -> None:
         """Print the current layer manifests: the Delta table versions readers read."""
         output.lake_versions(service.lake_versions(app.config, app.store), as_json=as_json)
 
-    @command(lake_group, "gc")
-    def lake_gc_cmd(app: AppContext, as_json: bool) -> None:
+    @command(
+        lake_group,
+        "gc",
+        click.option(
+            "--dry-run",
+            is_flag=True,
+            default=False,
+            help="Change nothing; list the table files the sweep would remove.",
+        ),
+    )
+    def lake_gc_cmd(app: AppContext, dry_run: bool, as_json: bool) -> None:
         """Finish or give up layer commits a crash left pending; remove orphaned staging
-        files (safe beside a running ingest)."""
-        output.lake_gc(service.lake_gc(app.config, app.store), as_json=as_json)
+        files; compact, checkpoint and vacuum the Delta tables under lake.retention (never
+        a file of a version a run within retention points to). Safe beside a running
+        ingest. Exits 3 when a table could not be maintained."""
+        report = service.lake_gc(app.config, app.store, dry_run=dry_run)
+        output.lake_gc(report, as_json=as_json)
+        exit_with(report.exit_code)
 
     @main.group("docs")
     def docs_group() -> None:

@@ -5,6 +5,7 @@ Layout (root configurable, default ``./lake``)::
     _staging/<layer>/<dataset>/<batch>.parquet      written, not yet gated (invisible to readers)
     _staging/.runs/<run_id>.lock                    held (flock) while the run is alive
     _locks/<layer>.lock                             held while a layer commits (lake.delta)
+    _locks/maintenance.json                         when gc last compacted and swept the tables
     bronze/<source>/<batch>.parquet                 promoted bronze batches (immutable)
     silver|gold/<dataset>/<source>/                 Delta tables (busta_quality.lake.delta)
     quarantine/<layer>/<dataset>/<batch>.parquet    halted batches
@@ -46,6 +47,8 @@ STAGING = "_staging"
 QUARANTINE = "quarantine"
 LOCKS = "_locks"
 RUNS = ".runs"
+#: when ``gc`` last ran its table housekeeping (``_locks/maintenance.json``)
+MAINTENANCE = "maintenance.json"
 #: layers kept as Delta tables (merged on natural keys); bronze stays one file per batch
 TABLE_LAYERS = ("silver", "gold")
 
@@ -186,11 +189,12 @@ class Lake:
 
     # locks -------------------------------------------------------------------------
     @contextmanager
-    def layer_lock(self, layer: str) -> Iterator[None]:
-        """Held while a layer commits (validate the merged content, commit, manifest): one
-        commit of a layer at a time, across processes on this filesystem. The kernel drops
-        the lock when its process dies, so a crash never leaves it held."""
-        with _flock(self.root / LOCKS / f"{layer}.lock", block=True):
+    def layer_lock(self, layer: str, *, block: bool = True) -> Iterator[None]:
+        """Held while a layer commits (validate the merged content, commit, manifest) and
+        while ``gc`` compacts and sweeps its tables: one at a time, across processes on this
+        filesystem. The kernel drops the lock when its process dies, so a crash never leaves
+        it held. ``block=False``: BlockingIOError when another process holds it."""
+        with _flock(self.root / LOCKS / f"{layer}.lock", block=block):
             yield
 
     @contextmanager
@@ -269,6 +273,20 @@ class Lake:
                         f.unlink(missing_ok=True)
                         removed.append(f)
         return removed
+
+    def last_maintenance(self) -> datetime | None:
+        """When ``gc`` last compacted, checkpointed and swept every table (None: never)."""
+        try:
+            doc = json.loads((self.root / LOCKS / MAINTENANCE).read_text(encoding="utf-8"))
+            at = datetime.fromisoformat(str(doc["finished_at"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+    def stamp_maintenance(self, at: datetime) -> None:
+        write_text_atomic(
+            self.root / LOCKS / MAINTENANCE, json.dumps({"finished_at": at.isoformat()})
+        )
 
     # reads -------------------------------------------------------------------------
     def batches(self, layer: str, dataset: str | None = None) -> list[BatchRef]:

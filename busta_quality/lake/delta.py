@@ -72,12 +72,14 @@ def protocol(path: Path) -> dict[str, Any]:
     """The table's protocol: reader/writer versions and features."""
     from deltalake import DeltaTable
 
-    p = DeltaTable(str(path)).protocol()
+    dt = DeltaTable(str(path))
+    p = dt.protocol()
     return {
         "min_reader_version": p.min_reader_version,
         "min_writer_version": p.min_writer_version,
         "reader_features": list(p.reader_features or []),
         "writer_features": list(p.writer_features or []),
+        "configuration": dict(dt.metadata().configuration or {}),
     }
 
 
@@ -308,6 +310,14 @@ def _source_table(staged: Path, partition_by: Sequence[str]) -> tuple[pa.Table, 
     return table, parts
 
 
+def commit_hooks() -> Any:
+    """After a commit delta-rs may write a checkpoint (every 100 commits), but never deletes
+    log files: a version busta's retention keeps must stay loadable (``busta lake gc``)."""
+    from deltalake import PostCommitHookProperties
+
+    return PostCommitHookProperties(create_checkpoint=True, cleanup_expired_logs=False)
+
+
 def merge_predicate(keys: Sequence[str]) -> str:
     """Null-safe equality of every key between target ``t`` and source ``s``."""
     return " AND ".join(f'(t."{k}" IS NOT DISTINCT FROM s."{k}")' for k in keys)
@@ -376,6 +386,7 @@ def commit(
                     mode="append",
                     commit_properties=props,
                     configuration={STATS_COLUMNS: ",".join(indexed)} if indexed else None,
+                    post_commithook_properties=commit_hooks(),
                 )
                 return int(DeltaTable(str(path)).version())
             dt = _table(path)
@@ -392,6 +403,7 @@ def commit(
                     target_alias="t",
                     merge_schema=True,
                     commit_properties=props,
+                    post_commithook_properties=commit_hooks(),
                 )
                 .when_matched_update_all()
                 .when_not_matched_insert_all()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from busta_quality.errors import BustaError, LakeError, NotFoundError
+from busta_quality.errors import BustaError, LakeError, NotFoundError, VersionRemoved
 from busta_quality.lake import TABLE_LAYERS, BatchRef, Lake
 from busta_quality.models import LAYERS, CheckResult, StagedBatch
 from busta_quality.orchestration.gate import RunContext, feed_alerts
@@ -83,6 +83,7 @@ class TableVersion:
     path: Path
     version: int
     run_id: str  # the run whose layer commit wrote the manifest row
+    seq: int | None = None  # that run's batch sequence: the newest batch the version holds
 
 
 def select_tables(
@@ -90,7 +91,7 @@ def select_tables(
 ) -> list[TableVersion]:
     """The table versions to check: the current manifest's (``latest``, ``all``: a table
     version holds every batch merged so far), or those of the manifest a run wrote."""
-    from busta_quality.store.manifest import current_manifest, manifest_of_run
+    from busta_quality.store.manifest import commit_seq, current_manifest, manifest_of_run
 
     out: list[TableVersion] = []
     for lay in [layer] if layer else list(TABLE_LAYERS):
@@ -102,6 +103,7 @@ def select_tables(
             manifest = manifest_of_run(store, lay, which)
         if manifest is None:
             continue
+        seq = commit_seq(store, lay, manifest["run_id"])
         for key, version in sorted(manifest["versions"].items()):
             dataset, _, src = key.partition("/")
             if source and src != source:
@@ -114,6 +116,7 @@ def select_tables(
                     lake.table_path(lay, dataset, src),
                     int(version),
                     manifest["run_id"],
+                    seq,
                 )
             )
     return out
@@ -125,14 +128,23 @@ def _table_batch(cfg: BustaConfig, t: TableVersion) -> StagedBatch:
 
     from busta_quality.lake import delta
 
+    hint = "run `busta lake gc`; restore the table from its landing files with `busta ingest`"
     try:
         files = delta.files_at(t.path, t.version)
-        rows = sum(int(pq.read_metadata(f.path).num_rows) for f in files)
-    except Exception as exc:  # deltalake and pyarrow raise several kinds
+    except Exception as exc:  # deltalake raises several kinds
         raise LakeError(
-            f"{t.path} version {t.version}: not readable ({type(exc).__name__}: {exc})",
-            "run `busta lake gc`; restore the table from its landing files with `busta ingest`",
+            f"{t.path} version {t.version}: not readable ({type(exc).__name__}: {exc})", hint
         ) from exc
+    rows = 0
+    for f in files:
+        try:
+            rows += int(pq.read_metadata(f.path).num_rows)
+        except Exception as exc:  # pyarrow raises several kinds
+            raise LakeError(
+                f"{f.path} (data file of {t.path} version {t.version}): not a readable parquet "
+                f"file ({type(exc).__name__}: {exc})",
+                hint,
+            ) from exc
     return StagedBatch(
         t.layer,
         t.dataset,
@@ -142,7 +154,45 @@ def _table_batch(cfg: BustaConfig, t: TableVersion) -> StagedBatch:
         rows=rows,
         suite=_suite(cfg, t.source, t.layer, t.dataset),
         files=files,
+        seq=t.seq,
     )
+
+
+class _Removed(VersionRemoved):
+    def __init__(self, message: str, hint: str, path: Path, version: int) -> None:
+        super().__init__(message, hint)
+        self.path, self.version = path, version
+
+
+def _removed_versions(cfg: BustaConfig, store: Store, tables: list[TableVersion]) -> list[_Removed]:
+    """The table versions of an older run that ``busta lake gc`` removed (a version the
+    current manifest names is never removed: its missing files are a LakeError)."""
+    from busta_quality.lake.maintain import version_gone
+    from busta_quality.store.manifest import current_manifest
+
+    current: dict[str, dict[str, int]] = {}
+    out: list[_Removed] = []
+    for t in tables:
+        if t.layer not in current:
+            m = current_manifest(store, t.layer)
+            current[t.layer] = {} if m is None else dict(m["versions"])
+        if current[t.layer].get(f"{t.dataset}/{t.source}") == t.version:
+            continue
+        if version_gone(t.path, t.version):
+            lake = cfg.lake
+            out.append(
+                _Removed(
+                    f"{t.layer}.{t.dataset} version {t.version} of run {t.run_id} was removed "
+                    f"by lake.retention={lake.retention} (table {t.path})",
+                    f"busta lake gc keeps the table versions of runs of the last "
+                    f"{lake.retention} and of the newest {lake.keep_versions} manifests of "
+                    "each layer; check what is current with `busta quality-check`, or "
+                    "re-ingest the run's landing file",
+                    t.path,
+                    t.version,
+                )
+            )
+    return out
 
 
 def _suite(cfg: BustaConfig, src: str, layer: str, dataset: str) -> str | None:
@@ -200,7 +250,12 @@ def check_lake(
                 None,
             )
         )  # fmt: skip
+    gone = _removed_versions(cfg, run.store, tables) if which not in ("latest", "all") else []
+    errors.extend(gone)
+    removed = {(e.path, e.version) for e in gone}
     for t in tables:
+        if (t.path, t.version) in removed:
+            continue
         try:
             batch = _table_batch(cfg, t)
         except LakeError as exc:

@@ -153,7 +153,7 @@ def _commit_table_layer(
         def record() -> None:  # one transaction: reconcile reads "recorded" as all or none
             run.store.record_checks([(r, r.batch_seq) for r in final])
 
-        commit_layer(
+        manifest = commit_layer(
             run.store,
             run.lake,
             layer=layer,
@@ -163,7 +163,18 @@ def _commit_table_layer(
             record=record,
         )
         refresh_catalog(run, layer)  # the manifest moved: so does what a plain client reads
+    # the report names the table version this run's commit produced (`<table>@v<N>`)
+    final = [_at_version(r, manifest["versions"]) for r in final]
     return _outcome(run, layer, final, released)
+
+
+def _at_version(result: CheckResult, versions: dict[str, Any]) -> CheckResult:
+    from busta_quality.orchestration.commit import table_key
+
+    version = versions.get(table_key(result.dataset, result.source))
+    if version is None or "@v" in str(result.batch):
+        return result
+    return replace(result, batch=f"{result.batch}@v{int(version)}")
 
 
 #: the check a merge that would leave a key twice fails (never run by GX: busta's own)
@@ -307,27 +318,34 @@ def refresh_catalog(run: RunContext, layer: str | None = None) -> None:
     datasource at it: the views of ``layer`` (the one that moved; every view when None or
     when there is no catalog yet). The catalog is derived: a failure here is logged and
     never undoes a commit (the next one rewrites it)."""
+    write_lake_catalog(run.cfg, run.store, run.lake, layer)
+
+
+def write_lake_catalog(
+    cfg: BustaConfig, store: Store, lake: Lake, layer: str | None = None
+) -> None:
+    """:func:`refresh_catalog` outside a run (``busta lake gc`` after it moved a manifest)."""
     from busta_quality.lake import CATALOG, delta, write_catalog
     from busta_quality.quality.context import publish_lake_catalog
     from busta_quality.store.manifest import current_manifest
 
     try:
-        whole = layer is None or not (run.lake.root / CATALOG).is_file()
+        whole = layer is None or not (lake.root / CATALOG).is_file()
         layers = list(TABLE_LAYERS) if whole else [layer] if layer in TABLE_LAYERS else []
         tables: dict[tuple[str, str], list[Any]] = {}
         mixed: set[tuple[str, str]] = set()
         for table_layer in layers:
-            manifest = current_manifest(run.store, table_layer)
+            manifest = current_manifest(store, table_layer)
             for key, version in sorted((manifest or {}).get("versions", {}).items()):
                 dataset, _, source = key.partition("/")
-                path = run.lake.table_path(table_layer, dataset, source)
+                path = lake.table_path(table_layer, dataset, source)
                 if version is not None and delta.exists(path):
                     if (table_layer, dataset) in tables or delta.schema_changed(path):
                         mixed.add((table_layer, dataset))
                     tables.setdefault((table_layer, dataset), []).extend(
                         delta.files_at(path, int(version))
                     )
-        path = write_catalog(run.lake, tables, layers=None if whole else [str(layer)], mixed=mixed)
-        publish_lake_catalog(run.cfg.gx_dir, path)
+        path = write_catalog(lake, tables, layers=None if whole else [str(layer)], mixed=mixed)
+        publish_lake_catalog(cfg.gx_dir, path)
     except Exception:
         log.warning("could not rewrite the lake catalog", exc_info=True)

@@ -19,13 +19,20 @@ import getpass
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from busta_quality.errors import LakeError, NotFoundError, UsageError
+from busta_quality.errors import InputError, InputRejected, LakeError, NotFoundError, UsageError
 from busta_quality.lake import Lake
 from busta_quality.models import StagedBatch
 from busta_quality.orchestration.gate import RunContext, run_gate
-from busta_quality.orchestration.ingest import IngestReport, build_downstream
+from busta_quality.orchestration.ingest import (
+    IngestReport,
+    build_downstream,
+    read_input,
+    reject_input,
+    run_pipeline,
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,9 @@ class QuarantinedRun:
     reason: str
     unverified: bool
     datasets: tuple[dict[str, Any], ...]
+    #: a file rejected before it became a batch (over ingest.limits, not decodable, not the
+    #: format): its landing path; the dataset's ``path`` is that file, no batch is kept
+    input: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,6 +60,7 @@ class QuarantinedRun:
             "quarantined_at": self.quarantined_at,
             "reason": self.reason,
             "unverified": self.unverified,
+            "input": self.input,
             "datasets": list(self.datasets),
         }
 
@@ -75,6 +86,9 @@ def quarantined_runs(lake: Lake) -> list[QuarantinedRun]:
     out = []
     for (run_id, layer), items in groups.items():
         first = items[0]
+        rejected = first.get("input")
+        if rejected:  # no batch: the landing file stands for it
+            items = [{**i, "path": rejected, "present": Path(rejected).is_file()} for i in items]
         out.append(
             QuarantinedRun(
                 run_id=run_id,
@@ -95,6 +109,7 @@ def quarantined_runs(lake: Lake) -> list[QuarantinedRun]:
                     }
                     for i in sorted(items, key=lambda i: str(i["dataset"]))
                 ),
+                input=str(rejected) if rejected else None,
             )
         )
     return sorted(out, key=lambda q: (q.quarantined_at, q.run_id))
@@ -205,10 +220,47 @@ def _finish(run: RunContext, audit_id: int, outcome: str) -> None:
     finish_quarantine_action(run.store, audit_id, outcome)
 
 
+def _replay_input(run: RunContext, q: QuarantinedRun) -> tuple[str, IngestReport]:
+    """Read a rejected landing file again, within the current ``ingest.limits``: still
+    rejected, the record names the reason now; read, it goes through the layers under its
+    run id and batch number."""
+    from busta_quality.pipeline.kinds import source_kind
+
+    assert q.input is not None
+    kind = source_kind(run.cfg.source(q.source).kind)
+    try:
+        bronze = read_input(
+            kind,
+            Path(q.input),
+            source=q.source,
+            run_id=q.run_id,
+            ingested_at=datetime.now(UTC),
+            limits=run.cfg.ingest.limits,
+        )
+    except InputRejected as exc:
+        reject_input(run, q.source, q.input, q.run_id, exc, seq=q.seq)
+        return "quarantined", IngestReport(errors=[exc])
+    except InputError as exc:  # gone or unreadable: the record stays as it was
+        return "quarantined", IngestReport(errors=[exc])
+    report = run_pipeline(run, q.source, bronze, run_id=q.run_id, seq=q.seq)
+    halted = next((layer for layer in report.layers if layer.halted), None)
+    if halted is None or halted.layer != "bronze":
+        # the rejection record goes (a bronze gate that halted has written its own)
+        run.lake.clear_quarantine("bronze", q.source, q.run_id, q.seq)
+    return ("promoted" if halted is None else "quarantined"), report
+
+
 def release(run: RunContext, run_id: str, reason: str | None, actor: str) -> ActionReport:
     """Promote a reviewed quarantined layer of ``run_id`` and build the layers below it."""
     why = _reason(reason, "release")
     q = find(run.lake, run_id)
+    if q.input is not None:
+        raise UsageError(
+            f"run {run_id}: {q.input} was rejected before it became a batch ({q.reason}); "
+            "there is no batch to release",
+            "fix the file, or raise the limit in busta.yml (ingest.limits), then "
+            f"`busta quarantine replay {run_id}`; or drop it",
+        )
     audit = _audit(run, q, "release", why, actor, "started")
     outcome, report = _regate(run, q, released=f"{why} (by {actor})")
     _finish(run, audit, outcome)
@@ -220,7 +272,10 @@ def replay(run: RunContext, run_id: str, actor: str, reason: str | None = None) 
     why = (reason or "").strip() or "re-gated with the current suites"
     q = find(run.lake, run_id)
     audit = _audit(run, q, "replay", why, actor, "started")
-    outcome, report = _regate(run, q, released=None)
+    if q.input is not None:
+        outcome, report = _replay_input(run, q)
+    else:
+        outcome, report = _regate(run, q, released=None)
     _finish(run, audit, outcome)
     return ActionReport("replay", q, actor, why, outcome, report, audit)
 

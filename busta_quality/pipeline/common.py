@@ -2,8 +2,9 @@
 and the typed helpers that conform text into silver columns.
 
 Landing files: :func:`check_readable` and :func:`read_bytes` raise :class:`InputError` (the
-only error a reader raises); :func:`new_lineage` makes the five lineage columns of a bronze
-frame.
+only error a reader raises; the built-in readers read through
+:func:`~busta_quality.pipeline.landing.read_landing`, within ``ingest.limits``);
+:func:`new_lineage` makes the five lineage columns of a bronze frame.
 
 Silver: :func:`text` (stripped text, empty → NA), :func:`parse_int`, :func:`season`,
 :func:`match_id`, :func:`canonical_teams`, :func:`lineage_of`, :func:`typed` /
@@ -26,8 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from busta_quality.errors import InputError, InputNotFound
+from busta_quality.errors import InputError
 from busta_quality.lake import LINEAGE_COLUMNS
+from busta_quality.pipeline.landing import check_readable as check_readable
 from busta_quality.pipeline.teams import NEW, TeamVocabulary, reference_teams
 
 LOCAL_TZ = "Europe/London"
@@ -86,30 +88,43 @@ MATCH_KEYS: tuple[str, ...] = ("league", "season", "kickoff", "home_team", "away
 #: a price once per match, bookmaker, market, outcome, line and snapshot
 PRICE_KEYS: tuple[str, ...] = ("match_id", "bookmaker", "market", "outcome", "line", "captured_at")
 
-_INT_RE = r"^[+-]?\d+$"
+_INT_RE = r"^[+-]?\d{1,18}$"  # 18 digits always fit int64; more is unparsed
+
+#: years a date may have (the range silver's nanosecond timestamps hold is 1677-2262): an
+#: earlier or later date is unparsed (null, named in ``_unparsed``), never an error
+PLAUSIBLE_YEARS = (1800, 2200)
 
 
 # landing files -------------------------------------------------------------------------
-def check_readable(path: Path) -> Path:
-    """Absolute path of an existing regular file, else :class:`InputError`."""
-    p = Path(path).expanduser().absolute()
-    if not p.exists():
-        raise InputNotFound(f"{p}: file not found", "check the path and that the file has landed")
-    if p.is_dir():
-        raise InputNotFound(f"{p}: is a directory, not a file", "pass the path of one input file")
-    return p
-
-
 def read_bytes(p: Path) -> bytes:
+    """The whole file (no limits: the built-in readers use :func:`.landing.read_landing`)."""
     try:
         return p.read_bytes()
     except PermissionError as exc:
         raise InputError(
             f"{p}: permission denied ({exc.strerror})",
             "make the file readable by the user running busta",
+            path=str(p),
+            problem="unreadable",
         ) from exc
     except OSError as exc:
-        raise InputError(f"{p}: cannot be read ({exc})", "check the file and the disk") from exc
+        raise InputError(
+            f"{p}: cannot be read ({exc})",
+            "check the file and the disk",
+            path=str(p),
+            problem="unreadable",
+        ) from exc
+
+
+def parse_utc(values: pd.Series) -> pd.Series:
+    """ISO 8601 text → UTC timestamps (:data:`UTC_NS`); text that is not a timestamp, or a
+    year outside :data:`PLAUSIBLE_YEARS` (beyond what nanosecond timestamps hold), is NaT."""
+    parsed = pd.Series(
+        pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601"), index=values.index
+    )
+    years = parsed.dt.year
+    ok = years.between(*PLAUSIBLE_YEARS).fillna(False).astype(bool)
+    return parsed.where(ok).astype(UTC_NS)
 
 
 def utc_timestamp(value: datetime) -> pd.Timestamp:

@@ -46,7 +46,13 @@ Vocabulary = Callable[[str], Any]
 
 class Reader(Protocol):
     """Landing file → bronze frame with the lineage columns; :class:`InputError` only when
-    the file cannot be read at all (content problems go into columns)."""
+    the file cannot be read at all (content problems go into columns).
+
+    A reader may also take a keyword ``limits`` (``settings.InputLimits``, the configured
+    ``ingest.limits``): ingest then hands it over and the reader enforces them while it
+    reads (the built-ins read through ``pipeline.landing.read_landing``). A reader without
+    it is protected by a check of the file first (size, and line lengths when the kind is
+    ``line_oriented``); anything else it raises rejects the file (docs/cli.md)."""
 
     def __call__(
         self, path: Path, *, source: str, run_id: str, ingested_at: datetime
@@ -126,6 +132,8 @@ class SourceKind:
     build_gold: GoldBuilder = shared_gold
     #: reference vocabularies by name, each a function of the league
     references: Mapping[str, Vocabulary] = field(default_factory=dict)
+    #: landing files are lines of text (CSV): ``ingest.limits.max_line_bytes`` applies
+    line_oriented: bool = True
 
     def __post_init__(self) -> None:
         problems: list[str] = []

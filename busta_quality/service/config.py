@@ -1,6 +1,6 @@
 """busta.yml in two phases: :mod:`busta_quality.settings` types the file (phase one, no
-plugins), then each plugin validates what is its own (phase two): source kinds, engines and
-channel settings through their registries. ``busta config validate`` reports both phases'
+plugins), then each plugin validates what is its own (phase two): source kinds, engines,
+probe and channel settings through their registries. ``busta config validate`` reports both phases'
 problems together, each with file, line and key.
 """
 
@@ -20,8 +20,10 @@ from busta_quality.settings import (
 
 
 def plugin_problems(raw: dict[str, Any]) -> list[ConfigProblem]:
-    """Phase two over the parsed file: every source kind, engine and channel is one an
-    installed plugin provides, and each channel's settings satisfy its plugin."""
+    """Phase two over the parsed file: every source kind, engine, probe type and channel is
+    one an installed plugin provides, and each probe's and channel's settings satisfy its
+    plugin."""
+    from busta_quality.health import registry as probes
     from busta_quality.notify import registry as channels
     from busta_quality.pipeline.kinds import known_source_kinds
     from busta_quality.quality.engines import known_engines
@@ -39,6 +41,12 @@ def plugin_problems(raw: dict[str, Any]) -> list[ConfigProblem]:
                         f"unknown source kind {kind!r}; installed: {', '.join(kinds)}",
                     )
                 )
+            plist = src.get("probes") if isinstance(src, dict) else None
+            for i, probe in enumerate(plist if isinstance(plist, list) else []):
+                for keys, message in probes.raw_probe_problems(probe):
+                    problems.append(
+                        ConfigProblem(("sources", str(name), "probes", str(i), *keys), message)
+                    )
     layers = raw.get("layers")
     if isinstance(layers, dict):
         engines = known_engines()

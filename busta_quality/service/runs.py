@@ -5,18 +5,17 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from busta_quality.errors import BustaError, ExitCode, InputError
+from busta_quality.errors import BustaError, ExitCode
 from busta_quality.models import CheckResult, Decision, Severity
 from busta_quality.settings import BustaConfig
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from busta_quality.orchestration.ingest import IngestReport
+    from busta_quality.orchestration.ingest import IngestReport, InputOutcome
     from busta_quality.store import Store
 
 
@@ -55,6 +54,8 @@ class RunReport:
     runs: list[CheckResult]
     errors: list[BustaError]
     exit_code: ExitCode
+    #: an ingest's inputs, one per file (and per empty directory): ``None`` for other reports
+    inputs: list[InputOutcome] | None = None
 
     @classmethod
     def of(
@@ -72,9 +73,19 @@ class RunReport:
         )
 
     @classmethod
-    def of_decisions(cls, runs: Sequence[CheckResult], errors: Sequence[BustaError]) -> RunReport:
+    def of_decisions(
+        cls,
+        runs: Sequence[CheckResult],
+        errors: Sequence[BustaError],
+        inputs: Sequence[InputOutcome] | None = None,
+    ) -> RunReport:
         """An ingest's report: the exit code follows the promotion decisions."""
-        return cls(list(runs), list(errors), decision_exit_code(runs, errors))
+        return cls(
+            list(runs),
+            list(errors),
+            decision_exit_code(runs, errors),
+            None if inputs is None else list(inputs),
+        )
 
     @property
     def data_docs_index(self) -> str | None:
@@ -89,6 +100,8 @@ class RunReport:
             "exit_code": int(self.exit_code),
             "runs": [r.to_json() for r in self.runs],
         }
+        if self.inputs is not None:
+            out["inputs"] = [i.to_json() for i in self.inputs]
         if self.errors:
             out["input_errors"] = [e.to_dict() for e in self.errors]
         return out
@@ -135,7 +148,7 @@ def ingest(cfg: BustaConfig, store: Store, source: str, paths: list[Path]) -> Ru
     result = run_ingest(run, source, paths)
     run.finish()
     deliver_alerts(cfg, store)
-    return RunReport.of_decisions(result.runs, result.errors)
+    return RunReport.of_decisions(result.runs, result.errors, result.inputs)
 
 
 def after_ingest(
@@ -155,7 +168,7 @@ def after_ingest(
     """
     from busta_quality.lake import new_run_id
     from busta_quality.orchestration.gate import RunContext
-    from busta_quality.orchestration.ingest import IngestReport, deliver_alerts, run_pipeline
+    from busta_quality.orchestration.ingest import deliver_alerts, ingest_file, run_pipeline
     from busta_quality.pipeline.kinds import source_kind
     from busta_quality.settings import load_config
     from busta_quality.store import open_store
@@ -163,18 +176,12 @@ def after_ingest(
     cfg = config if isinstance(config, BustaConfig) else load_config(config)
     store = open_store(cfg.store_url)
     run_id = run_id or new_run_id()
+    run = RunContext.open(cfg, store)
     if isinstance(data, str | Path):
         kind = source_kind(cfg.source(source).kind)
-        try:
-            bronze = kind.read(
-                Path(data), source=source, run_id=run_id, ingested_at=datetime.now(UTC)
-            )
-        except InputError as exc:
-            return IngestReport(errors=[exc])
+        report = ingest_file(run, source, kind, Path(data), run_id=run_id)
     else:
-        bronze = data
-    run = RunContext.open(cfg, store)
-    report = run_pipeline(run, source, bronze, run_id=run_id)
+        report = run_pipeline(run, source, data, run_id=run_id)
     run.finish()
     deliver_alerts(cfg, store)
     return report

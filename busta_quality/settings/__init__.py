@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +20,15 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from busta_quality.errors import ConfigError
 from busta_quality.settings.alerting import AlertingConfig
 from busta_quality.settings.base import Model
+from busta_quality.settings.durations import parse_duration
+from busta_quality.settings.health import (
+    DEFAULT_INTERVAL,
+    DEFAULT_TIMEOUT,
+    ProbeConfig,
+    SlaConfig,
+    duration_text,
+    seconds,
+)
 
 DEFAULT_CONFIG = "busta.yml"
 ENV_CONFIG = "BUSTA_CONFIG"
@@ -31,6 +41,38 @@ class _Strict(Model):
 
 class LakeConfig(_Strict):
     root: str = "./lake"
+    #: ``busta lake gc`` keeps every table version that a run recorded within this window
+    #: points to (its layer manifest, a quality-check of that version); older versions' files
+    #: may be removed (docs/operations.md)
+    retention: str = "30d"
+    #: the newest manifests of each table layer kept whatever their age (the current one is
+    #: always kept)
+    keep_versions: int = Field(default=3, ge=1)
+    #: a data file in a table directory that no version of its Delta log names (left by a
+    #: killed commit) is removed once it is older than this
+    orphan_grace: str = "1h"
+    #: the start of ``ingest`` and ``quality-check`` also compacts, checkpoints and vacuums
+    #: the tables when the last time is longer ago than this (null: only ``busta lake gc``)
+    gc_every: str | None = "1d"
+
+    @field_validator("retention", "orphan_grace", "gc_every")
+    @classmethod
+    def _duration(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_duration(v)
+        return v
+
+    @property
+    def retention_period(self) -> timedelta:
+        return parse_duration(self.retention)
+
+    @property
+    def orphan_grace_period(self) -> timedelta:
+        return parse_duration(self.orphan_grace)
+
+    @property
+    def gc_interval(self) -> timedelta | None:
+        return None if self.gc_every is None else parse_duration(self.gc_every)
 
 
 class StoreConfig(_Strict):
@@ -149,6 +191,84 @@ class SourceConfig(_Strict):
     #: league code used when the file does not say (football-data's ``Div``)
     league: str = "E0"
     description: str = ""
+    # health (docs/sources.md) -----------------------------------------------------------
+    #: how the source is watched; each a ``busta.probes`` plugin (http, sql, file, lake)
+    probes: list[ProbeConfig] = []
+    #: how often the probes run
+    interval: str = DEFAULT_INTERVAL
+    #: each probe's total deadline (connect + request + the whole answer)
+    timeout: str = DEFAULT_TIMEOUT
+    #: free labels (team, tier, ...), carried into the source's health and signals
+    labels: dict[str, str] = {}
+    #: who answers for the source (a person or a team)
+    owner: str | None = None
+    #: the lake layers the source's data feeds
+    feeds: list[Literal["bronze", "silver", "gold"]] = ["bronze", "silver", "gold"]
+    sla: SlaConfig = SlaConfig()
+
+    @field_validator("interval", "timeout", mode="before")
+    @classmethod
+    def _durations(cls, v: Any) -> str:
+        return duration_text(v)
+
+    @model_validator(mode="after")
+    def _health(self) -> SourceConfig:
+        names = [p.label for p in self.probes]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(
+                f"probes: more than one probe named {', '.join(map(repr, dupes))}; "
+                "give each probe of a type used twice its own name"
+            )
+        if self.timeout_s >= self.interval_s:
+            raise ValueError(
+                f"timeout ({self.timeout}) must be shorter than interval ({self.interval})"
+            )
+        for p in self.probes:
+            if p.timeout and seconds(p.timeout) >= self.interval_s:
+                raise ValueError(
+                    f"probe {p.label!r}: timeout ({p.timeout}) must be shorter than "
+                    f"interval ({self.interval})"
+                )
+        if not self.feeds:
+            raise ValueError("feeds: name at least one layer (bronze, silver, gold)")
+        return self
+
+    @property
+    def interval_s(self) -> float:
+        return seconds(self.interval)
+
+    @property
+    def timeout_s(self) -> float:
+        return seconds(self.timeout)
+
+    def probe_timeout_s(self, probe: ProbeConfig) -> float:
+        """``probe``'s total deadline: its own ``timeout``, else the source's."""
+        return seconds(probe.timeout) if probe.timeout else self.timeout_s
+
+
+MIB = 1024 * 1024
+
+
+class InputLimits(_Strict):
+    """What one landing file may hold (``ingest.limits``); a file over a limit is rejected
+    and quarantined before it is parsed, in bounded memory (docs/configuration.md)."""
+
+    #: size of the file on disk
+    max_file_bytes: int = Field(default=16 * MIB, ge=1)
+    #: bytes of one line, newline excluded (line-oriented kinds: CSV; UTF-16 is counted
+    #: after decoding, as UTF-8)
+    max_line_bytes: int = Field(default=1 * MIB, ge=1)
+    #: characters of one field (a CSV field, a JSON string value)
+    max_field_chars: int = Field(default=131_072, ge=1)
+    #: fields of the header or of any row
+    max_columns: int = Field(default=1000, ge=1)
+    #: rows x columns of the bronze frame the file becomes
+    max_cells: int = Field(default=10_000_000, ge=1)
+
+
+class IngestConfig(_Strict):
+    limits: InputLimits = InputLimits()
 
 
 def _default_sources() -> dict[str, SourceConfig]:
@@ -165,6 +285,7 @@ class BustaConfig(_Strict):
     gx: GXConfig = GXConfig()
     spark: SparkConfig = SparkConfig()
     layers: LayersConfig = LayersConfig()
+    ingest: IngestConfig = IngestConfig()
     sources: dict[str, SourceConfig] = Field(default_factory=_default_sources)
     alerting: AlertingConfig = AlertingConfig()
 

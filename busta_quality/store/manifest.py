@@ -9,7 +9,7 @@ left ``pending`` (docs/operations.md).
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -63,6 +63,19 @@ def manifest_history(store: Store, layer: str, limit: int = 20) -> list[dict[str
     )
     with store.begin() as conn:
         return [_manifest_row(r) for r in conn.execute(q)]
+
+
+def commit_seq(store: Store, layer: str, run_id: str) -> int | None:
+    """The batch sequence of the run whose layer commit wrote a manifest (None if unknown)."""
+    q = (
+        sa.select(lake_commits.c.seq)
+        .where((lake_commits.c.layer == layer) & (lake_commits.c.run_id == run_id))
+        .order_by(lake_commits.c.id.desc())
+        .limit(1)
+    )
+    with store.begin() as conn:
+        seq = conn.execute(q).scalar()
+    return None if seq is None else int(seq)
 
 
 def record_intent(
@@ -152,3 +165,48 @@ def gate_recorded(store: Store, *, run_id: str, layer: str) -> bool:
     )
     with store.begin() as conn:
         return bool(conn.execute(q).scalar())
+
+
+def _utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def retained_manifests(
+    store: Store, layer: str, *, since: datetime, newest: int
+) -> list[dict[str, Any]]:
+    """The manifest rows of ``layer`` a retention keeps: the ``newest`` ones (the current
+    one among them) and every one written at or after ``since``; newest first."""
+    q = sa.select(lake_manifest).where(lake_manifest.c.layer == layer)
+    with store.begin() as conn:
+        head = [
+            _manifest_row(r)
+            for r in conn.execute(q.order_by(lake_manifest.c.id.desc()).limit(max(newest, 1)))
+        ]
+        seen = {r["id"] for r in head}
+        recent = [
+            _manifest_row(r)
+            for r in conn.execute(q.where(lake_manifest.c.created_at >= since - _SLACK))
+            if r.id not in seen
+        ]
+    recent = [r for r in recent if _utc(r["created_at"]) >= _utc(since)]
+    return sorted(head + recent, key=lambda r: -int(r["id"]))
+
+
+def checked_versions(store: Store, *, since: datetime) -> list[tuple[str, str, int]]:
+    """``(layer, table path, version)`` of every table version a check run started at or
+    after ``since`` validated (``quality-check`` records a table version as ``<path>@v<N>``)."""
+    q = sa.select(check_runs.c.layer, check_runs.c.batch, check_runs.c.started_at).where(
+        check_runs.c.batch.like("%@v%") & (check_runs.c.started_at >= since - _SLACK)
+    )
+    out: list[tuple[str, str, int]] = []
+    with store.begin() as conn:
+        for layer, batch, started in conn.execute(q):
+            path, _, version = str(batch).rpartition("@v")
+            if version.isdigit() and _utc(started) >= _utc(since):
+                out.append((str(layer), path, int(version)))
+    return out
+
+
+#: the SQL filter on times is widened by this and the exact cut made in Python (a store may
+#: hand back times without their zone)
+_SLACK = timedelta(days=1)

@@ -146,3 +146,32 @@ quarantine_actions = Table(
     Column("outcome", String(32), nullable=False),
     Index("ix_quarantine_actions_run", "run_id"),
 )
+
+#: one row per run of one probe of one source (docs/sources.md). The metrics that windows
+#: aggregate have their own columns (``response_time_s``, ``freshness_s``, ``rows``,
+#: ``quota_remaining``); ``metrics`` (JSON) holds every metric the probe reported, ``detail``
+#: (JSON) what it observed and judged. Hourly/daily rollups will be tables of their own keyed
+#: by (source, probe, bucket start), filled from these rows; raw rows older than a retention
+#: can then be deleted without losing the long windows
+probe_results = Table(
+    "probe_results",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("probe", String(64), nullable=False),
+    Column("probe_type", String(64), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("duration_s", Float, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),  # ok | failed | error | timeout
+    Column("error", Text),
+    Column("detail", Text, nullable=False),  # JSON object
+    Column("metrics", Text, nullable=False),  # JSON object
+    Column("response_time_s", Float),
+    Column("freshness_s", Float),
+    Column("rows", Float),
+    Column("quota_remaining", Float),
+    Column("origin", String(16), nullable=False),  # cli | monitor
+    Index("ix_probe_results_source_started", "source", "started_at"),
+    Index("ix_probe_results_source_probe_started", "source", "probe", "started_at"),
+)

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from deltalake import DeltaTable
 
 from busta_quality.cli import main
 from busta_quality.lake import Lake
 from busta_quality.pipeline.sample import generate_season_csv
 from busta_quality.settings import load_config
 from busta_quality.store import open_store
+from tests.support.lake import datasets_with_run
 
 pytestmark = pytest.mark.gx
 
@@ -41,16 +41,7 @@ def _quarantined(config: Path, tmp_path: Path, *defects: str) -> tuple[str, Lake
 
 def _promoted(lake: Lake, layer: str, run_id: str) -> list[str]:
     """The datasets of ``layer`` holding rows of ``run_id`` (bronze files; Delta tables)."""
-    if layer == "bronze":
-        return sorted(b.dataset for b in lake.batches(layer) if b.run_id == run_id)
-    out = []
-    for dataset, source in lake.tables(layer):
-        rows = DeltaTable(str(lake.table_path(layer, dataset, source))).to_pyarrow_table(
-            columns=["_run_id"]
-        )
-        if run_id in set(rows.column("_run_id").to_pylist()):
-            out.append(dataset)
-    return sorted(out)
+    return datasets_with_run(lake, layer, run_id)
 
 
 def test_list_and_show_a_halted_layer(project, tmp_path) -> None:

@@ -110,3 +110,17 @@ def test_suites_diff_imports_no_heavy_module(tmp_path: Path) -> None:
     code, modules, stdout = run_cli(tmp_path, "--config", config, "suites", "diff")
     assert code == 0 and "6 unchanged" in stdout
     assert heavy(modules) == []
+
+
+def test_sources_commands_import_no_heavy_module(tmp_path: Path) -> None:
+    """The reference project's probes (file, lake) and the health view run without GX or
+    pandas: a monitor must not pay for them."""
+    config = tmp_path / "busta.yml"
+    shutil.copy(Path(__file__).resolve().parents[2] / "busta.yml", config)
+    args = ("--config", str(config), "sources")
+    code, modules, stdout = run_cli(tmp_path, *args, "probe", "odds_api", "--json")
+    assert code == 1 and "does not exist" in json.loads(stdout)["results"][0]["error"]
+    assert heavy(modules) == []
+    code, modules, stdout = run_cli(tmp_path, *args, "health", "--json")
+    assert code == 0 and json.loads(stdout)["sources"][1]["source"] == "odds_api"
+    assert heavy(modules) == []

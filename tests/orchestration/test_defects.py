@@ -17,6 +17,7 @@ from busta_quality.pipeline.sample import DEFECTS, generate_season_csv
 from busta_quality.service import ingest
 from busta_quality.settings import load_config
 from busta_quality.store import open_store
+from tests.support.lake import datasets_with_run
 
 # defect → (layer where the gate stops or flags it, the column of the finding, severity)
 EXPECTED = {
@@ -48,7 +49,7 @@ def _run(project, tmp_path: Path, defects: tuple[str, ...]):
 
 
 def _in_layer(lake: Lake, layer: str, run_id: str) -> list[str]:
-    return [b.dataset for b in lake.batches(layer) if b.run_id == run_id]
+    return datasets_with_run(lake, layer, run_id)
 
 
 @pytest.mark.gx

@@ -34,11 +34,12 @@ def test_latest_follows_the_sequence_not_the_run_id(project, tmp_path: Path, mon
         "000000000001-20260101T000000Z-ffffff.parquet",
         "000000000002-20260101T000000Z-000000.parquet",
     ]
-    refs = Lake(cfg.lake_root).batches("silver", "matches")
+    refs = Lake(cfg.lake_root).batches("bronze", "football_data")
     assert [(r.seq, r.run_id) for r in refs] == [
         (1, "20260101T000000Z-ffffff"),
         (2, "20260101T000000Z-000000"),
     ]
+    # silver is one table: the current version is the manifest the newest run wrote
     report = quality_check(cfg, store, layer="silver")
     assert {r.run_id for r in report.runs} == {"20260101T000000Z-000000"}
     stored = store.check_runs(run_id="20260101T000000Z-000000")

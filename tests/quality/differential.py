@@ -220,7 +220,9 @@ class Harness:
 
     def gx_pandas(self, case: Case, suite: Any, fmt: Any) -> Any:
         frame = case.table().to_pandas()  # as the pandas engine reads the parquet batch
-        batch = self.stored.data.get_batch(batch_parameters={"dataframe": frame})
+        # the stored definition reads the lake catalog; its pandas twin takes a frame
+        pandas_vd = engines.engine_validation_definition(self.stored, "pandas")
+        batch = pandas_vd.data.get_batch(batch_parameters={"dataframe": frame})
         return batch.validate(suite, result_format=fmt)
 
     def run(self, case: Case) -> Run:

@@ -8,7 +8,6 @@ pandas (the reference), duckdb, sql (a SQLite file) and spark (local, one shared
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -165,17 +164,6 @@ def test_same_verdicts_as_pandas(
         assert result.engine == engine
         assert not result.errors, (case.id, result.errors)
         assert verdict(result, cfg) == reference[case.id], case.id
-
-
-@pytest.fixture(scope="session")
-def spark_engine() -> Iterator[dict[str, Any]]:
-    """One local Spark session for every spark test (started once, stopped at the end)."""
-    pytest.importorskip("pyspark")
-    from busta_quality.quality.spark import stop_session
-
-    conf = {"master": "local[2]", "conf": {"spark.sql.shuffle.partitions": "2"}}
-    yield conf
-    stop_session()
 
 
 @pytest.mark.gx

@@ -3,6 +3,12 @@
 The file is parsed line by line with the :mod:`csv` module (not pandas' parser) so every
 quirk stays visible: rows with more or fewer fields than the header, blank rows, lines that
 are not UTF-8, unnamed header columns. Nothing is cleaned here; the bronze suite judges.
+
+What cannot become a bronze frame is rejected (:class:`InputRejected`, naming the file, the
+line and, for a limit, its value and the figure found): a file over ``ingest.limits``, a
+binary file, a file that is mostly not text. The file is read through
+:func:`~busta_quality.pipeline.landing.read_landing` (size and line lengths checked in
+bounded memory before anything is parsed; UTF-8 with a byte-order mark and UTF-16 decoded).
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ import pandas as pd
 from busta_quality.errors import InputRejected
 from busta_quality.lake import LINEAGE_COLUMNS
 from busta_quality.pipeline.bookmakers import FOOTBALL_DATA_AGGREGATES, FOOTBALL_DATA_BOOKMAKERS
-from busta_quality.pipeline.common import check_readable, new_lineage, read_bytes, text_series
+from busta_quality.pipeline.common import new_lineage, text_series
+from busta_quality.pipeline.landing import Landed, first_nul, over_limit, read_landing
+from busta_quality.settings import InputLimits
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("Div", "Date", "HomeTeam", "AwayTeam", "FTHG", "FTAG", "FTR")
 
@@ -108,35 +116,99 @@ def _split_lines(data: bytes) -> list[bytes]:
     return [ln[:-1] if ln.endswith(b"\r") else ln for ln in lines]
 
 
-def _check_text(p: Path, data: bytes) -> None:
-    if b"\x00" in data:
-        raise InputRejected(
-            f"{p}: looks binary (contains NUL bytes), not a football-data CSV",
-            "check that the right file landed (not a zip, xlsx or parquet file)",
-        )
+def _line_count(data: bytes) -> int:
+    """Lines :func:`_split_lines` would make, without making them."""
+    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+
+
+def _check_text(p: Path, landed: Landed) -> None:
+    nul = first_nul(p, landed)
+    if nul is not None:
+        raise nul
+    if landed.utf16:
+        return  # decoded already: every character is text
+    data = landed.data
     text = data.decode("utf-8", errors="replace")
     bad = text.count("\ufffd") - data.decode("utf-8", errors="ignore").count("\ufffd")
     if text and bad / len(text) > MAX_UNDECODABLE_SHARE:
+        try:
+            data.decode("utf-8")
+            at = 0
+        except UnicodeDecodeError as exc:
+            at = exc.start
+        line = data.count(b"\n", 0, at) + 1
+        offset = at + (3 if landed.encoding == "utf-8-sig" else 0)
         raise InputRejected(
-            f"{p}: {bad / len(text):.0%} of the characters are not valid text",
-            "check that the file is a CSV export (UTF-8 or Windows-1252), not a binary file",
+            f"{p}: {bad / len(text):.0%} of the characters are not valid text (as UTF-8; the "
+            f"first bad byte at offset {offset}, line {line}): not a text export",
+            "check that the file is a CSV export (UTF-8, Windows-1252 or UTF-16 with a "
+            "byte-order mark), not a binary file",
+            path=str(p),
+            problem="undecodable",
+            line=line,
+            offset=offset,
         )
 
 
+def _fields(p: Path, text: str, line: int, limits: InputLimits) -> list[str]:
+    """One CSV line's fields, within ``max_field_chars`` and ``max_columns``."""
+    try:
+        fields = next(csv.reader([text]), [])
+    except csv.Error as exc:
+        raise InputRejected(
+            f"{p} (line {line}): not a CSV line: {exc}",
+            "check that the file is a football-data CSV export",
+            path=str(p),
+            problem="malformed",
+            line=line,
+        ) from exc
+    longest = max(map(len, fields), default=0)
+    if longest > limits.max_field_chars:
+        raise over_limit(
+            p, limits, "max_field_chars", longest, what="a field", line=line, unit=" characters"
+        )
+    if len(fields) > limits.max_columns:
+        raise over_limit(p, limits, "max_columns", len(fields), what="the fields", line=line)
+    return fields
+
+
+def _allow_long_fields(limits: InputLimits) -> None:
+    """Let the csv module parse any line ``read_landing`` let through (its own default
+    limit, 131,072 characters, would raise instead of busta's named limit)."""
+    wanted = limits.max_line_bytes + 1
+    if csv.field_size_limit() < wanted:
+        csv.field_size_limit(wanted)
+
+
+#: columns the reader adds to the file's own: profile and lineage
+_ADDED_COLUMNS = len(PROFILE_COLUMNS) + len(LINEAGE_COLUMNS)
+
+
 def read_football_data(
-    path: Path, *, source: str, run_id: str, ingested_at: datetime
+    path: Path,
+    *,
+    source: str,
+    run_id: str,
+    ingested_at: datetime,
+    limits: InputLimits | None = None,
 ) -> pd.DataFrame:
     """Read one football-data.co.uk season CSV into the bronze frame.
 
-    Raises :class:`InputError` only when the file cannot be read at all; any content
+    Raises :class:`InputError` only when the file cannot be read at all, is not text, or is
+    over one of ``limits`` (default: the defaults of ``ingest.limits``); any content
     problem is recorded in the profile columns instead.
     """
-    p = check_readable(path)
-    data = read_bytes(p)
-    _check_text(p, data)
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    lines = _split_lines(data)
+    limits = limits or InputLimits()
+    landed = read_landing(path, limits, lines=True)
+    p = landed.path
+    _check_text(p, landed)
+    _allow_long_fields(limits)
+    data = landed.data
+    utf16 = landed.utf16
+
+    def decode(raw: bytes) -> tuple[str, str]:
+        # a UTF-16 file is UTF-8 here (read_landing decoded it)
+        return (raw.decode("utf-8"), "utf-16") if utf16 else _decode_line(raw)
 
     def lineage_for(n: int, rows: list[int]) -> dict[str, pd.Series]:
         return new_lineage(
@@ -148,22 +220,29 @@ def read_football_data(
             source_rows=rows,
         )
 
-    if not lines:  # 0-byte file: no header, no rows
+    if not data:  # 0-byte file: no header, no rows
         return pd.DataFrame({**_profile([], [], [], [], "", 0), **lineage_for(0, [])})
 
-    header_text, _ = _decode_line(lines[0])
-    header = next(csv.reader([header_text]), [])
+    end = data.find(b"\n")
+    header_raw = data if end < 0 else data[:end]
+    header_text, _ = decode(header_raw.removesuffix(b"\r"))
+    header = _fields(p, header_text, 1, limits)
     names, unnamed = _column_names(header)
     width = len(names)
+    rows = _line_count(data) - 1
+    cells = rows * (width + _ADDED_COLUMNS)
+    if cells > limits.max_cells:
+        raise over_limit(p, limits, "max_cells", cells, what="rows x columns")
+    lines = _split_lines(data)
 
     columns: list[list[str | None]] = [[] for _ in range(width)]
     deltas: list[int] = []
     extras: list[str | None] = []
     decodings: list[str] = []
     blanks: list[bool] = []
-    for raw in lines[1:]:
-        text, decoding = _decode_line(raw)
-        fields = next(csv.reader([text]), [])
+    for number, raw in enumerate(lines[1:], start=2):
+        text, decoding = decode(raw)
+        fields = _fields(p, text, number, limits)
         deltas.append(len(fields) - width)
         extras.append(",".join(fields[width:]) if len(fields) > width else None)
         decodings.append(decoding)

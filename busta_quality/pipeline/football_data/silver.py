@@ -7,7 +7,8 @@ reference, :mod:`~busta_quality.pipeline.teams`), bookmakers too
 (:mod:`~busta_quality.pipeline.bookmakers`).
 
 ``Date`` (dd/mm/yy or dd/mm/yyyy) + ``Time`` (HH:MM, optional) are London local time;
-``kickoff`` is stored in UTC.
+``kickoff`` is stored in UTC. A date outside :data:`~.common.PLAUSIBLE_YEARS` is unparsed
+(the timestamps silver stores cannot hold it), so its row fails the silver checks.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from busta_quality.pipeline.bookmakers import football_data_bookmaker, parse_foo
 from busta_quality.pipeline.common import (
     LOCAL_TZ,
     ODDS_COLUMNS,
+    PLAUSIBLE_YEARS,
     UTC_NS,
     complete_triples,
     empty_silver,
@@ -44,6 +46,7 @@ def _kickoff(date: pd.Series, time: pd.Series) -> tuple[pd.Series, pd.Series, pd
     yy = pd.to_numeric(parts[2], errors="coerce")
     two = parts[2].str.len() == 2
     year = yy.where(~two.fillna(False).astype(bool), np.where(yy >= 93, 1900 + yy, 2000 + yy))
+    year = year.where(year.between(*PLAUSIBLE_YEARS))  # others are unparsed, not a crash
     ymd = pd.DataFrame(
         {
             "year": year,

@@ -48,6 +48,7 @@ KIND = SourceKind(
         },
     },
     references={"teams": reference_teams},
+    line_oriented=False,  # a saved response is often one line of JSON
 )
 
 __all__ = ["KIND", "REQUIRED_COLUMNS", "read_odds_api"]

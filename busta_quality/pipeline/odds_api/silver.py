@@ -18,13 +18,13 @@ from busta_quality.pipeline.bookmakers import odds_api_bookmaker
 from busta_quality.pipeline.common import (
     LOCAL_TZ,
     TEXT,
-    UTC_NS,
     complete_triples,
     empty_silver,
     join_flags,
     lineage_of,
     mark_teams,
     match_id,
+    parse_utc,
     season,
     teams_reference,
     text,
@@ -44,8 +44,7 @@ def build_silver(
     home_raw = text(df, "home_team")
     away_raw = text(df, "away_team")
     commence = text(df, "commence_time")
-    kickoff_all = pd.to_datetime(commence, utc=True, errors="coerce", format="ISO8601")
-    kickoff_all = pd.Series(kickoff_all, index=df.index).astype(UTC_NS)
+    kickoff_all = parse_utc(commence)
     key = event.fillna("") + "\x1f" + home_raw.fillna("") + "\x1f" + away_raw.fillna("")
     first = ~key.duplicated(keep="first")
     ev = df[first]
@@ -106,9 +105,7 @@ def build_silver(
             "outcome": pd.Series(outcome, index=rows.index, dtype=TEXT),
             "price": rows["outcome_price"].astype("float64") if "outcome_price" in rows else np.nan,
             "line": "opening",
-            "captured_at": pd.to_datetime(
-                text(rows, "bookmaker_last_update"), utc=True, errors="coerce", format="ISO8601"
-            ),
+            "captured_at": parse_utc(text(rows, "bookmaker_last_update")),
         },
         index=rows.index,
     ).join(lineage_of(rows))

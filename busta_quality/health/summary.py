@@ -1,0 +1,179 @@
+"""A source's health from the store: status, last probe, uptime, freshness, quality, alerts.
+
+* **status**: ``unknown`` with no probes configured, none recorded yet, or the newest
+  results older than :data:`STALE_INTERVALS` intervals (nobody has probed lately, so busta
+  does not know); else ``down`` when the newest result of any probe failed; else ``up``.
+* **uptime** over a window: successful / covered probe results started in it (None when no
+  probe ran: no data is not downtime).
+* **response time**: the slowest of the newest results that measured one; the windows
+  carry p50/p95.
+* **freshness**: the oldest data age the newest results measured (file, sql, lake probes),
+  as of when they ran.
+* **quality**: the lowest dataset score of the source's latest gate run in each layer it
+  feeds, from the gate's own records (with or without a lake probe).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from busta_quality.health.base import human_age
+from busta_quality.models import ProbeResult
+from busta_quality.settings import BustaConfig
+from busta_quality.store import Store
+from busta_quality.store.probes import WindowStats, latest_probe_results, probe_window
+from busta_quality.store.sources import QualityScore, latest_quality, open_alert_count
+
+#: the windows ``busta sources health`` reports
+WINDOWS: dict[str, timedelta] = {
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
+#: newest results older than this many intervals make the status ``unknown``
+STALE_INTERVALS = 3
+
+
+@dataclass(frozen=True)
+class Target:
+    """One SLA target against what the store shows (``met`` None: no data)."""
+
+    target: float
+    actual: float | None
+    window: str
+    #: ``min``: actual must be at least the target; ``max``: at most
+    bound: str
+
+    @property
+    def met(self) -> bool | None:
+        if self.actual is None:
+            return None
+        return self.actual >= self.target if self.bound == "min" else self.actual <= self.target
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "actual": None if self.actual is None else round(self.actual, 6),
+            "window": self.window,
+            "met": self.met,
+        }
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    source: str
+    kind: str
+    status: str
+    #: why the status is what it is, in words
+    reason: str
+    owner: str | None
+    labels: dict[str, str]
+    interval_s: float
+    probes: list[ProbeResult]
+    never_probed: list[str]
+    windows: dict[str, WindowStats]
+    quality: QualityScore | None
+    open_alerts: int
+    sla: dict[str, Target]
+
+    @property
+    def last_probe_at(self) -> datetime | None:
+        return max((r.started_at for r in self.probes), default=None)
+
+    def _max_metric(self, name: str) -> float | None:
+        values = [v for r in self.probes if (v := r.metric(name)) is not None]
+        return max(values) if values else None
+
+    @property
+    def response_time_s(self) -> float | None:
+        return self._max_metric("response_time_s")
+
+    @property
+    def freshness_s(self) -> float | None:
+        return self._max_metric("freshness_s")
+
+    def to_json(self) -> dict[str, Any]:
+        last = self.last_probe_at
+        return {
+            "source": self.source,
+            "kind": self.kind,
+            "status": self.status,
+            "reason": self.reason,
+            "owner": self.owner,
+            "labels": dict(self.labels),
+            "interval_s": self.interval_s,
+            "last_probe_at": None if last is None else last.isoformat(),
+            "response_time_s": self.response_time_s,
+            "freshness_s": self.freshness_s,
+            "failures_24h": self.windows["24h"].failures,
+            "uptime": {k: w.uptime for k, w in self.windows.items()},
+            "windows": {k: w.to_json() for k, w in self.windows.items()},
+            "quality_score": None if self.quality is None else round(self.quality.score, 4),
+            "quality": None if self.quality is None else self.quality.to_json(),
+            "open_alerts": self.open_alerts,
+            "sla": {k: t.to_json() for k, t in self.sla.items()},
+            "probes": [r.to_json() for r in self.probes],
+            "never_probed": list(self.never_probed),
+        }
+
+
+def _status(
+    names: list[str], latest: list[ProbeResult], interval_s: float, now: datetime
+) -> tuple[str, str]:
+    if not names:
+        return "unknown", "no probes configured"
+    if not latest:
+        return "unknown", "never probed (busta sources probe runs the probes once)"
+    oldest = min(r.started_at for r in latest)
+    age = (now - oldest).total_seconds()
+    if age > STALE_INTERVALS * interval_s:
+        return (
+            "unknown",
+            f"last probed {human_age(age)} ago (interval {human_age(interval_s)}): "
+            "no recent result",
+        )
+    failed = [r for r in latest if not r.ok]
+    if failed:
+        return "down", "; ".join(f"{r.probe}: {r.error or r.status}" for r in failed)
+    seen = {r.probe for r in latest}
+    missing = [n for n in names if n not in seen]
+    if missing:
+        return "unknown", f"never probed: {', '.join(missing)}"
+    return "up", f"{len(latest)} probe(s) ok"
+
+
+def source_health(cfg: BustaConfig, store: Store, source: str, now: datetime) -> SourceHealth:
+    """The health of one configured source at ``now``."""
+    src = cfg.source(source)
+    names = [p.label for p in src.probes]
+    latest = latest_probe_results(store, source, names) if names else []
+    windows = {
+        label: probe_window(store, source, now - span, now, probes=names)
+        for label, span in WINDOWS.items()
+    }
+    status, reason = _status(names, latest, src.interval_s, now)
+    sla = {
+        "uptime": Target(src.sla.uptime, windows["30d"].uptime, "30d", "min"),
+        "response_time": Target(
+            src.sla.response_time_s, windows["24h"].p95_response_time_s, "24h", "max"
+        ),
+        "failure_rate": Target(src.sla.failure_rate, windows["24h"].failure_rate, "24h", "max"),
+    }
+    seen = {r.probe for r in latest}
+    return SourceHealth(
+        source=source,
+        kind=src.kind,
+        status=status,
+        reason=reason,
+        owner=src.owner,
+        labels=dict(src.labels),
+        interval_s=src.interval_s,
+        probes=latest,
+        never_probed=[n for n in names if n not in seen],
+        windows=windows,
+        quality=latest_quality(store, source, src.feeds),
+        open_alerts=open_alert_count(store, source),
+        sla=sla,
+    )

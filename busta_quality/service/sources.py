@@ -1,0 +1,148 @@
+"""``busta sources list|probe|health``: the configured sources, their probes run now, and
+their health from the store (docs/sources.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from busta_quality.errors import ExitCode, NotFoundError, UsageError
+from busta_quality.models import ProbeResult, utcnow
+from busta_quality.settings import BustaConfig
+
+if TYPE_CHECKING:
+    from busta_quality.health.summary import SourceHealth
+    from busta_quality.store import Store
+
+
+def _known(cfg: BustaConfig, source: str) -> None:
+    if source not in cfg.sources:
+        known = ", ".join(sorted(cfg.sources)) or "(none)"
+        raise NotFoundError(
+            f"unknown source {source!r}",
+            f"sources defined under 'sources:' in {cfg.source_path} are: {known}",
+        )
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    name: str
+    kind: str
+    description: str
+    #: each probe's settings, secrets masked
+    probes: list[dict[str, Any]]
+    interval_s: float
+    timeout_s: float
+    owner: str | None
+    labels: dict[str, str]
+    feeds: list[str]
+    sla: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "description": self.description,
+            "probes": self.probes,
+            "interval_s": self.interval_s,
+            "timeout_s": self.timeout_s,
+            "owner": self.owner,
+            "labels": dict(self.labels),
+            "feeds": list(self.feeds),
+            "sla": dict(self.sla),
+        }
+
+
+@dataclass(frozen=True)
+class SourceList:
+    sources: list[SourceInfo]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sources": [s.to_json() for s in self.sources]}
+
+
+def list_sources(cfg: BustaConfig) -> SourceList:
+    """Every configured source with its probes and health settings, by name."""
+    from busta_quality.health.runner import source_probes
+
+    out = []
+    for name in sorted(cfg.sources):
+        src = cfg.sources[name]
+        out.append(
+            SourceInfo(
+                name=name,
+                kind=src.kind,
+                description=src.description,
+                probes=[p.describe() for p in source_probes(cfg, name)],
+                interval_s=src.interval_s,
+                timeout_s=src.timeout_s,
+                owner=src.owner,
+                labels=dict(src.labels),
+                feeds=list(src.feeds),
+                sla={
+                    "uptime": src.sla.uptime,
+                    "response_time_s": src.sla.response_time_s,
+                    "failure_rate": src.sla.failure_rate,
+                },
+            )
+        )
+    return SourceList(out)
+
+
+@dataclass(frozen=True)
+class ProbeRun:
+    """``busta sources probe``: every probe of one source, run once now and recorded."""
+
+    source: str
+    results: list[ProbeResult]
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.OK if all(r.ok for r in self.results) else ExitCode.QUALITY_FAILURE
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.exit_code is ExitCode.OK,
+            "exit_code": int(self.exit_code),
+            "source": self.source,
+            "results": [r.to_json() for r in self.results],
+        }
+
+
+def probe_source(cfg: BustaConfig, store: Store, source: str) -> ProbeRun:
+    """Run ``source``'s probes once, record the results; NotFoundError for an unknown
+    source, UsageError for a source without probes (both exit 2)."""
+    from busta_quality.health.runner import run_probes
+
+    _known(cfg, source)
+    if not cfg.sources[source].probes:
+        raise UsageError(
+            f"source {source!r} has no probes",
+            f"add probes under sources.{source}.probes in {cfg.source_path} (docs/sources.md)",
+        )
+    return ProbeRun(source, run_probes(cfg, store, source))
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """``busta sources health``: one or every source's health at ``at``."""
+
+    at: datetime
+    sources: list[SourceHealth]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"at": self.at.isoformat(), "sources": [s.to_json() for s in self.sources]}
+
+
+def sources_health(
+    cfg: BustaConfig, store: Store, source: str | None = None, *, now: datetime | None = None
+) -> HealthReport:
+    """The health of ``source`` (every configured source when None), from the store."""
+    from busta_quality.health.summary import source_health
+
+    at = now or utcnow()
+    if source is not None:
+        _known(cfg, source)
+    names = [source] if source is not None else sorted(cfg.sources)
+    return HealthReport(at, [source_health(cfg, store, n, at) for n in names])

@@ -1,0 +1,117 @@
+"""The health settings of a source (``sources.<name>``: probes, interval, timeout, SLA).
+
+Phase one only: a probe's common keys (``type``, ``name``, ``timeout``) are typed here and
+the rest are kept raw in :attr:`ProbeConfig.options`; the probe type's own settings model
+validates them in phase two (:func:`busta_quality.health.registry.raw_probe_problems`), so
+third-party probes get the same strictness. Options may hold secrets (an API key in a
+header, a database password): they never appear in reprs or dumps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from busta_quality.settings.base import Model
+from busta_quality.settings.durations import parse_duration
+
+#: keys of a probe that busta types itself; every other key belongs to the probe type
+PROBE_COMMON_KEYS: tuple[str, ...] = ("type", "name", "timeout")
+
+DEFAULT_INTERVAL = "5m"
+DEFAULT_TIMEOUT = "10s"
+
+
+def duration_text(value: Any) -> str:
+    """A duration as written (``90s``, ``5m``; a number is seconds), checked."""
+    if isinstance(value, bool):
+        raise ValueError("must be a duration like 30s or 5m, not true/false")
+    seconds = parse_duration(value).total_seconds()
+    if seconds <= 0:
+        raise ValueError(f"{value!r}: a duration must be more than 0")
+    return value if isinstance(value, str) else f"{value:g}s"
+
+
+def seconds(value: str) -> float:
+    return parse_duration(value).total_seconds()
+
+
+def share(value: Any) -> float:
+    """``"99.5%"`` → 0.995; a number is a fraction (0 ≤ share ≤ 1)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a percentage like 99.5% or a fraction like 0.995")
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            out = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a percentage (write e.g. 99.5% or 0.995)") from None
+    elif isinstance(value, int | float):
+        out = float(value)
+    else:
+        raise ValueError(f"{value!r} is not a percentage (write e.g. 99.5% or 0.995)")
+    if not 0.0 <= out <= 1.0:
+        raise ValueError(f"{value!r}: must be between 0% and 100%")
+    return out
+
+
+class ProbeConfig(Model):
+    """One probe of a source: ``type`` picks the plugin, the other keys are its settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: the probe type (a ``busta.probes`` plugin: http, sql, file, lake, or third-party)
+    type: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    #: unique within the source; defaults to the type
+    name: str = Field(default="", pattern=r"^$|^[a-z][a-z0-9_\-]*$")
+    #: this probe's total deadline; defaults to the source's ``timeout``
+    timeout: str | None = None
+    #: the probe type's keys as written, validated by the plugin (phase two); may hold
+    #: secrets, so kept out of reprs and dumps
+    options: dict[str, Any] = Field(default_factory=dict, repr=False, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict):
+            return raw
+        if not isinstance(raw.get("type"), str):
+            raise ValueError("every probe needs a type (http, sql, file, lake, ...)")
+        common = {k: v for k, v in raw.items() if k in PROBE_COMMON_KEYS}
+        return {**common, "options": {k: v for k, v in raw.items() if k not in common}}
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, v: Any) -> str | None:
+        return None if v is None else duration_text(v)
+
+    @property
+    def label(self) -> str:
+        """The probe's name: ``name``, else its type."""
+        return self.name or self.type
+
+
+class SlaConfig(Model):
+    """A source's service-level targets (what ``busta sources health`` judges against)."""
+
+    #: share of probes that succeed
+    uptime: float = 0.995
+    #: the slowest acceptable response (p95 over the window)
+    response_time: str = "5s"
+    #: the highest acceptable share of failed probes over the window
+    failure_rate: float = 0.05
+
+    @field_validator("uptime", "failure_rate", mode="before")
+    @classmethod
+    def _share(cls, v: Any) -> float:
+        return share(v)
+
+    @field_validator("response_time", mode="before")
+    @classmethod
+    def _duration(cls, v: Any) -> str:
+        return duration_text(v)
+
+    @property
+    def response_time_s(self) -> float:
+        return seconds(self.response_time)

@@ -1,0 +1,225 @@
+"""Probe results (``probe_results``): record them, read the latest, aggregate a window.
+
+Windows read the raw rows. Hourly and daily rollups (a later migration) will answer the
+whole buckets of a long window from rollup rows and only its ragged edges from raw rows,
+behind the same :func:`probe_window` signature, so callers do not change.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from busta_quality.models import (
+    PROBE_METRIC_COLUMNS,
+    ProbeResult,
+    ProbeStatus,
+    as_utc,
+    json_plain,
+)
+from busta_quality.store.db import Store
+from busta_quality.store.tables import probe_results
+
+
+def _number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) else None
+
+
+def _values(r: ProbeResult) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "source": r.source,
+        "probe": r.probe,
+        "probe_type": r.probe_type,
+        "started_at": r.started_at,
+        "duration_s": float(r.duration_s),
+        "ok": bool(r.ok),
+        "status": str(r.status),
+        "error": r.error,
+        "detail": json.dumps(json_plain(r.detail), sort_keys=True),
+        "metrics": json.dumps({k: _number(v) for k, v in r.metrics.items()}, sort_keys=True),
+        "origin": r.origin,
+    }
+    for name in PROBE_METRIC_COLUMNS:
+        row[name] = _number(r.metrics.get(name))
+    return row
+
+
+def _result(row: Any) -> ProbeResult:
+    m = row._mapping
+    return ProbeResult(
+        id=int(m["id"]),
+        source=m["source"],
+        probe=m["probe"],
+        probe_type=m["probe_type"],
+        started_at=as_utc(m["started_at"]),
+        duration_s=float(m["duration_s"]),
+        ok=bool(m["ok"]),
+        status=ProbeStatus(m["status"]),
+        error=m["error"],
+        detail=json.loads(m["detail"] or "{}"),
+        metrics=json.loads(m["metrics"] or "{}"),
+        origin=m["origin"],
+    )
+
+
+def record_probe_results(store: Store, results: Sequence[ProbeResult]) -> list[int]:
+    """Write ``results`` in one transaction; their row ids, in order."""
+    ids: list[int] = []
+    with store.begin() as conn:
+        for r in results:
+            key = conn.execute(probe_results.insert().values(**_values(r))).inserted_primary_key
+            assert key is not None
+            ids.append(int(key[0]))
+    return ids
+
+
+def latest_probe_results(
+    store: Store, source: str, probes: Sequence[str] | None = None
+) -> list[ProbeResult]:
+    """The newest result of each probe of ``source`` (only those named in ``probes`` when
+    given), by probe name."""
+    newest = (
+        sa.select(sa.func.max(probe_results.c.id).label("id"))
+        .where(probe_results.c.source == source)
+        .group_by(probe_results.c.probe)
+    )
+    if probes is not None:
+        newest = newest.where(probe_results.c.probe.in_(list(probes)))
+    q = (
+        sa.select(probe_results)
+        .where(probe_results.c.id.in_(newest.scalar_subquery()))
+        .order_by(probe_results.c.probe)
+    )
+    with store.begin() as conn:
+        return [_result(r) for r in conn.execute(q)]
+
+
+def previous_probe_result(store: Store, source: str, probe: str) -> ProbeResult | None:
+    """The newest recorded result of one probe (what a new run compares with)."""
+    q = (
+        sa.select(probe_results)
+        .where((probe_results.c.source == source) & (probe_results.c.probe == probe))
+        .order_by(probe_results.c.id.desc())
+        .limit(1)
+    )
+    with store.begin() as conn:
+        row = conn.execute(q).first()
+    return None if row is None else _result(row)
+
+
+def probe_history(
+    store: Store, source: str, *, probe: str | None = None, limit: int = 100
+) -> list[ProbeResult]:
+    """A source's results, newest first."""
+    q = (
+        sa.select(probe_results)
+        .where(probe_results.c.source == source)
+        .order_by(probe_results.c.id.desc())
+        .limit(limit)
+    )
+    if probe is not None:
+        q = q.where(probe_results.c.probe == probe)
+    with store.begin() as conn:
+        return [_result(r) for r in conn.execute(q)]
+
+
+@dataclass(frozen=True)
+class WindowStats:
+    """A source's probes over ``[since, until)``."""
+
+    since: datetime
+    until: datetime
+    #: probe results in the window
+    count: int
+    #: of them, not ok
+    failures: int
+    #: response time percentiles over the results that measured one (None: none did)
+    p50_response_time_s: float | None
+    p95_response_time_s: float | None
+
+    @property
+    def successes(self) -> int:
+        return self.count - self.failures
+
+    @property
+    def uptime(self) -> float | None:
+        """Successful / covered probes; None when no probe ran in the window."""
+        return None if self.count == 0 else self.successes / self.count
+
+    @property
+    def failure_rate(self) -> float | None:
+        return None if self.count == 0 else self.failures / self.count
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "count": self.count,
+            "failures": self.failures,
+            "uptime": None if self.uptime is None else round(self.uptime, 6),
+            "failure_rate": None if self.failure_rate is None else round(self.failure_rate, 6),
+            "p50_response_time_s": self.p50_response_time_s,
+            "p95_response_time_s": self.p95_response_time_s,
+        }
+
+
+def probe_window(
+    store: Store,
+    source: str,
+    since: datetime,
+    until: datetime,
+    *,
+    probes: Sequence[str] | None = None,
+) -> WindowStats:
+    """Count, failures and p50/p95 response time of ``source``'s probes started in
+    ``[since, until)`` (only the probes named in ``probes`` when given).
+
+    Percentiles are nearest-rank over the results that measured a response time, each read
+    with one indexed ``ORDER BY … LIMIT 1 OFFSET k`` on both SQLite and PostgreSQL (neither
+    percentile functions nor moving rows to Python)."""
+    c = probe_results.c
+    where = (c.source == source) & (c.started_at >= since) & (c.started_at < until)
+    if probes is not None:
+        where = where & c.probe.in_(list(probes))
+    counts = sa.select(
+        sa.func.count(),
+        sa.func.coalesce(sa.func.sum(sa.case((c.ok.is_(sa.false()), 1), else_=0)), 0),
+        sa.func.count(c.response_time_s),
+    ).where(where)
+    with store.begin() as conn:
+        count, failures, timed = conn.execute(counts).one()
+        p50 = p95 = None
+        if timed:
+
+            def nearest_rank(q: float) -> float | None:
+                k = max(0, math.ceil(q * int(timed)) - 1)
+                v = conn.execute(
+                    sa.select(c.response_time_s)
+                    .where(where & c.response_time_s.is_not(None))
+                    .order_by(c.response_time_s)
+                    .limit(1)
+                    .offset(k)
+                ).scalar()
+                return None if v is None else float(v)
+
+            p50, p95 = nearest_rank(0.50), nearest_rank(0.95)
+    return WindowStats(
+        since=since,
+        until=until,
+        count=int(count),
+        failures=int(failures),
+        p50_response_time_s=p50,
+        p95_response_time_s=p95,
+    )

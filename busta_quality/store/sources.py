@@ -1,0 +1,115 @@
+"""What the store knows of a source's deliveries and quality (``check_runs``) and of its
+open alerts: read by the ``lake`` probe and by ``busta sources health``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from busta_quality.models import OPEN_STATES, as_utc
+from busta_quality.store.alert_tables import alerts
+from busta_quality.store.db import Store
+from busta_quality.store.tables import check_runs
+
+PROMOTED = ("promoted", "promoted_with_warnings")
+
+
+@dataclass(frozen=True)
+class LakeDelivery:
+    """One promoted run of a source in one layer (every dataset of the layer summed)."""
+
+    run_id: str
+    finished_at: datetime
+    rows: int
+
+
+def promoted_deliveries(
+    store: Store, source: str, layer: str, limit: int = 10
+) -> list[LakeDelivery]:
+    """The source's newest ``limit`` runs promoted into ``layer``, newest first."""
+    c = check_runs.c
+    q = (
+        sa.select(
+            c.run_id,
+            sa.func.max(c.finished_at).label("finished_at"),
+            sa.func.sum(c.rows).label("rows"),
+            sa.func.max(c.id).label("last_id"),
+        )
+        .where((c.source == source) & (c.layer == layer) & c.decision.in_(PROMOTED))
+        .group_by(c.run_id)
+        .order_by(sa.desc("last_id"))
+        .limit(limit)
+    )
+    with store.begin() as conn:
+        return [
+            LakeDelivery(r.run_id, as_utc(r.finished_at), int(r.rows or 0)) for r in conn.execute(q)
+        ]
+
+
+@dataclass(frozen=True)
+class QualityScore:
+    """The quality score of a source's latest gate run in each of its layers: the lowest
+    dataset score of that run (``score``), and per ``layer.dataset``."""
+
+    score: float
+    at: datetime
+    run_id: str
+    #: ``{"<layer>.<dataset>": score}`` of the runs counted
+    parts: dict[str, float]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "score": round(self.score, 4),
+            "at": self.at.isoformat(),
+            "run_id": self.run_id,
+            "parts": {k: round(v, 4) for k, v in sorted(self.parts.items())},
+        }
+
+
+def latest_quality(store: Store, source: str, layers: Sequence[str]) -> QualityScore | None:
+    """For each of ``layers``, the source's newest gate run (every dataset it checked); the
+    lowest score among them. None before the first gate run."""
+    c = check_runs.c
+    newest_run = (
+        sa.select(c.layer, sa.func.max(c.id).label("last_id"))
+        .where((c.source == source) & c.layer.in_(list(layers)))
+        .group_by(c.layer)
+        .subquery()
+    )
+    with store.begin() as conn:
+        heads = conn.execute(
+            sa.select(c.layer, c.run_id).join(newest_run, c.id == newest_run.c.last_id)
+        ).all()
+        if not heads:
+            return None
+        rows = conn.execute(
+            sa.select(c.layer, c.dataset, c.run_id, c.quality_score, c.finished_at, c.id).where(
+                (c.source == source)
+                & sa.or_(*[(c.layer == h.layer) & (c.run_id == h.run_id) for h in heads])
+            )
+        ).all()
+    parts: dict[str, float] = {}
+    newest = max(rows, key=lambda r: r.id)
+    for r in sorted(rows, key=lambda r: r.id):
+        parts[f"{r.layer}.{r.dataset}"] = float(r.quality_score)
+    return QualityScore(
+        score=min(parts.values()),
+        at=as_utc(newest.finished_at),
+        run_id=newest.run_id,
+        parts=parts,
+    )
+
+
+def open_alert_count(store: Store, source: str) -> int:
+    """Open live alerts whose labels name ``source``."""
+    q = sa.select(alerts.c.labels).where(
+        alerts.c.state.in_([str(s) for s in OPEN_STATES]) & alerts.c.shadow.is_(sa.false())
+    )
+    with store.begin() as conn:
+        labels = [json.loads(v or "{}") for (v,) in conn.execute(q)]
+    return sum(1 for lab in labels if isinstance(lab, dict) and lab.get("source") == source)
