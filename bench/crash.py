@@ -4,7 +4,8 @@ The long variant of ``tests/test_lake_crash.py::test_kills_at_random_moments_aft
 (5 kills, forked processes): here 20 kills (``--kills``) of ``busta`` executables started by
 exec, each at a random delay after the process reported ``ready`` (``BUSTA_FAULT_TRACE``,
 docs/operations.md). The delay is drawn from the length of an uninterrupted ingest measured
-first on this machine; the seed is printed (``--seed`` repeats a run's delays).
+first on this machine, shortened to the shortest round that ended before its kill; the seed is
+printed (``--seed`` repeats a run's delays on a machine as busy).
 
 After each kill: ``busta lake gc``, then the store and the lake must agree
 (``tests/support/lake_checks.py``: pending intents, staging and temp files, the manifest and
@@ -71,6 +72,19 @@ def ready_at(trace: Path, proc: subprocess.Popen) -> float | None:
     raise RuntimeError(f"busta (pid {proc.pid}) reported no ready within {WAIT_S} s")
 
 
+def kill_at(proc: subprocess.Popen, when: float) -> float | None:
+    """SIGKILL the process at monotonic time ``when``; the time it ended by itself first
+    (None: killed)."""
+    while time.monotonic() < when:
+        if proc.poll() is not None:
+            return time.monotonic()
+        time.sleep(min(0.005, max(0.0, when - time.monotonic())))
+    if proc.poll() is not None:
+        return time.monotonic()
+    proc.send_signal(signal.SIGKILL)
+    return None
+
+
 def last_step(trace: Path, pid: int) -> str:
     if not trace.exists():
         return "-"
@@ -121,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"the uninterrupted ingest failed: {(work / 'ref-1.out').read_text()}"
             )
         want = content(ref)
-        log(f"an uninterrupted ingest takes {window:.2f} s after ready; delays drawn from it")
+        log(f"an uninterrupted ingest takes {window:.2f} s after ready; delays drawn from it "
+            "(and from the shortest run since that ended before its kill)")  # fmt: skip
 
         config = project(work / "p")
         steps: dict[str, int] = {}
@@ -129,9 +144,11 @@ def main(argv: list[str] | None = None) -> int:
             trace = work / f"kill-{i:02d}.trace"
             proc = start(config, [csv], trace, work / f"kill-{i:02d}.out")
             delay = rng.uniform(0, window)
-            if ready_at(trace, proc) is not None:
-                time.sleep(delay)
-                proc.send_signal(signal.SIGKILL)
+            ready = ready_at(trace, proc)
+            if ready is not None:
+                ended = kill_at(proc, ready + delay)
+                if ended is not None:  # done before the kill: later delays stay below this
+                    window = min(window, ended - ready)
             code = proc.wait(timeout=WAIT_S)
             step = last_step(trace, proc.pid) if code == -signal.SIGKILL else "finished"
             steps[step] = steps.get(step, 0) + 1

@@ -106,6 +106,12 @@ def test_a_kill_at_each_named_point_leaves_store_and_lake_in_agreement(
 
 
 # random kills -------------------------------------------------------------------------------
+def _ready_at(trace: Path, pid: int) -> float:
+    """When the process reported ``ready`` (monotonic seconds)."""
+    lines = trace.read_text().splitlines()
+    return float(next(ln.split()[2] for ln in lines if ln.startswith(f"{pid} ready ")))
+
+
 def phase_of(trace: Path, pid: int) -> str:
     """The last crash point the process passed before it died (its step when killed)."""
     seen = [
@@ -115,13 +121,15 @@ def phase_of(trace: Path, pid: int) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("lake_crash")
 @pytest.mark.parametrize("seed", [SEED])
 def test_kills_at_random_moments_after_the_imports(
     seasons: dict[str, Path], seed: int, tmp_path: Path
 ) -> None:
     """Each round ingests its own season and is SIGKILLed a random delay after it signalled
     `ready` (engines loaded, the work begins); the delay is drawn from the length of an
-    uninterrupted ingest on this machine, measured first."""
+    uninterrupted ingest on this machine, measured first (and shortened to a round that
+    ended before its kill)."""
     files = [seasons[f"k{i}"] for i in range(KILLS)]
     logs = tmp_path / "logs"
     # the reference: an uninterrupted ingest of the first season (timed), then the rest
@@ -131,11 +139,8 @@ def test_kills_at_random_moments_after_the_imports(
     trace = tmp_path / "ref.trace"
     whole = procs.start(ref, "ingest", "football_data", str(files[0]), trace=trace, logs=logs)
     assert procs.wait_for_line(trace, " ready ", whole)
-    ready_at = float(
-        next(ln.split()[2] for ln in trace.read_text().splitlines() if " ready " in ln)
-    )
     assert whole.wait() == 0, whole.stderr[-2000:]
-    window = time.monotonic() - ready_at
+    window = time.monotonic() - _ready_at(trace, whole.pid)
     ingest(ref, *files[1:])
     want = content(ref)
 
@@ -148,9 +153,11 @@ def test_kills_at_random_moments_after_the_imports(
         delay = rng.uniform(0, window)
         trace = tmp_path / f"kill-{i}.trace"
         proc = procs.start(config, "ingest", "football_data", str(csv), trace=trace, logs=logs)
-        procs.wait_for_line(trace, " ready ", proc)
-        time.sleep(delay)
-        proc.kill()
+        if procs.wait_for_line(trace, " ready ", proc):
+            ready = _ready_at(trace, proc.pid)
+            ended = procs.kill_at(proc, ready + delay)
+            if ended is not None:  # done before its kill: later delays stay below this run
+                window = min(window, ended - ready)
         code = proc.wait()
         story.append((round(delay, 3), code, phase_of(trace, proc.pid)))
         why = f"seed {seed}, round {i}: {story}"

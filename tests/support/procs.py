@@ -145,3 +145,16 @@ def wait_for_line(path: Path, needle: str, proc: Busta, timeout: float = 120) ->
             return path.exists() and any(needle in line for line in path.read_text().splitlines())
         time.sleep(0.01)
     raise AssertionError(f"no {needle!r} in {path} after {timeout} s")
+
+
+def kill_at(proc: Busta, when: float) -> float | None:
+    """SIGKILL the process at monotonic time ``when``; the time it ended by itself first
+    (None: killed). Bounded by ``when``."""
+    while time.monotonic() < when:
+        if not proc.process.is_alive():
+            return time.monotonic()
+        time.sleep(min(0.005, max(0.0, when - time.monotonic())))
+    if not proc.process.is_alive():
+        return time.monotonic()
+    proc.kill()
+    return None
