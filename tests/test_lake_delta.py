@@ -167,3 +167,42 @@ def test_lake_cli_commands(project, tmp_path) -> None:
         "consensus/football_data",
         "bookmaker_margin/football_data",
     }
+
+
+def test_the_catalog_views_every_source_of_a_dataset_with_its_partition_values(
+    project, tmp_path
+) -> None:
+    """football_data partitions matches by league and season, odds_api by league only (its
+    season is a data column): one view over both, every row with its partition values."""
+    import duckdb
+    from deltalake import DeltaTable
+
+    from busta_quality.pipeline.sample import generate_odds_api_json
+
+    cfg = load_config(project())
+    store = open_store(cfg.store_url)
+    csv = generate_season_csv(tmp_path / "s.csv", seed=3, teams=4)
+    odds = generate_odds_api_json(tmp_path / "o.json", seed=3)
+    assert ingest(cfg, store, "football_data", [csv]).exit_code == 0
+    assert ingest(cfg, store, "odds_api", [odds]).exit_code in (0, 1)
+    con = duckdb.connect(str(cfg.lake_root / "catalog.duckdb"), read_only=True)
+    try:
+        for layer, dataset in [("silver", "matches"), ("gold", "consensus")]:
+            m = current_manifest(store, layer)
+            assert m is not None
+            want = {
+                source: len(
+                    DeltaTable(str(cfg.lake_root / layer / dataset / source), version=v).to_pandas()
+                )
+                for key, v in m["versions"].items()
+                for d, source in [key.split("/")]
+                if d == dataset
+            }
+            assert set(want) == {"football_data", "odds_api"}, want
+            got = dict(con.execute(
+                f"SELECT _source, count(*) FROM {layer}_{dataset} "
+                "WHERE league IS NOT NULL AND season IS NOT NULL GROUP BY ALL"
+            ).fetchall())  # fmt: skip
+            assert got == want, (layer, dataset)
+    finally:
+        con.close()

@@ -457,8 +457,9 @@ def duckdb_source(
             )  # fmt: skip
             names = ", ".join([FILE_COLUMN, *(_ident(c) for c in cols)])
             joined = f"(VALUES {rows}) AS p({names})"
-        else:
-            joined = f"{partitions} AS p"
+        else:  # the group's own partition columns only (another group's may be data here)
+            picked = ", ".join([FILE_COLUMN, *(_ident(c) for c in cols)])
+            joined = f"(SELECT {picked} FROM {partitions}) AS p"
         skip = ", ".join(_sql_string(c) for c in [FILE_COLUMN, *cols])
         chosen = ", ".join(f"p.{_ident(c)}::VARCHAR AS {_ident(c)}" for c in cols)
         selects.append(
