@@ -339,7 +339,7 @@ def pruning(data: pa.Table, keys: Sequence[str], partition_columns: Sequence[str
             parts = [f't."{k}" IN ({", ".join(_sql_string(v) for v in values)})'] if values else []
             if col.null_count:
                 parts.append(f't."{k}" IS NULL')
-            out.append("(" + " OR ".join(parts) + ")")
+            out.append("(" + " OR ".join(parts or ["FALSE"]) + ")")  # an empty batch meets none
         elif col.null_count == 0 and len(col) and pa.types.is_string(col.type):
             lo, hi = pc.min_max(col).values()
             out.append(
