@@ -22,6 +22,7 @@ from typing import Any, Literal
 from great_expectations.checkpoint.actions import ValidationAction
 
 from busta_quality.models import CheckResult
+from busta_quality.quality import docs_escape
 from busta_quality.quality.engines import enable_duckdb_persisted_connection
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 # catalog assets (datasource ``busta_lake``) that the layer checkpoints validate need it as
 # much as busta's own duckdb engine, so importing the action enables it
 enable_duckdb_persisted_connection()
+# the Data Docs a plain GX client's checkpoint run writes escape every value, as busta's do
+docs_escape.enable()
 
 
 def _observed_rows(vr: Any) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from busta_quality.errors import QualityEngineError
+from busta_quality.quality import docs_escape
 
 # GX reports usage to a remote service by default; busta never phones home.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -35,6 +36,7 @@ def get_context(gx_dir: str) -> Any:
     import great_expectations as gx
 
     register_action_types()
+    docs_escape.enable()  # every value a Data Docs page shows is escaped
     for name in ("great_expectations", "tqdm"):
         logging.getLogger(name).setLevel(logging.WARNING)
     try:
