@@ -8,20 +8,24 @@ from typing import Any
 
 import click
 
+from busta_quality.settings import masking
+
 
 def emit_json(obj: Any) -> None:
-    """One JSON object on stdout (the ``--json`` contract, docs/cli.md)."""
-    click.echo(json.dumps(obj, indent=2, default=str, sort_keys=False))
+    """One JSON object on stdout (the ``--json`` contract, docs/cli.md); no secret of the
+    configuration in it (:mod:`busta_quality.settings.masking`)."""
+    doc = masking.mask_json(json.loads(json.dumps(obj, default=str)))
+    click.echo(json.dumps(doc, indent=2, sort_keys=False))
 
 
 def info(msg: str) -> None:
-    click.echo(msg)
+    click.echo(masking.mask_text(msg))
 
 
 def error(message: str, hint: str = "") -> None:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {masking.mask_text(message)}", err=True)
     if hint:
-        click.echo(f"  hint: {hint}", err=True)
+        click.echo(f"  hint: {masking.mask_text(hint)}", err=True)
 
 
 def console() -> Any:

@@ -18,6 +18,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from busta_quality.errors import ConfigError
+from busta_quality.settings import masking
 from busta_quality.settings.alerting import AlertingConfig
 from busta_quality.settings.base import Model
 from busta_quality.settings.durations import parse_duration
@@ -404,7 +405,11 @@ def read_config(
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{p}: the top level must be a mapping of keys, not {type(raw).__name__}")
-    return ConfigSource(p, text, _substitute(raw, (), p, text))
+    substituted = _substitute(raw, (), p, text)
+    # every secret of the file (tokens, passwords, header values, URL credentials) is masked
+    # wherever busta writes text from now on: messages, logs, --json, the store
+    masking.register(masking.secrets_in(substituted))
+    return ConfigSource(p, text, substituted)
 
 
 def build_config(source: ConfigSource | None) -> tuple[BustaConfig | None, list[ConfigProblem]]:
