@@ -32,14 +32,28 @@ class AppContext:
     @cached_property
     def config(self) -> BustaConfig:
         from busta_quality.service.config import load
+        from busta_quality.settings.security import file_modes
 
-        return load(cli_value=self.config_path)
+        cfg = load(cli_value=self.config_path)
+        # from here to the end of the command, what busta (and GX, delta-rs, DuckDB, SQLite)
+        # creates is at most security.file_mode / dir_mode
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None:
+            ctx.with_resource(file_modes(cfg.security))
+        return cfg
 
     @cached_property
     def store(self) -> Store:
+        from busta_quality.settings.security import tighten
         from busta_quality.store import open_store
 
-        return open_store(self.config.store_url)
+        cfg = self.config
+        store = open_store(cfg.store_url)
+        db = cfg.sqlite_path
+        if db is not None:  # a store file made before security.file_mode: owner-only too
+            for path in (db, *(db.with_name(db.name + s) for s in ("-wal", "-shm", "-journal"))):
+                tighten(path, cfg.security)
+        return store
 
 
 def exit_with(code: ExitCode) -> NoReturn:

@@ -116,11 +116,13 @@ def record_plain_run(results: list[CheckResult], config_path: str | None) -> Non
     from busta_quality.orchestration.gate import feed_alerts
     from busta_quality.orchestration.ingest import deliver_alerts
     from busta_quality.settings import load_config
+    from busta_quality.settings.security import file_modes
     from busta_quality.store import open_store
 
     cfg = load_config(cli_value=config_path)
-    store = open_store(cfg.store_url)
-    for r in results:
-        store.record_check(r)
-    feed_alerts(cfg, store, results)
-    deliver_alerts(cfg, store)
+    with file_modes(cfg.security):  # a new store file is owner-only, as busta's own
+        store = open_store(cfg.store_url)
+        for r in results:
+            store.record_check(r)
+        feed_alerts(cfg, store, results)
+        deliver_alerts(cfg, store)

@@ -30,6 +30,7 @@ from busta_quality.settings.health import (
     duration_text,
     seconds,
 )
+from busta_quality.settings.security import SecurityConfig
 
 DEFAULT_CONFIG = "busta.yml"
 ENV_CONFIG = "BUSTA_CONFIG"
@@ -289,6 +290,8 @@ class BustaConfig(_Strict):
     ingest: IngestConfig = IngestConfig()
     sources: dict[str, SourceConfig] = Field(default_factory=_default_sources)
     alerting: AlertingConfig = AlertingConfig()
+    #: modes of the files and directories busta creates (owner-only by default)
+    security: SecurityConfig = SecurityConfig()
 
     #: directory paths in the file are relative to (not part of the YAML)
     base_dir: Path = Field(default=Path("."), exclude=True)
@@ -314,6 +317,15 @@ class BustaConfig(_Strict):
     @property
     def gx_dir(self) -> Path:
         return self.path(self.gx.project_dir)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite store's database file (None for another database or in memory)."""
+        url = self.store_url
+        prefix = "sqlite:///"
+        if not url.startswith(prefix) or ":memory:" in url:
+            return None
+        return Path(url[len(prefix) :].split("?", 1)[0])
 
     @property
     def store_url(self) -> str:
