@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import click
 
-from busta_quality.cli.app import AppContext
+from busta_quality.cli.app import AppContext, BustaGroup
 from busta_quality.settings import masking
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=BustaGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
