@@ -115,10 +115,11 @@ def record_plain_run(results: list[CheckResult], config_path: str | None) -> Non
     """Record a plain GX client's results and alert on them, as busta's gates do."""
     from busta_quality.orchestration.gate import feed_alerts
     from busta_quality.orchestration.ingest import deliver_alerts
-    from busta_quality.settings import load_config
+    from busta_quality.settings import load_config, masking
     from busta_quality.settings.security import file_modes
     from busta_quality.store import open_store
 
+    masking.install_log_filter()  # no log record shows a secret of busta.yml
     cfg = load_config(cli_value=config_path)
     with file_modes(cfg.security):  # a new store file is owner-only, as busta's own
         store = open_store(cfg.store_url)

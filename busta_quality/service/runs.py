@@ -170,10 +170,11 @@ def after_ingest(
     from busta_quality.orchestration.gate import RunContext
     from busta_quality.orchestration.ingest import deliver_alerts, ingest_file, run_pipeline
     from busta_quality.pipeline.kinds import source_kind
-    from busta_quality.settings import load_config
+    from busta_quality.settings import load_config, masking
     from busta_quality.settings.security import file_modes
     from busta_quality.store import open_store
 
+    masking.install_log_filter()  # no log record shows a secret of busta.yml
     cfg = config if isinstance(config, BustaConfig) else load_config(config)
     with file_modes(cfg.security):  # what the hook creates is owner-only, as busta ingest
         store = open_store(cfg.store_url)
