@@ -30,19 +30,20 @@ MASK = "**********"
 MIN_SECRET_LEN = 6
 #: a query value this long is taken for a token whatever its parameter's name
 TOKEN_LEN = 12
-#: setting and query parameter names whose values are secrets
+#: setting and query parameter names whose values are secrets: containing one of these...
 _SECRET_NAME = re.compile(
     r"(secret|token|passw|pwd|(^|_)pw$|api[-_]?key|apikey|routing[-_]?key|auth|signature|sig$|"
     r"credential|private|session|access[-_]?key|^key$|webhook[-_]?url)",
     re.I,
 )
+#: ... or ending in one of these (``x_key``, ``client.sig``)
+_SECRET_SUFFIX = re.compile(r"(^|[_\-.])(key|sig|passwd)$", re.I)
 #: ``scheme://userinfo@`` in free text
 _USERINFO = re.compile(r"(?P<scheme>\b[a-z][a-z0-9+.-]*://)(?P<userinfo>[^\s/@?#]+)@", re.I)
-#: ``name=value`` with a secret-looking name (query strings, form bodies, log lines)
-_SECRET_PARAM = re.compile(
-    r"(?P<name>\b[\w.-]*(?:secret|token|passw|pwd|api[-_]?key|apikey|routing[-_]?key|"
-    r"signature|credential|access[-_]?key)[\w.-]*)=(?P<value>[^&\s\"'<>]+)",
-    re.I,
+#: ``name=value`` (query strings, form bodies, log lines): masked when the name is a secret's;
+#: a value masked already (``***``) is left
+_PAIR = re.compile(
+    r"(?P<name>\b[A-Za-z_][\w.-]*)=(?P<value>(?!\*+(?:[&\s\"',;<>]|$))[^&\s\"',;<>]+)"
 )
 #: ``Authorization: Bearer …`` / ``Basic …`` in free text (a credential has a digit)
 _AUTH_HEADER = re.compile(
@@ -59,7 +60,7 @@ _ordered: tuple[str, ...] = ()
 
 def is_secret_name(name: str) -> bool:
     """Whether a setting or parameter called ``name`` holds a secret."""
-    return bool(_SECRET_NAME.search(name))
+    return bool(_SECRET_NAME.search(name) or _SECRET_SUFFIX.search(name))
 
 
 def _plain(value: Any) -> Any:
@@ -93,9 +94,11 @@ def url_secrets(url: str) -> list[str]:
     return found
 
 
-def mask_url(url: str) -> str:
+def mask_url(url: str, *, every_query_value: bool = True) -> str:
     """``url`` with its userinfo's password (or a password-less userinfo) and every query
-    value masked; anything that is not a URL unchanged."""
+    value masked; anything that is not a URL unchanged. ``every_query_value=False`` (what a
+    probe reports of the URL it measured): only the password and the values of secret-looking
+    query parameters."""
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -108,10 +111,12 @@ def mask_url(url: str) -> str:
         user, sep, _ = userinfo.partition(":")
         if sep:
             netloc = f"{user}:{MASK}@{host}"
-        elif _token_userinfo(parts.scheme, user):
+        elif every_query_value and _token_userinfo(parts.scheme, user):
             netloc = f"{MASK}@{host}"
     query = "&".join(
-        f"{quote(k, safe='')}={MASK}" if v else quote(k, safe="")
+        f"{quote(k, safe='')}={MASK}"
+        if v and (every_query_value or is_secret_name(k))
+        else (f"{quote(k, safe='')}={quote(v, safe='')}" if v else quote(k, safe=""))
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
     )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
@@ -199,20 +204,22 @@ def registered() -> frozenset[str]:
 
 
 def mask_text(text: str, extra: Iterable[str] = ()) -> str:
-    """``text`` with every registered secret (and ``extra``) replaced by ``**********``, URL
-    userinfo, secret-looking ``name=value`` pairs and ``Bearer``/``Basic`` credentials
-    masked whatever their values."""
+    """``text`` with every registered secret (and ``extra``: the caller's own secrets, of 3
+    characters or more) replaced by ``**********``, URL userinfo, secret-looking
+    ``name=value`` pairs and ``Bearer``/``Basic`` credentials masked whatever their values."""
     if not text:
         return text
     secrets = _ordered
-    more = [str(v) for v in extra if v and len(str(v)) >= MIN_SECRET_LEN]
+    more = [str(v) for v in extra if v and len(str(v)) >= 3]
     if more:
         secrets = tuple(sorted({*secrets, *more}, key=len, reverse=True))
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, MASK)
     text = _USERINFO.sub(_mask_userinfo, text)
-    text = _SECRET_PARAM.sub(lambda m: f"{m.group('name')}={MASK}", text)
+    text = _PAIR.sub(
+        lambda m: f"{m['name']}={MASK}" if is_secret_name(m["name"]) else m.group(0), text
+    )
     return _AUTH_HEADER.sub(lambda m: f"{m.group('head')}{MASK}", text)
 
 
@@ -222,10 +229,12 @@ def _token_userinfo(scheme: str, user: str) -> bool:
 
 def _mask_userinfo(m: re.Match[str]) -> str:
     scheme = m.group("scheme")
-    user, sep, _ = m.group("userinfo").partition(":")
+    user, sep, password = m.group("userinfo").partition(":")
+    if sep and password.strip("*") == "" and password:  # masked already (by a probe, say)
+        return m.group(0)
     if sep:
         return f"{scheme}{user}:{MASK}@"
-    if _token_userinfo(scheme.removesuffix("://"), user):
+    if len(user) >= TOKEN_LEN:  # in free text a short ``user@`` is a user name
         return f"{scheme}{MASK}@"
     return m.group(0)
 
@@ -238,6 +247,25 @@ def mask_json(value: Any, extra: Iterable[str] = ()) -> Any:
         return {k: mask_json(v, extra) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [mask_json(v, extra) for v in value]
+    return value
+
+
+def mask_report(value: Any, extra: Iterable[str] = ()) -> Any:
+    """What a component reports (a probe's detail, its described settings): every string
+    masked like free text (:func:`mask_text` with ``extra``), and the string value of a
+    secret-looking key masked whole."""
+    keep = list(extra)
+    if isinstance(value, str):
+        return mask_text(value, keep)
+    if isinstance(value, Mapping):
+        return {
+            str(k): MASK
+            if is_secret_name(str(k)) and isinstance(v, str) and v
+            else mask_report(v, keep)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [mask_report(v, keep) for v in value]
     return value
 
 

@@ -92,3 +92,12 @@ def test_log_filter_masks_messages_arguments_and_tracebacks(
             log.exception("send failed")
     assert "sending with" in caplog.text and "ValueError" in caplog.text
     assert "Log-Secret-77" not in caplog.text and "pw-77xx" not in caplog.text
+
+
+def test_masking_twice_changes_nothing() -> None:
+    """A value another part masked already (a probe's ``***``) is left as it is."""
+    once = masking.mask_text("GET https://u:pw-1@h/x?token=t0k3n-77&apiKey=***")
+    assert masking.mask_text(once) == once
+    assert masking.mask_text("postgresql://app:***@db/x?apiKey=***") == (
+        "postgresql://app:***@db/x?apiKey=***"
+    )
