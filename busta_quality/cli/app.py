@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from busta_quality.cli import output
-from busta_quality.errors import BustaError, ExitCode, NotFoundError
+from busta_quality.errors import (
+    BustaError,
+    ExitCode,
+    InternalError,
+    NotFoundError,
+    UsageError,
+)
 from busta_quality.settings import BustaConfig, env
 
 if TYPE_CHECKING:
@@ -62,14 +68,12 @@ def exit_with(code: ExitCode) -> NoReturn:
     sys.exit(int(code))
 
 
-def _internal_error(exc: BaseException) -> BustaError:
+def _internal_error(exc: BaseException) -> InternalError:
     """An unexpected exception (a bug) as the error every command reports it as."""
-    err = BustaError(
+    return InternalError(
         f"unexpected {type(exc).__name__}: {exc}",
         "this is a bug in busta-quality; set BUSTA_DEBUG=1 for the traceback and report it",
     )
-    err.code = "internal_error"
-    return err
 
 
 def report_error(exc: BustaError, *, as_json: bool) -> NoReturn:
@@ -140,8 +144,7 @@ class BustaGroup(click.Group):
             if not as_json:
                 exc.show()
                 sys.exit(exc.exit_code)
-            err = BustaError(exc.format_message(), _usage_hint(exc))
-            err.code = "usage_error"
+            err = UsageError(exc.format_message(), _usage_hint(exc))
             err.exit_code = _exit_code(exc.exit_code)
             report_error(err, as_json=True)
         except BustaError as exc:
