@@ -7,6 +7,7 @@ entry-point group. It declares a pydantic ``Settings`` model (``extra="forbid"``
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -131,12 +132,16 @@ class Channel:
         from busta_quality.notify.deadline import total_deadline
 
         limit = self.timeout_s if within_s is None else max(0.0, min(self.timeout_s, within_s))
+        started = time.monotonic()
         with total_deadline(limit) as deadline:
             try:
                 d = self.send(notification)
             except Exception as exc:  # a third-party plugin broke the contract
                 d = Delivery.failed(f"{type(exc).__name__}: {exc}")
-        if deadline.expired:
+        # a failed send that used the whole budget was cut by it, whichever timer fired
+        # first (the deadline's, or a client library's own socket timeout of the same length)
+        spent = time.monotonic() - started
+        if deadline.expired or (not d.ok and not d.skipped and spent >= limit):
             d = Delivery.failed(
                 f"timed out: no complete answer within the total deadline of {limit:g}s "
                 f"(connect + send + response; {d.detail or 'cut short'})",
