@@ -38,8 +38,8 @@ RESULTS = BENCH / "results"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import seed as seeding  # noqa: E402
 from bench import differential, uniqueness  # noqa: E402
+from bench import seed as seeding  # noqa: E402
 from bench.alert_latency import ALERTING, TARGET_S  # noqa: E402
 
 PY = sys.executable
