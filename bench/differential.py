@@ -78,8 +78,10 @@ def details(res: dict[str, Any]) -> list[str]:
     if compared:
         lines.append("  results compared (failed among them) per expectation type:")
         lines += [f"    {compared[k]:6,} ({failed.get(k, 0):5,})  {k}" for k in compared]
-    if d["exit_code"] != 0:
-        lines.append("  " + "\n  ".join(d.get("tail", "").splitlines()[-15:]))
+    if d["exit_code"] != 0:  # the whole failure report is in the results file ("output")
+        text = d.get("output", "")
+        lines += ["  " + line for line in text.splitlines()[:25]]
+        lines += ["  ...", *("  " + line for line in text.splitlines()[-10:])]
     return lines
 
 
@@ -95,19 +97,21 @@ def job_pytest(job: dict[str, Any]) -> dict[str, Any]:
     os.environ["BUSTA_DIFF_EXAMPLES"] = str(job["examples"])
     os.environ["BUSTA_DIFF_SUMMARY"] = str(summary)
     args = ["-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT), "-c",
-            str(ROOT / "pyproject.toml"), "--basetemp", job["basetemp"], str(TEST),
-            "-k", "generated"]  # fmt: skip
+            str(ROOT / "pyproject.toml"), "--basetemp", job["basetemp"], "--tb=short",
+            str(TEST), "-k", "generated"]  # fmt: skip
     out = io.StringIO()
     started = time.perf_counter()
     with contextlib.redirect_stdout(out):
         code = int(pytest.main(args))
     seconds = time.perf_counter() - started
     doc = json.loads(summary.read_text(encoding="utf-8")) if summary.exists() else {}
+    text = out.getvalue()
+    failures = text.find("= FAILURES =")  # the falsifying example, its blob, the short traceback
     return {
         "exit_code": code,
         "examples": job["examples"],
         "seconds": seconds,
         "compare_s": doc.pop("seconds", None),
         **doc,
-        "tail": out.getvalue()[-6000:],
+        "output": text[failures : failures + 30_000] if failures >= 0 else text[-3000:],
     }

@@ -158,6 +158,21 @@ def details(res: dict[str, Any]) -> list[str]:
         f"{s['data_files']} data file(s)",
         "uniqueness evaluator per engine: "
         + ", ".join(f"{e}={'/'.join(v)}" for e, v in evaluators.items()),
+        *longest(u["duckdb"]),
+    ]
+
+
+def longest(gates: list[dict[str, Any]]) -> list[str]:
+    """The duckdb gate's longest statements, mean over the rounds (where its time goes)."""
+    if not gates or "sql_longest" not in gates[0]:
+        return []
+    total: dict[str, float] = {}
+    for g in gates:
+        for text, t in g["sql_longest"]:
+            total[text] = total.get(text, 0.0) + t / len(gates)
+    top = sorted(total.items(), key=lambda kv: -kv[1])[:4]
+    return ["uniqueness: the duckdb gate's longest statements (mean per gate):"] + [
+        f"  {t:7.3f} s  {text[:110]}" for text, t in top
     ]
 
 
@@ -394,12 +409,38 @@ def _copy(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, symlinks=True, copy_function=link_or_copy)
 
 
+def _statement_timer() -> tuple[list[tuple[str, float]], Any]:
+    """Every statement sent to DuckDB (SQLAlchemy's public events): its start and duration."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    spent: list[tuple[str, float]] = []
+
+    def before(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if conn.engine.dialect.name == "duckdb":
+            conn.info["bench_t0"] = time.perf_counter()
+
+    def after(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        t0 = conn.info.pop("bench_t0", None)
+        if t0 is not None:
+            spent.append((" ".join(statement.split())[:160], time.perf_counter() - t0))
+
+    event.listen(Engine, "before_cursor_execute", before)
+    event.listen(Engine, "after_cursor_execute", after)
+
+    def remove() -> None:
+        event.remove(Engine, "before_cursor_execute", before)
+        event.remove(Engine, "after_cursor_execute", after)
+
+    return spent, remove
+
+
 def job_gate(job: dict[str, Any]) -> dict[str, Any]:
     import gc
 
     import yaml
 
-    from bench.worker import _sql_timer, busta_ok
+    from bench.worker import busta_ok
 
     config = Path(job["config"])
     _copy(Path(job["copy_from"]).parent, config.parent)
@@ -414,7 +455,7 @@ def job_gate(job: dict[str, Any]) -> dict[str, Any]:
         busta_ok([*base, "--layer", "bronze", "--json"])  # GX's one-time set-up
     warmup_s = time.perf_counter() - t
     argv = [*base, "--layer", "silver", "--source", "football_data", "--json"]
-    sql, remove = _sql_timer() if job["engine"] == "duckdb" else (None, None)
+    sql, remove = _statement_timer() if job["engine"] == "duckdb" else (None, None)
     gc.collect()
     started, cpu = time.perf_counter(), time.process_time()
     code, report = busta_ok(argv)
@@ -423,7 +464,12 @@ def job_gate(job: dict[str, Any]) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if remove is not None:
         remove()
-        extra.update(sql_s=sum(sql or []), sql_queries=len(sql or []))
+        spent = sorted(sql or [], key=lambda q: -q[1])
+        extra.update(
+            sql_s=sum(t for _, t in spent),
+            sql_queries=len(spent),
+            sql_longest=[[text, round(t, 4)] for text, t in spent[:5]],
+        )
     runs = {r["dataset"]: r for r in (report or {}).get("runs", [])}
     if set(runs) != {"matches", "odds"}:
         raise RuntimeError(f"busta {' '.join(argv)}: expected matches and odds, got {set(runs)}")
