@@ -38,6 +38,7 @@ RESULTS = BENCH / "results"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import differential, uniqueness  # noqa: E402
 from bench import seed as seeding  # noqa: E402
 from bench.alert_latency import ALERTING, TARGET_S  # noqa: E402
 
@@ -45,6 +46,8 @@ PY = sys.executable
 BUSTA = str(Path(PY).parent / "busta")
 SUITE = ROOT / "expectations" / "bronze" / "odds_api.json"
 MIN_REPEAT = 5
+#: sections in their own modules: NAME, run(), figures(), details()
+MODULES = (uniqueness, differential)
 
 
 def log(msg: str) -> None:
@@ -339,6 +342,7 @@ def figures_of(res: dict[str, Any]) -> list[dict[str, Any]]:
             ("alert latency p50 / target", col(a, "p50_s"), target, "s", "info", None),
         ]  # fmt: skip
     figs = [figure(*spec[:6], diff=bool(spec[6:] and spec[6])) for spec in specs]
+    figs += [f for mod in MODULES for f in mod.figures(res, figure)]
     if res.get("smoke"):  # tiny sizes: verdicts shown in brackets, never enforced
         for fig in figs:
             fig["verdict"] = "-" if fig["verdict"] == "-" else f"({fig['verdict']})"
@@ -510,7 +514,8 @@ def main(argv: list[str] | None = None) -> int:
         "--history", type=int, nargs=2, metavar=("FEW", "MANY"), help="stored results (10 10000)"
     )
     ap.add_argument("--no-spark", action="store_true", help="skip the spark local[2] figure")
-    ap.add_argument("--only", choices=["engines", "history", "startup", "alerts"], action="append")
+    sections = ["engines", "history", "startup", "alerts", *(m.NAME for m in MODULES)]
+    ap.add_argument("--only", choices=sections, action="append")
     ap.add_argument(
         "--smoke",
         action="store_true",
@@ -526,7 +531,7 @@ def main(argv: list[str] | None = None) -> int:
     history = tuple(args.history or ((3, 30) if smoke else (10, 10_000)))
     spark = not (args.no_spark or smoke)
     out_path = args.out or (RESULTS / ("smoke.json" if smoke else "latest.json"))
-    only = set(args.only or ["engines", "history", "startup", "alerts"])
+    only = set(args.only or sections)
     res: dict[str, Any] = {
         "bench": "busta-quality bench/run.py",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -565,6 +570,9 @@ def main(argv: list[str] | None = None) -> int:
             )  # type: ignore[arg-type]
         if "alerts" in only:
             res["alerts"] = alerts_section(worker, work, data, repeat, cycles=1 if smoke else 6)
+        for mod in MODULES:
+            if mod.NAME in only:
+                res[mod.NAME] = mod.run(worker, work, repeat=repeat, smoke=smoke)
         worker.flush()
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -598,6 +606,8 @@ def main(argv: list[str] | None = None) -> int:
             "evaluator per engine: "
             + ", ".join(f"{e}={'/'.join(map(str, v))}" for e, v in res["evaluators"].items())
         )
+    for line in (line for mod in MODULES for line in mod.details(res)):
+        print(line)
     if "history" in res:
         print_breakdown(res["history"]["breakdown"], *history)
     failed = [f["figure"] for f in res["figures"] if f["verdict"] == "FAIL"]
