@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench lint install clean
+.PHONY: demo test test-fast bench bench-crash lint install clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (set PYTHON=...)"; exit 3; }
@@ -29,6 +29,11 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+# 20 SIGKILLs of real `busta ingest` processes at random moments, the store and the lake
+# checked after each (make test runs 5, on forked processes); docs/operations.md
+bench-crash: $(STAMP)
+	$(PY) bench/crash.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check --no-cache .

@@ -6,6 +6,8 @@
 3. ``busta --help`` and ``busta alerts list`` start-up vs ``python -c pass``.
 4. the same suite on spark ``local[2]`` (reported, no target).
 5. alert latency: failing result → Slack stand-in (p50/p95 against its 2 s target).
+6. gate + merge (``busta ingest``) into Delta tables of 10 vs 10,000 prior batches
+   (bench/merge.py; the big tables are cached in bench/.cache/).
 
 Every sample is a fresh process; each figure is the median of the paired ratios of at least
 5 samples, with min and max beside it. The projects use the shipped busta.yml (Data Docs on,
@@ -48,6 +50,7 @@ SUITE = ROOT / "expectations" / "bronze" / "odds_api.json"
 MIN_REPEAT = 5
 #: sections in their own modules: NAME, run(), figures(), details()
 MODULES = (uniqueness, differential)
+SECTIONS = ["engines", "history", "startup", "alerts", "merge", *(m.NAME for m in MODULES)]
 
 
 def log(msg: str) -> None:
@@ -226,6 +229,39 @@ def history_section(
     return out
 
 
+def merge_section(
+    worker: Worker, work: Path, sizes: tuple[int, int], repeat: int, profiles: int
+) -> dict[str, Any]:
+    """One template ingest, the tables of each size (cached), then paired rounds of a timed
+    ``busta ingest`` on a fresh copy of each seeded project (bench/merge.py)."""
+    few, many = sizes
+    template = seeding.project(work / "m-template", engine="duckdb")
+    seeded = {n: work / f"m-{n}" / "busta.yml" for n in sizes}
+    log(f"merge: template ingest, tables of {few:,} and {many:,} prior batches (cached)")
+    out: dict[str, Any] = {"few": [], "many": [], "profile_few": [], "profile_many": []}
+    out["seeded"] = worker.run(
+        {"kind": "merge_seed", "config": str(template), "sizes": list(sizes),
+         "seeded": {str(n): str(p) for n, p in seeded.items()}}
+    )  # fmt: skip
+
+    def job(n: int, name: str, profile: bool = False) -> dict[str, Any]:
+        return {"kind": "merge_cli", "copy_from": str(seeded[n]),
+                "config": str(work / f"m-{n}-{name}" / "busta.yml"), "profile": profile}  # fmt: skip
+
+    log(f"merge: gate + merge into {few:,} and {many:,} prior batches ({repeat} rounds)")
+    for i in range(repeat):
+        out["few"].append(worker.run(job(few, f"s{i}", profile=not profiles)))
+        out["many"].append(worker.run(job(many, f"s{i}", profile=not profiles)))
+    if not profiles:
+        out.update(profile_few=out["few"], profile_many=out["many"])
+        return out
+    log(f"merge: {profiles} cProfile'd ingests at each size (where the time goes)")
+    for i in range(profiles):
+        out["profile_few"].append(worker.run(job(few, f"p{i}", profile=True)))
+        out["profile_many"].append(worker.run(job(many, f"p{i}", profile=True)))
+    return out
+
+
 def alerts_section(
     worker: Worker, work: Path, data: dict[str, Path], repeat: int, cycles: int
 ) -> list[dict[str, Any]]:
@@ -324,6 +360,16 @@ def figures_of(res: dict[str, Any]) -> list[dict[str, Any]]:
              lambda r: r <= 1.2),
             (f"{name} (CPU time)", col(h["many"], "cpu_s"), col(h["few"], "cpu_s"), "s", "info",
              None),
+        ]  # fmt: skip
+    mg = res.get("merge")
+    if mg:
+        few, many = res["options"]["batches"]
+        name = f"gate + merge into {many:,} / {few:,} prior batches"
+        specs += [
+            (name, col(mg["many"], "seconds"), col(mg["few"], "seconds"), "s", "<= 1.3x",
+             lambda r: r <= 1.3),
+            (f"{name} (CPU time)", col(mg["many"], "cpu_s"), col(mg["few"], "cpu_s"), "s",
+             "info", None),
         ]  # fmt: skip
     st = res.get("startup")
     if st:
@@ -425,15 +471,19 @@ def history_breakdown(
     }
 
 
-def print_breakdown(bd: dict[str, Any], few: int, many: int) -> None:
+def print_breakdown(
+    bd: dict[str, Any],
+    few: int,
+    many: int,
+    what: str = "the gate's time",
+    of: str = "stored results",
+) -> None:
     for key, title in (
         ("busta_steps_cumulative", "busta functions, cumulative"),
         ("called_more_often", "functions called more often, cumulative"),
         ("own_time", "any function, own time"),
     ):
-        print(
-            f"\nwhere the gate's time differs, {many:,} vs {few:,} stored results ({title}; cProfile):"
-        )
+        print(f"\nwhere {what} differs, {many:,} vs {few:,} {of} ({title}; cProfile):")
         for r in bd[key]:
             print(
                 f"  {r['diff_s']:+8.4f} s  {r['few_s']:8.4f} -> {r['many_s']:8.4f} s  "
@@ -513,9 +563,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--history", type=int, nargs=2, metavar=("FEW", "MANY"), help="stored results (10 10000)"
     )
+    ap.add_argument(
+        "--batches", type=int, nargs=2, metavar=("FEW", "MANY"),
+        help="prior batches in the merge figure's tables (10 10000)",
+    )  # fmt: skip
     ap.add_argument("--no-spark", action="store_true", help="skip the spark local[2] figure")
-    sections = ["engines", "history", "startup", "alerts", *(m.NAME for m in MODULES)]
-    ap.add_argument("--only", choices=sections, action="append")
+    ap.add_argument("--only", choices=SECTIONS, action="append", help="one section (repeatable)")
     ap.add_argument(
         "--smoke",
         action="store_true",
@@ -529,9 +582,10 @@ def main(argv: list[str] | None = None) -> int:
     if not smoke and repeat < MIN_REPEAT:
         ap.error(f"--repeat must be at least {MIN_REPEAT} (use --smoke for a quick look)")
     history = tuple(args.history or ((3, 30) if smoke else (10, 10_000)))
+    batches = tuple(args.batches or ((2, 4) if smoke else (10, 10_000)))
     spark = not (args.no_spark or smoke)
     out_path = args.out or (RESULTS / ("smoke.json" if smoke else "latest.json"))
-    only = set(args.only or sections)
+    only = set(args.only or SECTIONS)
     res: dict[str, Any] = {
         "bench": "busta-quality bench/run.py",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -542,6 +596,7 @@ def main(argv: list[str] | None = None) -> int:
             "rows": rows,
             "repeat": repeat,
             "history": list(history),
+            "batches": list(batches),
             "spark": spark,
             "only": sorted(only),
             "data_docs": seeding.data_docs_settings(),
@@ -570,6 +625,8 @@ def main(argv: list[str] | None = None) -> int:
             )  # type: ignore[arg-type]
         if "alerts" in only:
             res["alerts"] = alerts_section(worker, work, data, repeat, cycles=1 if smoke else 6)
+        if "merge" in only:
+            res["merge"] = merge_section(worker, work, batches, repeat, profiles=0 if smoke else 2)  # type: ignore[arg-type]
         for mod in MODULES:
             if mod.NAME in only:
                 res[mod.NAME] = mod.run(worker, work, repeat=repeat, smoke=smoke)
@@ -581,6 +638,12 @@ def main(argv: list[str] | None = None) -> int:
         h["breakdown"] = history_breakdown(
             [p.pop("profile") for p in h.pop("profile_few")],
             [p.pop("profile") for p in h.pop("profile_many")],
+        )
+    if "merge" in res:
+        mg = res["merge"]
+        mg["breakdown"] = history_breakdown(
+            [p.pop("profile") for p in mg.pop("profile_few")],
+            [p.pop("profile") for p in mg.pop("profile_many")],
         )
     res["figures"] = figures_of(res)
     res["samples"] = {
@@ -610,6 +673,8 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     if "history" in res:
         print_breakdown(res["history"]["breakdown"], *history)
+    if "merge" in res:
+        print_breakdown(res["merge"]["breakdown"], *batches, "the ingest's time", "prior batches")
     failed = [f["figure"] for f in res["figures"] if f["verdict"] == "FAIL"]
     where = out_path.relative_to(ROOT) if out_path.is_relative_to(ROOT) else out_path
     if smoke:

@@ -22,6 +22,8 @@ Jobs (``kind``):
 - ``seed``: a history of N stored results (one real gate, copies, then retention applied).
 - ``alerts``: alert latency, a failing gate result on disk → the Slack stand-in's receipt.
 - ``MODULE:FUNCTION``: a job of a section in its own module (``bench.uniqueness:job_gate``).
+- ``merge_seed``, ``merge_cli``: gate + merge into tables of many prior batches
+  (``bench/merge.py``).
 """
 
 from __future__ import annotations
@@ -440,12 +442,26 @@ def job_alerts(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def job_merge_seed(job: dict[str, Any]) -> dict[str, Any]:
+    from bench.merge import job_merge_seed as run
+
+    return run(job)
+
+
+def job_merge_cli(job: dict[str, Any]) -> dict[str, Any]:
+    from bench.merge import job_merge_cli as run
+
+    return run(job)
+
+
 JOBS = {
     "generate": job_generate,
     "floor": job_floor,
     "cli": job_cli,
     "seed": job_seed,
     "alerts": job_alerts,
+    "merge_seed": job_merge_seed,
+    "merge_cli": job_merge_cli,
 }
 
 

@@ -35,18 +35,18 @@ class Decision(StrEnum):
 
 @dataclass(frozen=True)
 class BatchFile:
-    """One parquet data file of a table version, with the partition values its path holds
-    (a Delta table keeps partition columns out of its data files)."""
+    """One parquet data file of a table version, with the partition values the table's log
+    gives it (a Delta table keeps partition columns out of its data files)."""
 
     path: str
     partition: tuple[tuple[str, str | None], ...] = ()
-    #: partition columns the data file holds itself (delta-rs writes them into some files)
-    in_file: tuple[str, ...] = ()
 
     @property
     def added(self) -> tuple[tuple[str, str | None], ...]:
-        """The partition values a reader adds as columns: those the file does not hold."""
-        return tuple((c, v) for c, v in self.partition if c not in self.in_file)
+        """The partition values a reader sets as columns: all of them, replacing a copy the
+        file may hold itself (the log's value is the table's; reading the file's schema to
+        find out would cost a file open per data file)."""
+        return self.partition
 
 
 @dataclass

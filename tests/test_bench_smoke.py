@@ -59,6 +59,8 @@ def test_bench_smoke_writes_a_well_formed_results_file(tmp_path: Path) -> None:
     figures = {f["figure"]: f for f in doc["figures"]}
     assert set(figures) >= FIGURES
     assert any(name.startswith("gate with ") for name in figures)
+    assert any(name.startswith("gate + merge into ") for name in figures)
+    assert doc["merge"]["seeded"]["4"]["tables"]["silver.matches"]["rows"] == 4 * 30
     for name, fig in figures.items():
         assert fig["n"] >= 1, name
         for part in ("value", "baseline", "ratio"):

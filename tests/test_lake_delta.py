@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +13,10 @@ import pytest
 
 from busta_quality.lake import delta
 from busta_quality.pipeline.sample import generate_season_csv
-from busta_quality.service import ingest, lake_gc, lake_versions, quality_check
+from busta_quality.service import ingest, lake_gc, quality_check
 from busta_quality.settings import load_config
 from busta_quality.store import open_store
-from busta_quality.store.manifest import current_manifest, pending_commits
+from busta_quality.store.manifest import current_manifest
 from tests.support.project import E0, needs_shared_data
 
 pytestmark = [pytest.mark.gx]
@@ -108,93 +105,6 @@ def test_five_reingests_of_a_season_merge_and_an_updated_copy_updates_in_place(
     )
 
 
-# crash points ---------------------------------------------------------------------------
-POINTS = [
-    "after-staging",
-    "after-intent",
-    "after-commit:matches",
-    "after-commit:odds",
-    "after-manifest",
-    "after-confirm",
-    "mid-write",
-]
-
-
-def _busta(cfg_path: Path, *args: str, crash: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "BUSTA_CRASH_AT"}
-    if crash:
-        env["BUSTA_CRASH_AT"] = crash
-    return subprocess.run(
-        [sys.executable, "-c", "from busta_quality.cli import main; main()",
-         "--config", str(cfg_path), *args],
-        capture_output=True, text=True, env=env, timeout=300, cwd=cfg_path.parent,
-    )  # fmt: skip
-
-
-def _content(cfg: Any, store: Any) -> dict[str, Any]:
-    from deltalake import DeltaTable
-
-    out: dict[str, Any] = {}
-    for layer, dataset in [("silver", "matches"), ("silver", "odds"), ("gold", "consensus")]:
-        path, version = _table(cfg, store, layer, dataset)
-        frame = DeltaTable(str(path), version=version).to_pandas()
-        keep = [c for c in frame.columns if not c.startswith("_")]
-        out[f"{layer}.{dataset}"] = sorted(map(tuple, frame[keep].astype(str).values.tolist()))
-    return out
-
-
-@pytest.fixture(scope="module")
-def clean_content(tmp_path_factory) -> tuple[Path, dict[str, Any]]:
-    """The content of one uninterrupted ingest of a small generated season."""
-    from tests.support.project import copy_gx_project, write_config
-
-    root = tmp_path_factory.mktemp("clean")
-    copy_gx_project(root)
-    cfg = load_config(write_config(root))
-    csv = generate_season_csv(root / "s.csv", seed=5, teams=6)
-    store = open_store(cfg.store_url)
-    assert ingest(cfg, store, "football_data", [csv]).exit_code == 0
-    return csv, _content(cfg, store)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("point", POINTS)
-def test_a_crash_at_each_point_leaves_store_and_lake_in_agreement(
-    project, clean_content, point
-) -> None:
-    csv, want = clean_content
-    cfg_path = project()
-    crashed = _busta(cfg_path, "ingest", "football_data", str(csv), crash=point)
-    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
-    assert f"busta: crash point {point}" in crashed.stderr
-    cfg = load_config(cfg_path)
-    store = open_store(cfg.store_url)
-    lake_gc(cfg, store)  # what `busta lake gc` runs (the CLI itself: test_lake_cli_commands)
-    assert pending_commits(store) == []
-    staging = cfg.lake_root / "_staging"
-    assert [p for p in staging.rglob("*") if p.is_file() and ".runs" not in p.parts] == []
-    # the manifest names versions deltalake can read; the store's promoted results of a
-    # table layer are those of a run the manifest took in
-    versions = lake_versions(cfg, store).to_json()["layers"]
-    for layer, m in versions.items():
-        if m is None:
-            continue
-        for t in m["tables"].values():
-            assert delta.latest_version(Path(t["path"])) == t["version"], (layer, t)
-    for row in store.check_runs(limit=100):
-        if row["layer"] in ("silver", "gold") and str(row["decision"]).startswith("promoted"):
-            m = versions[row["layer"]]
-            assert m is not None and current_manifest(store, row["layer"]) is not None
-            from busta_quality.store.manifest import manifest_of_run
-
-            assert manifest_of_run(store, row["layer"], row["run_id"]) is not None, row
-    if versions["silver"] is not None:
-        assert quality_check(cfg, store).exit_code == 0
-    # a clean re-ingest gives what an uninterrupted one gives
-    assert ingest(cfg, store, "football_data", [csv]).exit_code == 0
-    assert _content(cfg, store) == want
-
-
 def test_gc_leaves_a_live_runs_staging_alone_and_removes_a_dead_ones(project) -> None:
     from busta_quality.lake import Lake
 
@@ -257,3 +167,42 @@ def test_lake_cli_commands(project, tmp_path) -> None:
         "consensus/football_data",
         "bookmaker_margin/football_data",
     }
+
+
+def test_the_catalog_views_every_source_of_a_dataset_with_its_partition_values(
+    project, tmp_path
+) -> None:
+    """football_data partitions matches by league and season, odds_api by league only (its
+    season is a data column): one view over both, every row with its partition values."""
+    import duckdb
+    from deltalake import DeltaTable
+
+    from busta_quality.pipeline.sample import generate_odds_api_json
+
+    cfg = load_config(project())
+    store = open_store(cfg.store_url)
+    csv = generate_season_csv(tmp_path / "s.csv", seed=3, teams=4)
+    odds = generate_odds_api_json(tmp_path / "o.json", seed=3)
+    assert ingest(cfg, store, "football_data", [csv]).exit_code == 0
+    assert ingest(cfg, store, "odds_api", [odds]).exit_code in (0, 1)
+    con = duckdb.connect(str(cfg.lake_root / "catalog.duckdb"), read_only=True)
+    try:
+        for layer, dataset in [("silver", "matches"), ("gold", "consensus")]:
+            m = current_manifest(store, layer)
+            assert m is not None
+            want = {
+                source: len(
+                    DeltaTable(str(cfg.lake_root / layer / dataset / source), version=v).to_pandas()
+                )
+                for key, v in m["versions"].items()
+                for d, source in [key.split("/")]
+                if d == dataset
+            }
+            assert set(want) == {"football_data", "odds_api"}, want
+            got = dict(con.execute(
+                f"SELECT _source, count(*) FROM {layer}_{dataset} "
+                "WHERE league IS NOT NULL AND season IS NOT NULL GROUP BY ALL"
+            ).fetchall())  # fmt: skip
+            assert got == want, (layer, dataset)
+    finally:
+        con.close()

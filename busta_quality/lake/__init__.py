@@ -30,9 +30,10 @@ import fcntl
 import glob
 import json
 import os
+import re
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -266,6 +267,35 @@ class Lake:
                     lock.unlink(missing_ok=True)
         return removed
 
+    def gc_temp_files(self, keep_runs: set[str] | frozenset[str] = frozenset()) -> list[Path]:
+        """Remove the half-written temp files a dead process left outside staging: a batch
+        copied across filesystems or a quarantine reason (named by their run: removed when
+        the run is neither alive nor in ``keep_runs``) and the catalog (removed under the
+        catalog's lock, which every writer holds while it writes); the removed paths."""
+        removed: list[Path] = []
+        dirs = [self.root / layer / d for layer in LAYERS for d in self.datasets(layer)]
+        base = self.root / QUARANTINE
+        if base.is_dir():
+            dirs += sorted(p for p in base.glob("*/*") if p.is_dir())
+        for d in dirs:
+            for f in sorted(d.glob(".*.tmp-*")):
+                found = _TEMP.match(f.name)
+                if not found or not f.is_file():
+                    continue
+                stem = found["name"].removesuffix(".parquet").removesuffix(".reason.json")
+                run_id = parse_batch_name(stem)[1]
+                if run_id not in keep_runs and not self.run_alive(run_id):
+                    f.unlink(missing_ok=True)
+                    removed.append(f)
+        catalog = sorted(self.root.glob(f".{CATALOG}.tmp-*")) if self.root.is_dir() else []
+        if catalog:
+            with _flock(self.root / LOCKS / "catalog.lock", block=True):
+                for f in catalog:
+                    if f.is_file() and _TEMP.match(f.name):
+                        f.unlink(missing_ok=True)
+                        removed.append(f)
+        return removed
+
     def last_maintenance(self) -> datetime | None:
         """When ``gc`` last compacted, checkpointed and swept every table (None: never)."""
         try:
@@ -406,6 +436,10 @@ def _tmp_for(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(3)}")
 
 
+#: a temp file of :func:`_tmp_for` (``.wal``: DuckDB's log beside a catalog being written)
+_TEMP = re.compile(r"^\.(?P<name>.+)\.tmp-\d+-[0-9a-f]+(?:\.wal)?$")
+
+
 def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` to ``path`` so that readers see all of it or nothing."""
     import pyarrow as pa
@@ -450,35 +484,62 @@ def view_name(layer: str, dataset: str) -> str:
     return f"{layer}_{dataset}"
 
 
-def write_catalog(lake: Lake, tables: dict[tuple[str, str], list[BatchFile]]) -> Path:
+def write_catalog(
+    lake: Lake,
+    tables: dict[tuple[str, str], list[BatchFile]],
+    *,
+    layers: Collection[str] | None = None,
+    mixed: Collection[tuple[str, str]] = (),
+) -> Path:
     """Rewrite ``<lake>/catalog.duckdb``; its path. ``tables``: the data files of each table
     dataset ``(layer, dataset)`` in the current manifest (every source's table of it); a
-    bronze dataset's view is its newest batch by sequence.
+    bronze dataset's view is its newest batch by sequence. ``layers``: only the views of
+    these layers are rebuilt, the others are kept from the current catalog (every view when
+    None or when there is no catalog yet). ``mixed``: datasets whose files may differ in
+    columns (several tables, or a table whose columns changed).
 
     Built in a new file and renamed over the old one (a reader keeps the file it opened),
     under a lock so that two writers cannot put an older view of the lake last. A dataset
-    with no current data has no view yet."""
+    with no current data has no view yet. The partition values of a partitioned dataset's
+    files are a table beside its view (``_busta_parts_<view>``)."""
     import duckdb
 
-    from busta_quality.lake.delta import duckdb_source
+    from busta_quality.lake.delta import duckdb_source, partition_rows
 
-    views: dict[str, str] = {}
-    for dataset in lake.datasets("bronze"):
-        batches = lake.batches("bronze", dataset)
-        if batches:
-            newest = _sql_string(str(batches[-1].path.resolve()))
-            views[view_name("bronze", dataset)] = f"SELECT * FROM read_parquet({newest})"
+    redo = set(LAYERS) if layers is None else set(layers)
+    views: dict[str, tuple[str, list[BatchFile]]] = {}
+    if "bronze" in redo:
+        for dataset in lake.datasets("bronze"):
+            batches = lake.batches("bronze", dataset)
+            if batches:
+                newest = _sql_string(str(batches[-1].path.resolve()))
+                views[view_name("bronze", dataset)] = (f"SELECT * FROM read_parquet({newest})", [])
     for (layer, dataset), files in sorted(tables.items()):
-        if files:
-            views[view_name(layer, dataset)] = duckdb_source(files)
+        if files and layer in redo:
+            name = view_name(layer, dataset)
+            parts = f"_busta_parts_{name}" if files[0].partition else None
+            query = duckdb_source(
+                files,
+                union_by_name=(layer, dataset) in mixed,
+                partitions=None if parts is None else _quote_ident(parts),
+            )
+            views[name] = (query, files if parts else [])
     path = lake.inside(lake.root / CATALOG)
     lake.root.mkdir(parents=True, exist_ok=True)
     with _flock(lake.inside(lake.root / LOCKS / "catalog.lock"), block=True):
         tmp = _tmp_for(path)
         try:
-            con = duckdb.connect(str(tmp))
+            con = _catalog_to_update(path, tmp, redo) if layers is not None else None
+            con = con or duckdb.connect(str(tmp))
             try:
-                for name, query in views.items():
+                for name, (query, files) in views.items():
+                    if files:
+                        con.register("busta_parts", partition_rows(files))
+                        con.execute(
+                            f"CREATE TABLE {_quote_ident('_busta_parts_' + name)} AS "
+                            "SELECT * FROM busta_parts"
+                        )
+                        con.unregister("busta_parts")
                     con.execute(f"CREATE VIEW {_quote_ident(name)} AS {query}")
                 con.execute("CHECKPOINT")
             finally:
@@ -489,6 +550,39 @@ def write_catalog(lake: Lake, tables: dict[tuple[str, str], list[BatchFile]]) ->
             tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
             raise
     return path
+
+
+def _catalog_to_update(path: Path, tmp: Path, layers: set[str]) -> Any:
+    """A copy of the current catalog at ``tmp`` without the views (and partition tables) of
+    ``layers``, open; None when there is no readable catalog (it is rebuilt)."""
+    import duckdb
+
+    if not path.is_file():
+        return None
+    try:
+        shutil.copyfile(path, tmp)
+        con = duckdb.connect(str(tmp))
+    except (OSError, duckdb.Error):
+        tmp.unlink(missing_ok=True)
+        return None
+    try:
+
+        def mine(name: str) -> bool:
+            return any(name.removeprefix("_busta_parts_").startswith(f"{x}_") for x in layers)
+
+        for (name,) in con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal"
+        ).fetchall():
+            if mine(name):
+                con.execute(f"DROP VIEW {_quote_ident(name)}")
+        for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall():
+            if name.startswith("_busta_parts_") and mine(name):
+                con.execute(f"DROP TABLE {_quote_ident(name)}")
+    except duckdb.Error:
+        con.close()
+        tmp.unlink(missing_ok=True)
+        return None
+    return con
 
 
 def _sql_string(value: str) -> str:

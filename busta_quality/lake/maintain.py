@@ -117,10 +117,13 @@ def data_files(path: Path) -> list[Path]:
 
 
 def _norm(p: str | Path) -> str:
+    """One spelling per file: delta-rs gives a table's files under its resolved path, so a
+    layer directory that is a symlink (to another filesystem) must resolve here too, or every
+    file of that table looks unlisted and is swept."""
     text = str(p)
     if text.startswith("file://"):
         text = text[len("file://") :]
-    return os.path.normpath(os.path.abspath(text))
+    return os.path.realpath(text)
 
 
 def logged_files(path: Path) -> set[str]:

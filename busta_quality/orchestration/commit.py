@@ -3,8 +3,9 @@
 Under the layer's lock (one commit of a layer at a time):
 
 1. the merged content of the partitions the batch touches is checked (the manifest's current
-   files of those partitions + the staged batch, merged in DuckDB): every merge key and
-   natural key combination once. A violation quarantines the layer; nothing is committed;
+   files that can meet the batch, by partition values and the log's min/max statistics, +
+   the staged batch, merged in DuckDB): every merge key and natural key combination once. A
+   violation quarantines the layer; nothing is committed;
 2. intent: a ``lake_commits`` row (``pending``) names the run, the tables and staged files;
 3. the gate's results are recorded;
 4. one Delta commit per table (MERGE, carrying the run id as commit info and app transaction);
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from busta_quality.lake import TABLE_LAYERS, Lake
-from busta_quality.models import BatchFile, StagedBatch
+from busta_quality.models import StagedBatch
 from busta_quality.settings.faults import crash_point
 
 if TYPE_CHECKING:
@@ -56,7 +57,13 @@ class TablePlan:
             "staged": str(self.staged),
             "keys": list(self.merge_keys),
             "partition_by": list(self.partition_by),
+            "stats": self.stats,
         }
+
+    @property
+    def stats(self) -> list[str]:
+        """The columns whose statistics the table keeps: every key column."""
+        return list(dict.fromkeys(c for keys in self.unique for c in keys))
 
 
 def table_key(dataset: str, source: str) -> str:
@@ -85,28 +92,30 @@ def plan(cfg: BustaConfig, lake: Lake, staged: Sequence[StagedBatch]) -> list[Ta
     return out
 
 
-def current_files(store: Store, layer: str, key: str, path: Path) -> tuple[BatchFile, ...]:
-    """The data files of the table's version in the layer's current manifest (none before
-    the table's first manifest)."""
+def current_version(store: Store, layer: str, key: str, path: Path) -> int | None:
+    """The table's version in the layer's current manifest (None before its first)."""
     from busta_quality.lake import delta
     from busta_quality.store.manifest import current_manifest
 
     manifest = current_manifest(store, layer)
     version = None if manifest is None else manifest["versions"].get(key)
     if version is None or not delta.exists(path):
-        return ()
-    return delta.files_at(path, int(version))
+        return None
+    return int(version)
 
 
 def merged_violations(
     store: Store, layer: str, plans: Sequence[TablePlan]
 ) -> dict[str, list[dict[str, Any]]]:
-    """Per dataset, the key sets the merge would leave duplicated (empty: none)."""
+    """Per dataset, the key sets the merge would leave duplicated (empty: none). Only the
+    current files that can meet the batch are read (:func:`busta_quality.lake.delta.candidates`):
+    the check costs what the touched partitions cost, not the table."""
     from busta_quality.lake import delta
 
     out: dict[str, list[dict[str, Any]]] = {}
     for p in plans:
-        files = delta.touched(current_files(store, layer, p.key, p.path), p.staged)
+        version = current_version(store, layer, p.key, p.path)
+        files = () if version is None else delta.candidates(p.path, version, p.staged, p.unique)
         found = delta.merged_duplicates(files, p.staged, merge_keys=p.merge_keys, unique=p.unique)
         if found:
             out[p.dataset] = found
@@ -147,6 +156,7 @@ def commit_layer(
             partition_by=p.partition_by,
             run_id=run_id,
             seq=seq,
+            stats=p.stats,
         )
         crash_point(f"after-commit:{p.dataset}")
     manifest = write_manifest(
@@ -231,6 +241,7 @@ def _reconcile_one(store: Store, intent: dict[str, Any]) -> Reconciled:
             partition_by=t["partition_by"],
             run_id=run_id,
             seq=seq,
+            stats=t.get("stats", ()),
         )
     write_manifest(store, layer=layer, run_id=run_id, versions=versions, at=now)
     finish_commit(store, run_id=run_id, layer=layer, state=DONE, at=now)
@@ -254,11 +265,11 @@ class GcReport:
 
 
 def gc(store: Store, lake: Lake) -> GcReport:
-    """Reconcile pending commits, then remove the staging files of dead runs (a live run's
-    files stay: its run lock is held)."""
+    """Reconcile pending commits, then remove the staging files and half-written temp files
+    of dead runs (a live run's files stay: its run lock is held)."""
     from busta_quality.store.manifest import pending_commits
 
     reconciled = reconcile(store, lake)
     keep = {c["run_id"] for c in pending_commits(store)}
-    removed = lake.gc_staging(keep)
+    removed = lake.gc_staging(keep) + lake.gc_temp_files(keep)
     return GcReport(reconciled, [str(p) for p in removed])

@@ -150,9 +150,8 @@ def _commit_table_layer(
         final = _final_results(run, layer, staged, results, released=released)
         batch = staged[0]
 
-        def record() -> None:
-            for r in final:
-                run.store.record_check(r, seq=r.batch_seq)
+        def record() -> None:  # one transaction: reconcile reads "recorded" as all or none
+            run.store.record_checks([(r, r.batch_seq) for r in final])
 
         manifest = commit_layer(
             run.store,
@@ -163,7 +162,7 @@ def _commit_table_layer(
             plans=plans,
             record=record,
         )
-        refresh_catalog(run)  # the manifest moved: so does what a plain client reads
+        refresh_catalog(run, layer)  # the manifest moved: so does what a plain client reads
     # the report names the table version this run's commit produced (`<table>@v<N>`)
     final = [_at_version(r, manifest["versions"]) for r in final]
     return _outcome(run, layer, final, released)
@@ -296,7 +295,7 @@ def _settle(
             run.lake.promote(layer, batch.dataset, batch.run_id, batch.seq)
         run.store.record_check(result, seq=batch.seq)
     if layer not in TABLE_LAYERS and any(r.decision is not Decision.QUARANTINED for r in final):
-        refresh_catalog(run)  # a new bronze batch is current now
+        refresh_catalog(run, layer)  # a new bronze batch is current now
     return final
 
 
@@ -313,31 +312,40 @@ def feed_alerts(cfg: BustaConfig, store: Store, results: Sequence[CheckResult]) 
             log.exception("alert evaluation failed for %s (the result is recorded)", r.suite)
 
 
-def refresh_catalog(run: RunContext) -> None:
+def refresh_catalog(run: RunContext, layer: str | None = None) -> None:
     """Rewrite the lake's DuckDB catalog (what a plain GX or DuckDB client reads as current:
     the manifest's table versions, the newest bronze batch) and point GX's ``busta_lake``
-    datasource at it. The catalog is derived: a failure here is logged and never undoes a
-    commit (the next one rewrites it)."""
-    write_lake_catalog(run.cfg, run.store, run.lake)
+    datasource at it: the views of ``layer`` (the one that moved; every view when None or
+    when there is no catalog yet). The catalog is derived: a failure here is logged and
+    never undoes a commit (the next one rewrites it)."""
+    write_lake_catalog(run.cfg, run.store, run.lake, layer)
 
 
-def write_lake_catalog(cfg: BustaConfig, store: Store, lake: Lake) -> None:
+def write_lake_catalog(
+    cfg: BustaConfig, store: Store, lake: Lake, layer: str | None = None
+) -> None:
     """:func:`refresh_catalog` outside a run (``busta lake gc`` after it moved a manifest)."""
-    from busta_quality.lake import delta, write_catalog
+    from busta_quality.lake import CATALOG, delta, write_catalog
     from busta_quality.quality.context import publish_lake_catalog
     from busta_quality.store.manifest import current_manifest
 
     try:
+        whole = layer is None or not (lake.root / CATALOG).is_file()
+        layers = list(TABLE_LAYERS) if whole else [layer] if layer in TABLE_LAYERS else []
         tables: dict[tuple[str, str], list[Any]] = {}
-        for layer in TABLE_LAYERS:
-            manifest = current_manifest(store, layer)
+        mixed: set[tuple[str, str]] = set()
+        for table_layer in layers:
+            manifest = current_manifest(store, table_layer)
             for key, version in sorted((manifest or {}).get("versions", {}).items()):
                 dataset, _, source = key.partition("/")
-                path = lake.table_path(layer, dataset, source)
+                path = lake.table_path(table_layer, dataset, source)
                 if version is not None and delta.exists(path):
-                    tables.setdefault((layer, dataset), []).extend(
+                    if (table_layer, dataset) in tables or delta.schema_changed(path):
+                        mixed.add((table_layer, dataset))
+                    tables.setdefault((table_layer, dataset), []).extend(
                         delta.files_at(path, int(version))
                     )
-        publish_lake_catalog(cfg.gx_dir, write_catalog(lake, tables))
+        path = write_catalog(lake, tables, layers=None if whole else [str(layer)], mixed=mixed)
+        publish_lake_catalog(cfg.gx_dir, path)
     except Exception:
         log.warning("could not rewrite the lake catalog", exc_info=True)

@@ -17,6 +17,7 @@ from typing import Any
 
 from busta_quality.errors import QualityEngineError
 from busta_quality.quality import docs_escape
+from busta_quality.settings.faults import crash_point
 
 # GX reports usage to a remote service by default; busta never phones home.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -40,12 +41,14 @@ def get_context(gx_dir: str) -> Any:
     for name in ("great_expectations", "tqdm"):
         logging.getLogger(name).setLevel(logging.WARNING)
     try:
-        return gx.get_context(mode="file", project_root_dir=str(path.parent))
+        context = gx.get_context(mode="file", project_root_dir=str(path.parent))
     except Exception as exc:
         raise QualityEngineError(
             f"{path}/great_expectations.yml: GX could not open the project: {exc}",
             "run `git status gx/` to see local changes; the committed file is known to work",
         ) from exc
+    crash_point("ready")  # fault injection: the engines are loaded, the work begins
+    return context
 
 
 ACTION_TYPES_GROUP = "busta.gx_actions"

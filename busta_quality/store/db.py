@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -185,55 +185,13 @@ class Store:
     # gate results ------------------------------------------------------------------
     def record_check(self, result: CheckResult, *, seq: int | None = None) -> int:
         """Write one gate run and its per-expectation outcomes in one transaction."""
+        return self.record_checks([(result, seq)])[0]
+
+    def record_checks(self, results: Sequence[tuple[CheckResult, int | None]]) -> list[int]:
+        """Write several gate runs (``(result, batch sequence)``) in one transaction: all of
+        them or none (a layer's results, so that a crash never records half a layer)."""
         with self.begin() as conn:
-            inserted = conn.execute(
-                check_runs.insert().values(
-                    run_id=result.run_id,
-                    layer=result.layer,
-                    source=result.source,
-                    dataset=result.dataset,
-                    suite=result.suite,
-                    batch=result.batch,
-                    rows=result.rows,
-                    success=result.success,
-                    quality_score=result.quality_score,
-                    evaluated=result.evaluated,
-                    failed=result.failed,
-                    errors=len(result.errors),
-                    max_severity=result.max_severity,
-                    decision=result.decision.value if result.decision else None,
-                    engine=result.engine,
-                    origin=result.origin,
-                    data_docs=result.data_docs,
-                    started_at=result.started_at,
-                    finished_at=result.finished_at,
-                    batch_seq=seq,
-                )
-            ).inserted_primary_key
-            assert inserted is not None
-            row_id = inserted[0]
-            samples = {(f.expectation, f.column): f.sample for f in result.failures}
-            messages = {(e.expectation, e.column): e.message for e in result.errors}
-            rows = [
-                {
-                    "check_run_id": row_id,
-                    "expectation": o.expectation,
-                    "column_name": o.column,
-                    "severity": o.severity,
-                    "status": o.status,
-                    "unexpected_count": o.unexpected_count,
-                    "unexpected_percent": o.unexpected_percent,
-                    "detail": json.dumps(
-                        samples.get((o.expectation, o.column))
-                        or messages.get((o.expectation, o.column)),
-                        default=str,
-                    ),
-                }
-                for o in result.outcomes
-            ]
-            if rows:
-                conn.execute(expectation_results.insert(), rows)
-        return int(row_id)
+            return [_insert_check(conn, result, seq) for result, seq in results]
 
     def check_runs(
         self,
@@ -270,3 +228,54 @@ class Store:
             return int(
                 conn.execute(sa.select(sa.func.count()).select_from(check_runs)).scalar() or 0
             )
+
+
+def _insert_check(conn: Connection, result: CheckResult, seq: int | None) -> int:
+    """Insert one gate run and its per-expectation outcomes (the caller's transaction)."""
+    inserted = conn.execute(
+        check_runs.insert().values(
+            run_id=result.run_id,
+            layer=result.layer,
+            source=result.source,
+            dataset=result.dataset,
+            suite=result.suite,
+            batch=result.batch,
+            rows=result.rows,
+            success=result.success,
+            quality_score=result.quality_score,
+            evaluated=result.evaluated,
+            failed=result.failed,
+            errors=len(result.errors),
+            max_severity=result.max_severity,
+            decision=result.decision.value if result.decision else None,
+            engine=result.engine,
+            origin=result.origin,
+            data_docs=result.data_docs,
+            started_at=result.started_at,
+            finished_at=result.finished_at,
+            batch_seq=seq,
+        )
+    ).inserted_primary_key
+    assert inserted is not None
+    row_id = inserted[0]
+    samples = {(f.expectation, f.column): f.sample for f in result.failures}
+    messages = {(e.expectation, e.column): e.message for e in result.errors}
+    rows = [
+        {
+            "check_run_id": row_id,
+            "expectation": o.expectation,
+            "column_name": o.column,
+            "severity": o.severity,
+            "status": o.status,
+            "unexpected_count": o.unexpected_count,
+            "unexpected_percent": o.unexpected_percent,
+            "detail": json.dumps(
+                samples.get((o.expectation, o.column)) or messages.get((o.expectation, o.column)),
+                default=str,
+            ),
+        }
+        for o in result.outcomes
+    ]
+    if rows:
+        conn.execute(expectation_results.insert(), rows)
+    return int(row_id)
