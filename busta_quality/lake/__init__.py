@@ -33,7 +33,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -92,16 +92,19 @@ class BatchRef:
 
 
 class Lake:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, links: Sequence[Path] = ()) -> None:
         self.root = Path(root)
+        #: directories outside the root a symlink inside the lake may lead to
+        #: (``lake.linked_dirs``)
+        self.links = tuple(Path(p) for p in links)
 
     # paths -------------------------------------------------------------------------
     def inside(self, path: Path) -> Path:
         """``path`` if it stays inside the lake once its symlinks are resolved; else a
         :class:`LakeError` naming it and where it leads."""
-        root = self.root.resolve()
         real = Path(path).resolve()
-        if real != root and root not in real.parents:
+        allowed = [self.root.resolve(), *(p.resolve() for p in self.links)]
+        if not any(real == a or a in real.parents for a in allowed):
             link = _first_symlink(self.root, Path(path))
             raise LakeError(
                 f"{path}: leads out of the lake {self.root} to {real}"

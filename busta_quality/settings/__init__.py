@@ -43,6 +43,9 @@ class _Strict(Model):
 
 class LakeConfig(_Strict):
     root: str = "./lake"
+    #: directories outside the lake that a symlink inside it may lead to (e.g. a layer
+    #: directory mounted from another filesystem); a symlink leading anywhere else is refused
+    linked_dirs: list[str] = Field(default_factory=list)
     #: ``busta lake gc`` keeps every table version that a run recorded within this window
     #: points to (its layer manifest, a quality-check of that version); older versions' files
     #: may be removed (docs/operations.md)
@@ -313,6 +316,11 @@ class BustaConfig(_Strict):
     @property
     def lake_root(self) -> Path:
         return self.path(self.lake.root)
+
+    @property
+    def lake_links(self) -> tuple[Path, ...]:
+        """``lake.linked_dirs`` as absolute paths."""
+        return tuple(self.path(d) for d in self.lake.linked_dirs)
 
     @property
     def gx_dir(self) -> Path:
