@@ -40,6 +40,7 @@ RESULTS = BENCH / "results"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import differential, uniqueness  # noqa: E402
 from bench import seed as seeding  # noqa: E402
 from bench.alert_latency import ALERTING, TARGET_S  # noqa: E402
 
@@ -47,7 +48,9 @@ PY = sys.executable
 BUSTA = str(Path(PY).parent / "busta")
 SUITE = ROOT / "expectations" / "bronze" / "odds_api.json"
 MIN_REPEAT = 5
-SECTIONS = ["engines", "history", "startup", "alerts", "merge"]
+#: sections in their own modules: NAME, run(), figures(), details()
+MODULES = (uniqueness, differential)
+SECTIONS = ["engines", "history", "startup", "alerts", "merge", *(m.NAME for m in MODULES)]
 
 
 def log(msg: str) -> None:
@@ -385,6 +388,7 @@ def figures_of(res: dict[str, Any]) -> list[dict[str, Any]]:
             ("alert latency p50 / target", col(a, "p50_s"), target, "s", "info", None),
         ]  # fmt: skip
     figs = [figure(*spec[:6], diff=bool(spec[6:] and spec[6])) for spec in specs]
+    figs += [f for mod in MODULES for f in mod.figures(res, figure)]
     if res.get("smoke"):  # tiny sizes: verdicts shown in brackets, never enforced
         for fig in figs:
             fig["verdict"] = "-" if fig["verdict"] == "-" else f"({fig['verdict']})"
@@ -623,6 +627,9 @@ def main(argv: list[str] | None = None) -> int:
             res["alerts"] = alerts_section(worker, work, data, repeat, cycles=1 if smoke else 6)
         if "merge" in only:
             res["merge"] = merge_section(worker, work, batches, repeat, profiles=0 if smoke else 2)  # type: ignore[arg-type]
+        for mod in MODULES:
+            if mod.NAME in only:
+                res[mod.NAME] = mod.run(worker, work, repeat=repeat, smoke=smoke)
         worker.flush()
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -662,6 +669,8 @@ def main(argv: list[str] | None = None) -> int:
             "evaluator per engine: "
             + ", ".join(f"{e}={'/'.join(map(str, v))}" for e, v in res["evaluators"].items())
         )
+    for line in (line for mod in MODULES for line in mod.details(res)):
+        print(line)
     if "history" in res:
         print_breakdown(res["history"]["breakdown"], *history)
     if "merge" in res:

@@ -21,6 +21,7 @@ Jobs (``kind``):
   (SQLAlchemy cursor events), cProfile of the timed call, the evaluator that ran.
 - ``seed``: a history of N stored results (one real gate, copies, then retention applied).
 - ``alerts``: alert latency, a failing gate result on disk → the Slack stand-in's receipt.
+- ``MODULE:FUNCTION``: a job of a section in its own module (``bench.uniqueness:job_gate``).
 - ``merge_seed``, ``merge_cli``: gate + merge into tables of many prior batches
   (``bench/merge.py``).
 """
@@ -464,11 +465,21 @@ JOBS = {
 }
 
 
+def _job(kind: str) -> Any:
+    """A job of this module, or ``module:function`` (a section's own module)."""
+    if ":" in kind:
+        import importlib
+
+        module, _, name = kind.partition(":")
+        return getattr(importlib.import_module(module), name)
+    return JOBS[kind]
+
+
 def main() -> None:
     jobs = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
     results = []
     for job in jobs:
-        results.append(JOBS[job["kind"]](job))
+        results.append(_job(job["kind"])(job))
     sys.stdout.flush()
     Path(sys.argv[2]).write_text(json.dumps(results, default=str), encoding="utf-8")
 

@@ -123,6 +123,14 @@ class InputNotFound(InputError):
     code = "input_not_found"
 
 
+class InternalError(BustaError):
+    """Something unexpected (a bug, in busta or in a plugin): exit 3, reported like any error
+    (JSON under ``--json``); ``BUSTA_DEBUG=1`` shows the traceback instead."""
+
+    exit_code = ExitCode.RUNTIME
+    code = "internal_error"
+
+
 class InputFailed(BustaError):
     """Ingesting one input failed in an unexpected way (a bug): reported for that input,
     exit 3, and the command's other inputs still go ahead."""

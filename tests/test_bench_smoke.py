@@ -23,6 +23,9 @@ FIGURES = {
     "duckdb gate / pandas gate (peak RSS)",
     "busta --help / python -c pass",
     "alert latency p95 / target",
+    "uniqueness: duckdb gate / GROUP BY floor (time)",
+    "uniqueness: rows flagged, duckdb gate / floor",
+    "uniqueness: duckdb gate / pandas gate (peak RSS)",
 }
 
 
@@ -69,6 +72,18 @@ def test_bench_smoke_writes_a_well_formed_results_file(tmp_path: Path) -> None:
 
     assert set(doc["evaluators"]) == {"duckdb", "pandas"}
     assert doc["evaluators"]["duckdb"] == ["onepass"]
+    # the failing compound-key check: onepass flags exactly the generated duplicates
+    unique = doc["uniqueness"]
+    assert unique["seed"]["duplicated_rows"] > 0
+    assert {r["evaluator"] for r in unique["duckdb"]} == {"onepass"}
+    assert {r["unexpected"] for r in unique["duckdb"]} == {unique["seed"]["duplicated_rows"]}
+    assert {r["unexpected"] for r in unique["pandas"]} == {unique["seed"]["duplicated_rows"]}
+    # the differential test ran and wrote what it compared (too few tables to pass at smoke size)
+    diff = doc["differential"]
+    assert diff["tables"] >= diff["examples"] >= 1, diff.get("output")
+    assert set(diff["compared"]) >= {"expect_compound_columns_to_be_unique"}
+    assert any(name.startswith("differential test: ") for name in figures)
+
     breakdown = doc["history"]["breakdown"]
     assert breakdown["busta_steps_cumulative"] and breakdown["own_time"]
     assert "where the gate's time differs" in proc.stdout

@@ -59,7 +59,9 @@ def test_an_ingest_into_layers_on_another_filesystem_promotes_and_quarantines(
     tmp_path: Path, other_fs: Path
 ) -> None:
     copy_gx_project(tmp_path)
-    config = write_config(tmp_path)
+    # the layer directories are symlinks to another filesystem, which the lake allows only
+    # for the directories busta.yml names
+    config = write_config(tmp_path, lake={"root": "./lake", "linked_dirs": [str(other_fs)]})
     lake = tmp_path / "lake"
     lake.mkdir()
     for layer in ("bronze", "gold", "quarantine"):  # silver stays beside staging

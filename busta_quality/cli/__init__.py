@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import click
 
-from busta_quality.cli.app import AppContext
+from busta_quality.cli.app import AppContext, BustaGroup
+from busta_quality.settings import masking
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=BustaGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
@@ -23,6 +24,7 @@ from busta_quality.cli.app import AppContext
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None) -> None:
     """busta-quality: quality gates and source health for the busta betting lake."""
+    masking.install_log_filter()  # no log record shows a secret of busta.yml
     ctx.obj = AppContext(config_path)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from busta_quality.cli import output
-from busta_quality.cli.app import AppContext, command, exit_with
+from busta_quality.cli.app import ALERT_ID, WINDOW_ID, AppContext, command, exit_with
 from busta_quality.errors import ExitCode
 from busta_quality.models import AlertState
 
@@ -53,7 +53,7 @@ def register(main: click.Group) -> None:
         else:
             output.alert_list(doc)
 
-    @command(alerts_group, "show", click.argument("alert_id", type=int))
+    @command(alerts_group, "show", click.argument("alert_id", type=ALERT_ID))
     def alerts_show(app: AppContext, alert_id: int, as_json: bool) -> None:
         """One alert with its history and every notification attempt."""
         from busta_quality.service import alerts as svc
@@ -67,7 +67,7 @@ def register(main: click.Group) -> None:
     @command(
         alerts_group,
         "ack",
-        click.argument("alert_id", type=int),
+        click.argument("alert_id", type=ALERT_ID),
         click.option("--by", "by", default=None, help="Who acknowledges (default: $USER)."),
     )
     def alerts_ack(app: AppContext, alert_id: int, by: str | None, as_json: bool) -> None:
@@ -80,7 +80,7 @@ def register(main: click.Group) -> None:
         else:
             output.info(f"alert #{alert_id} acknowledged by {a.acknowledged_by}")
 
-    @command(alerts_group, "resolve", click.argument("alert_id", type=int))
+    @command(alerts_group, "resolve", click.argument("alert_id", type=ALERT_ID))
     def alerts_resolve(app: AppContext, alert_id: int, as_json: bool) -> None:
         """Resolve an alert by hand (a later failing check opens a new one)."""
         from busta_quality.service import alerts as svc
@@ -189,7 +189,7 @@ def register(main: click.Group) -> None:
         else:
             output.window_list(doc)
 
-    @command(maintenance_group, "end", click.argument("window_id", type=int))
+    @command(maintenance_group, "end", click.argument("window_id", type=WINDOW_ID))
     def maintenance_end(app: AppContext, window_id: int, as_json: bool) -> None:
         """End a window now; alerts it suppressed are sent if their problem persists."""
         from busta_quality.service import alerts as svc

@@ -3,25 +3,55 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Any
 
 import click
 
+from busta_quality.settings import masking
+
 
 def emit_json(obj: Any) -> None:
-    """One JSON object on stdout (the ``--json`` contract, docs/cli.md)."""
-    click.echo(json.dumps(obj, indent=2, default=str, sort_keys=False))
+    """One JSON object on stdout (the ``--json`` contract, docs/cli.md); no secret of the
+    configuration in it (:mod:`busta_quality.settings.masking`)."""
+    doc = masking.mask_json(json.loads(json.dumps(obj, default=str)))
+    click.echo(json.dumps(doc, indent=2, sort_keys=False))
+
+
+#: what a terminal would act on rather than show: C0 and C1 control characters (ESC starts
+#: every ANSI sequence), DEL, and the Unicode direction overrides that reorder what is shown
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: the same, with line breaks and tabs: a data value is shown on one line
+_CONTROL_OR_BREAK = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def _visible(m: re.Match[str]) -> str:
+    return m.group().encode("unicode_escape").decode("ascii")
+
+
+def clean(text: str) -> str:
+    """``text`` with every terminal control character written as its escape (``\\x1b``):
+    an ANSI sequence in the data shows as text, it never moves the cursor, clears the screen
+    or recolours what follows. Line breaks and tabs stay."""
+    return _CONTROL.sub(_visible, text)
+
+
+def _one_line(text: Any) -> str:
+    """A data value on one line: control characters and line breaks written as escapes."""
+    return _CONTROL_OR_BREAK.sub(_visible, str(text))
 
 
 def info(msg: str) -> None:
-    click.echo(msg)
+    click.echo(clean(masking.mask_text(msg)))
 
 
 def error(message: str, hint: str = "") -> None:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {clean(masking.mask_text(message))}", err=True)
     if hint:
-        click.echo(f"  hint: {hint}", err=True)
+        click.echo(f"  hint: {clean(masking.mask_text(hint))}", err=True)
 
 
 def console() -> Any:
@@ -62,15 +92,15 @@ def runs_table(runs: list[dict[str, Any]], title: str) -> None:
     for r in runs:
         decision = r.get("decision")
         table.add_row(
-            r["run_id"],
-            r["source"],
-            r["layer"],
-            r["dataset"],
+            esc(r["run_id"]),
+            esc(r["source"]),
+            esc(r["layer"]),
+            esc(r["dataset"]),
             str(r["rows"]),
             f"{r['quality_score']:.0%}",
             str(r["failed"]),
             str(len(r["errors"])),
-            r["max_severity"] or "-",
+            esc(r["max_severity"] or "-"),
             f"[{_DECISION_STYLE.get(decision, 'white')}]{decision or 'checked'}[/]",
         )
     con = console()
@@ -92,10 +122,11 @@ _SEVERITY_STYLE = {"critical": "red", "warning": "yellow"}
 
 
 def esc(value: Any) -> str:
-    """``value`` as text that rich prints as written (data may hold ``[...]`` markup)."""
+    """``value`` as text that rich prints as written (data may hold ``[...]`` markup or
+    terminal control characters), on one line."""
     from rich.markup import escape
 
-    return escape(str(value))
+    return escape(_one_line(value))
 
 
 def failure_lines(run: dict[str, Any], f: dict[str, Any]) -> list[str]:
@@ -248,8 +279,8 @@ def alert_list(doc: dict[str, Any]) -> None:
         lab = a["labels"]
         where = "/".join(lab[k] for k in ("source", "layer", "dataset") if lab.get(k)) or "-"
         info(
-            f"{a['id']:>5}  {a['state']:<12} {a['severity']:<8} {a['rule'][:28]:<28} "
-            f"{where[:40]:<40} {_ts(a['last_seen'])}"
+            f"{a['id']:>5}  {a['state']:<12} {a['severity']:<8} {_one_line(a['rule'])[:28]:<28} "
+            f"{_one_line(where)[:40]:<40} {_ts(a['last_seen'])}"
         )
 
 
@@ -261,28 +292,28 @@ def alert_detail(doc: dict[str, Any]) -> None:
     from busta_quality.notify.render import failure_lines
 
     a = doc
-    info(f"alert #{a['id']} [{a['state']}] [{a['severity']}] {a['summary']}")
-    info(f"  rule: {a['rule']} ({a['condition']}), value {a['value']}")
+    info(f"alert #{a['id']} [{a['state']}] [{a['severity']}] {_one_line(a['summary'])}")
+    info(f"  rule: {_one_line(a['rule'])} ({_one_line(a['condition'])}), value {a['value']}")
     info(f"  labels: {json.dumps(a['labels'], sort_keys=True)}")
     for key in ("first_seen", "last_seen", "fired_at", "escalated_at", "acknowledged_at",
                 "resolved_at"):  # fmt: skip
         if a[key]:
             info(f"  {key}: {_ts(a[key])}")
     if a["acknowledged_by"]:
-        info(f"  acknowledged by: {a['acknowledged_by']}")
+        info(f"  acknowledged by: {_one_line(a['acknowledged_by'])}")
     if a["suppressed_reason"]:
-        info(f"  suppressed: {a['suppressed_reason']}")
+        info(f"  suppressed: {_one_line(a['suppressed_reason'])}")
     info(f"  occurrences: {a['occurrences']}")
     lines = failure_lines(cast(AlertJSON, a))  # the alert's keys, plus history etc.
     if lines:
         info("  what failed:")
         for line in lines:
-            info(f"    - {line}")
+            info(f"    - {_one_line(line)}")
     info("  history:")
     for e in a["history"]:
         info(
             f"    {_ts(e['at'])}  {e['from_state'] or '-'} -> {e['to_state']}"
-            + (f"  ({e['note']})" if e["note"] else "")
+            + (f"  ({_one_line(e['note'])})" if e["note"] else "")
         )
     if a["notifications"]:
         info("  notifications:")
@@ -290,7 +321,7 @@ def alert_detail(doc: dict[str, Any]) -> None:
         info(
             f"    #{n['id']} {n['event']} -> {n['channel']}: {n['status']} "
             f"after {n['attempts']} attempt(s)"
-            + (f"; last error: {n['last_error']}" if n["last_error"] else "")
+            + (f"; last error: {_one_line(n['last_error'])}" if n["last_error"] else "")
         )
 
 
@@ -315,7 +346,7 @@ def window_list(doc: dict[str, Any]) -> None:
         ident = f"#{w['id']}" if w["id"] else "(config)"
         state = "ACTIVE" if w["active"] else ("ended" if w.get("ended_at") else "inactive")
         info(
-            f"{ident:>9} {w['name'][:30]:<30} {state:<8} {when}  "
+            f"{ident:>9} {_one_line(w['name'])[:30]:<30} {state:<8} {when}  "
             f"match {json.dumps(w['match'], sort_keys=True)}"
         )
 
@@ -392,11 +423,6 @@ def quarantine_action(doc: dict[str, Any]) -> None:
     )
     if doc["runs"]:
         runs_table(doc["runs"], f"busta quarantine {doc['action']} {doc['run_id']}")
-
-
-def _one_line(text: str) -> str:
-    """Data-derived text on one line, without terminal control characters."""
-    return "".join(c if c.isprintable() else " " for c in str(text))
 
 
 def lake_versions(versions: Any, *, as_json: bool) -> None:

@@ -1,82 +1,35 @@
-"""Secrets out of what a probe reports: URLs, error texts, observed details."""
+"""Secrets out of what a probe reports: URLs, error texts, observed details.
+
+The one masking module is :mod:`busta_quality.settings.masking` (channels, the CLI, logs,
+the store use it too); this module names its functions as the probes use them, with a
+probe's policy for URLs: a probe reports the URL it measured, so only the password and the
+values of secret-looking query parameters are masked (``?apiKey=**********&regions=uk``).
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-MASK = "***"
+from busta_quality.settings import masking
+from busta_quality.settings.masking import MASK, mask_text, url_secrets
 
-#: query parameters and ``key=value`` pairs whose value is a secret
-_SECRET_NAME = re.compile(
-    r"(^|[_\-.])(api[_-]?key|apikey|key|token|secret|password|passwd|pwd|sig|signature"
-    r"|auth|authorization|credentials?)$",
-    re.IGNORECASE,
-)
-_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]*):[^@/\s]*@")
-_PAIR = re.compile(
-    r"(?P<name>\b[A-Za-z_][A-Za-z0-9_\-]*)(?P<sep>=)(?P<value>[^&\s\"',;]+)",
-)
+__all__ = ["MASK", "mask_text", "mask_url", "mask_value", "one_line", "secret_name", "url_secrets"]
 
 
 def secret_name(name: str) -> bool:
-    return bool(_SECRET_NAME.search(name))
+    return masking.is_secret_name(name)
 
 
 def mask_url(url: str) -> str:
     """``url`` with its password and the values of secret-looking query parameters masked."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return mask_text(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:{MASK}@{hostport}" if ":" in userinfo else netloc
-    query = urlencode(
-        [(k, MASK if secret_name(k) else v) for k, v in parse_qsl(parts.query, True)], safe="*"
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
-def url_secrets(url: str) -> list[str]:
-    """The secret parts of ``url`` (its password, secret-looking query values)."""
-    try:
-        parts = urlsplit(url)
-        out = [parts.password] if parts.password else []
-        out += [v for k, v in parse_qsl(parts.query, True) if secret_name(k) and v]
-    except ValueError:
-        return []
-    return out
-
-
-def mask_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with every one of ``secrets`` (values of 3+ characters), URL passwords and
-    ``name=value`` pairs of secret-looking names masked."""
-    for secret in sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    text = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
-    return _PAIR.sub(
-        lambda m: f"{m['name']}={MASK}" if secret_name(m["name"]) else m.group(0), text
-    )
+    return masking.mask_url(url, every_query_value=False)
 
 
 def mask_value(value: Any, secrets: Iterable[str] = ()) -> Any:
-    """:func:`mask_text` over every string inside ``value`` (dicts, lists)."""
-    keep = list(secrets)
-    if isinstance(value, str):
-        return mask_text(value, keep)
-    if isinstance(value, dict):
-        return {
-            str(k): (MASK if secret_name(str(k)) and isinstance(v, str) else mask_value(v, keep))
-            for k, v in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [mask_value(v, keep) for v in value]
-    return value
+    """Every string inside ``value`` (dicts, lists) masked, and the string of a
+    secret-looking key masked whole (:func:`busta_quality.settings.masking.mask_report`)."""
+    return masking.mask_report(value, secrets)
 
 
 def one_line(text: str, limit: int = 500) -> str:

@@ -16,6 +16,11 @@ file-name order is landing order (``run_id`` alone has a one-second clock in it)
 
 Every write goes to a hidden temp file in the target directory and is renamed into place, so
 a crash never leaves a half-written batch visible; a move between directories is one rename.
+
+The lake never follows a symlink out of its root: every path busta builds inside the lake
+(staging, layers, tables, quarantine, locks, the catalog) is resolved first, and one that a
+symlink leads outside the (resolved) root is refused with a :class:`LakeError` naming it. A
+symlink that stays inside the lake, and a lake root that is itself a symlink, are fine.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -87,27 +92,47 @@ class BatchRef:
 
 
 class Lake:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, links: Sequence[Path] = ()) -> None:
         self.root = Path(root)
+        #: directories outside the root a symlink inside the lake may lead to
+        #: (``lake.linked_dirs``)
+        self.links = tuple(Path(p) for p in links)
 
     # paths -------------------------------------------------------------------------
+    def inside(self, path: Path) -> Path:
+        """``path`` if it stays inside the lake once its symlinks are resolved; else a
+        :class:`LakeError` naming it and where it leads."""
+        real = Path(path).resolve()
+        allowed = [self.root.resolve(), *(p.resolve() for p in self.links)]
+        if not any(real == a or a in real.parents for a in allowed):
+            link = _first_symlink(self.root, Path(path))
+            raise LakeError(
+                f"{path}: leads out of the lake {self.root} to {real}"
+                + (f" (through the symlink {link})" if link else ""),
+                "the lake never writes outside its root: replace the symlink with a directory, "
+                "or point lake.root in busta.yml at the other place",
+            )
+        return Path(path)
+
     def dataset_dir(self, layer: str, dataset: str) -> Path:
         if layer not in LAYERS:
             raise LakeError(f"unknown layer {layer!r}", f"layers are {', '.join(LAYERS)}")
-        return self.root / layer / dataset
+        return self.inside(self.root / layer / dataset)
 
     # a run's batch file is ``batch_name(run_id, seq)``; without ``seq`` the file of that run
     # already in the directory is meant (whatever its sequence number)
     def staging_path(self, layer: str, dataset: str, run_id: str, seq: int | None = None) -> Path:
-        return _batch_file(self.root / STAGING / layer / dataset, run_id, seq)
+        directory = self.inside(self.root / STAGING / layer / dataset)
+        return self.inside(_batch_file(directory, run_id, seq))
 
     def batch_path(self, layer: str, dataset: str, run_id: str, seq: int | None = None) -> Path:
-        return _batch_file(self.dataset_dir(layer, dataset), run_id, seq)
+        return self.inside(_batch_file(self.dataset_dir(layer, dataset), run_id, seq))
 
     def quarantine_path(
         self, layer: str, dataset: str, run_id: str, seq: int | None = None
     ) -> Path:
-        return _batch_file(self.root / QUARANTINE / layer / dataset, run_id, seq)
+        directory = self.inside(self.root / QUARANTINE / layer / dataset)
+        return self.inside(_batch_file(directory, run_id, seq))
 
     # writes ------------------------------------------------------------------------
     def write_staging(
@@ -178,7 +203,7 @@ class Lake:
 
     def table_path(self, layer: str, dataset: str, source: str) -> Path:
         """The Delta table of ``dataset`` fed by ``source`` in a table layer."""
-        return self.dataset_dir(layer, dataset) / source
+        return self.inside(self.dataset_dir(layer, dataset) / source)
 
     def tables(self, layer: str) -> list[tuple[str, str]]:
         """``(dataset, source)`` of every Delta table of ``layer`` (a ``_delta_log`` inside)."""
@@ -194,13 +219,13 @@ class Lake:
         while ``gc`` compacts and sweeps its tables: one at a time, across processes on this
         filesystem. The kernel drops the lock when its process dies, so a crash never leaves
         it held. ``block=False``: BlockingIOError when another process holds it."""
-        with _flock(self.root / LOCKS / f"{layer}.lock", block=block):
+        with _flock(self.inside(self.root / LOCKS / f"{layer}.lock"), block=block):
             yield
 
     @contextmanager
     def run_lock(self, run_id: str) -> Iterator[None]:
         """Held while a run is alive: ``gc`` leaves the staging files of a live run alone."""
-        with _flock(self.root / STAGING / RUNS / f"{run_id}.lock", block=True):
+        with _flock(self.inside(self.root / STAGING / RUNS / f"{run_id}.lock"), block=True):
             yield
 
     def run_alive(self, run_id: str) -> bool:
@@ -317,6 +342,20 @@ class Lake:
             seq, _ = parse_batch_name(batch.stem)
             out.append({**reason, "path": str(batch), "seq": seq, "present": batch.exists()})
         return out
+
+
+def _first_symlink(root: Path, path: Path) -> Path | None:
+    """The first component of ``path`` below ``root`` that is a symlink (None: none is)."""
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        return None
+    current = root
+    for part in rel.parts:
+        current = current / part
+        if current.is_symlink():
+            return current
+    return None
 
 
 def _run_of(name: str) -> str | None:
@@ -488,9 +527,9 @@ def write_catalog(
                 partitions=None if parts is None else _quote_ident(parts),
             )
             views[name] = (query, files if parts else [])
-    path = lake.root / CATALOG
+    path = lake.inside(lake.root / CATALOG)
     lake.root.mkdir(parents=True, exist_ok=True)
-    with _flock(lake.root / LOCKS / "catalog.lock", block=True):
+    with _flock(lake.inside(lake.root / LOCKS / "catalog.lock"), block=True):
         tmp = _tmp_for(path)
         try:
             con = _catalog_to_update(path, tmp, redo) if layers is not None else None

@@ -7,13 +7,14 @@ entry-point group. It declares a pydantic ``Settings`` model (``extra="forbid"``
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict
 
 from busta_quality.models import ALERT_EVENTS, AlertEvent, AlertJSON, utcnow
+from busta_quality.settings import masking
 
 
 class ChannelSettings(BaseModel):
@@ -108,9 +109,15 @@ class Channel:
         self.name = name
         self.settings = settings
         self.timeout_s = timeout_s
+        masking.register(self.secrets())
 
-    def __repr__(self) -> str:  # settings' SecretStr fields render as '**********'
-        return f"{type(self).__name__}(name={self.name!r}, settings={self.settings!r})"
+    def __repr__(self) -> str:  # secrets masked wherever they sit in the settings
+        return f"{type(self).__name__}(name={self.name!r}, settings={self.describe()!r})"
+
+    def secrets(self) -> list[str]:
+        """Every secret of the settings: ``SecretStr`` fields and secret-looking keys, every
+        header value, URL credentials (:func:`busta_quality.settings.masking.secrets_in`)."""
+        return masking.secrets_in(self.settings)
 
     def send(self, notification: Notification) -> Delivery:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -125,23 +132,29 @@ class Channel:
         from busta_quality.notify.deadline import total_deadline
 
         limit = self.timeout_s if within_s is None else max(0.0, min(self.timeout_s, within_s))
+        started = time.monotonic()
         with total_deadline(limit) as deadline:
             try:
                 d = self.send(notification)
             except Exception as exc:  # a third-party plugin broke the contract
                 d = Delivery.failed(f"{type(exc).__name__}: {exc}")
-        if deadline.expired:
-            return Delivery.failed(
+        # a failed send that used the whole budget was cut by it, whichever timer fired
+        # first (the deadline's, or a client library's own socket timeout of the same length)
+        spent = time.monotonic() - started
+        if deadline.expired or (not d.ok and not d.skipped and spent >= limit):
+            d = Delivery.failed(
                 f"timed out: no complete answer within the total deadline of {limit:g}s "
                 f"(connect + send + response; {d.detail or 'cut short'})",
                 retryable=True,
                 http_status=d.http_status,
             )
-        return d
+        # what a delivery says is stored, logged and shown: never a secret of the channel
+        masked = masking.mask_text(d.detail, self.secrets())
+        return d if masked == d.detail else replace(d, detail=masked)
 
     def describe(self) -> dict[str, Any]:
-        """Non-secret settings, for ``busta channels list``."""
-        out: dict[str, Any] = {}
-        for key, value in self.settings:
-            out[key] = "**********" if isinstance(value, SecretStr) and value else value
-        return json.loads(json.dumps(out, default=str))
+        """The settings for ``busta channels list``, every secret masked where it sits
+        (``SecretStr`` fields, secret-looking keys, header values, URL credentials and
+        query values)."""
+        described: dict[str, Any] = masking.mask_value(self.settings)
+        return described

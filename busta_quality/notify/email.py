@@ -43,7 +43,10 @@ class EmailChannel(Channel):
     def build(self, n: Notification) -> EmailMessage:
         s = self.settings
         msg = EmailMessage()
-        msg["Subject"] = f"{s.subject_prefix} {render.title(n.event, n.alert)}".strip()
+        # a header is one line: a value's line break or control character would start
+        # another header (or make the message unsendable)
+        subject = f"{s.subject_prefix} {render.title(n.event, n.alert)}".strip()
+        msg["Subject"] = "".join(c if c.isprintable() else " " for c in subject)
         msg["From"] = s.from_addr
         msg["To"] = ", ".join(s.to)
         msg["Message-ID"] = make_msgid(domain="busta.local")

@@ -215,13 +215,19 @@ def slack_blocks(event: AlertEvent, alert: AlertJSON) -> list[dict[str, Any]]:
     docs = (alert.get("detail") or {}).get("data_docs")
     ctx = [{"type": "mrkdwn", "text": f"alert #{alert.get('id')} · `{alert.get('fingerprint')}`"}]
     if docs:
-        ctx.append({"type": "mrkdwn", "text": f"<{docs}|Data Docs>"})
+        ctx.append({"type": "mrkdwn", "text": f"<{slack_text(str(docs))}|Data Docs>"})
     blocks.append({"type": "context", "elements": ctx})
     return blocks
 
 
-def _md(s: str) -> str:
+def slack_text(s: str) -> str:
+    """``s`` as Slack mrkdwn text that shows it as written: ``&``, ``<`` and ``>`` escaped,
+    so no value mentions (``<!channel>``, ``<@U123>``), links (``<http://…|x>``) or
+    breaks out of the markup (Slack's own escaping rules)."""
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_md = slack_text
 
 
 def payload(event: AlertEvent, alert: AlertJSON, idempotency_key: str) -> dict[str, Any]:

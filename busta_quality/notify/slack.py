@@ -70,7 +70,10 @@ class SlackChannel(Channel):
             return Delivery.failed(f"{type(exc).__name__}: {exc}")
 
     def _message(self, n: Notification) -> dict[str, Any]:
-        text = render.title(n.event, n.alert)
+        # the plain-text fallback (notifications, clients without blocks) is mrkdwn too:
+        # escaped like the blocks, so a value never mentions (<!channel>, <@U…>) or links;
+        # only the configured mention_critical is markup
+        text = render.slack_text(render.title(n.event, n.alert))
         if n.alert.get("severity") == Severity.CRITICAL and n.event in _MENTIONED:
             text = f"{self.settings.mention_critical} {text}".strip()
         msg: dict[str, Any] = {"text": text, "blocks": render.slack_blocks(n.event, n.alert)}

@@ -39,7 +39,7 @@ class RunContext:
     def open(cls, cfg: BustaConfig, store: Store) -> RunContext:
         from busta_quality.quality.docs import Pages
 
-        return cls(cfg, store, Lake(cfg.lake_root), Pages(cfg))
+        return cls(cfg, store, Lake(cfg.lake_root, cfg.lake_links), Pages(cfg))
 
     def finish(self) -> None:
         """Render the command's Data Docs pages (and the index) once."""

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from great_expectations.checkpoint.actions import ValidationAction
 
 from busta_quality.models import CheckResult
+from busta_quality.quality import docs_escape
 from busta_quality.quality.engines import enable_duckdb_persisted_connection
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 # catalog assets (datasource ``busta_lake``) that the layer checkpoints validate need it as
 # much as busta's own duckdb engine, so importing the action enables it
 enable_duckdb_persisted_connection()
+# the Data Docs a plain GX client's checkpoint run writes escape every value, as busta's do
+docs_escape.enable()
 
 
 def _observed_rows(vr: Any) -> int:
@@ -112,12 +115,15 @@ def record_plain_run(results: list[CheckResult], config_path: str | None) -> Non
     """Record a plain GX client's results and alert on them, as busta's gates do."""
     from busta_quality.orchestration.gate import feed_alerts
     from busta_quality.orchestration.ingest import deliver_alerts
-    from busta_quality.settings import load_config
+    from busta_quality.settings import load_config, masking
+    from busta_quality.settings.security import file_modes
     from busta_quality.store import open_store
 
+    masking.install_log_filter()  # no log record shows a secret of busta.yml
     cfg = load_config(cli_value=config_path)
-    store = open_store(cfg.store_url)
-    for r in results:
-        store.record_check(r)
-    feed_alerts(cfg, store, results)
-    deliver_alerts(cfg, store)
+    with file_modes(cfg.security):  # a new store file is owner-only, as busta's own
+        store = open_store(cfg.store_url)
+        for r in results:
+            store.record_check(r)
+        feed_alerts(cfg, store, results)
+        deliver_alerts(cfg, store)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from busta_quality.errors import QualityEngineError
+from busta_quality.quality import docs_escape
 from busta_quality.settings.faults import crash_point
 
 # GX reports usage to a remote service by default; busta never phones home.
@@ -36,6 +37,7 @@ def get_context(gx_dir: str) -> Any:
     import great_expectations as gx
 
     register_action_types()
+    docs_escape.enable()  # every value a Data Docs page shows is escaped
     for name in ("great_expectations", "tqdm"):
         logging.getLogger(name).setLevel(logging.WARNING)
     try:

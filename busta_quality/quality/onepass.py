@@ -729,8 +729,13 @@ def _drop_duplicated_keys(connection: Any, ctx: _Context | None) -> None:
     if ctx is None:
         return
     for table in ctx.duplicates.values():
-        with contextlib.suppress(Exception):
+        try:
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_q(table)}")
+        except Exception:
+            # a failed statement aborts DuckDB's transaction: roll back, or every later
+            # query on this connection (GX's own among them) fails too
+            with contextlib.suppress(Exception):
+                connection.rollback()
 
 
 def _aggregate(connection: Any, relation: str, items: list[_Item]) -> list[dict[str, Any]]:

@@ -175,23 +175,17 @@ def show_rows_in_docs(vr: Any) -> bool:
     ``unexpected_index_list`` only, which GX fills for the COMPLETE result format alone
     (every unexpected row, unbounded). The gate asks for SUMMARY: the partial list (at most
     ``partial_unexpected_count`` rows) is what the page shows, under GX's own heading
-    "Sampled Unexpected Values" when it is not every row. GX 1.24 writes those values into
-    the page unescaped, so the copy holds them HTML-escaped (a team called ``Fulham<i>`` is
-    shown as text, never as markup). True if a result changed.
+    "Sampled Unexpected Values" when it is not every row. The values stay as the data has
+    them: every value of a page is escaped when the page is written
+    (:mod:`busta_quality.quality.docs_escape`). True if a result changed.
     """
-    import html
-
-    def escaped(value: Any) -> Any:
-        return html.escape(value) if isinstance(value, str) else value
-
     changed = False
     for er in vr.results:
         result = er.result or {}
         rows = result.get("partial_unexpected_index_list")
         if rows and "unexpected_index_list" not in result:
             result["unexpected_index_list"] = [
-                {k: escaped(v) for k, v in row.items()} if isinstance(row, dict) else row
-                for row in rows
+                dict(row) if isinstance(row, dict) else row for row in rows
             ]
             changed = True
     return changed

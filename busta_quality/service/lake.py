@@ -50,7 +50,7 @@ def lake_versions(cfg: BustaConfig, store: Store) -> LakeVersions:
     from busta_quality.lake import TABLE_LAYERS, Lake
     from busta_quality.store.manifest import current_manifest
 
-    lake = Lake(cfg.lake_root)
+    lake = Lake(cfg.lake_root, cfg.lake_links)
     layers: dict[str, dict[str, Any] | None] = {}
     for layer in TABLE_LAYERS:
         m = current_manifest(store, layer)
@@ -97,7 +97,7 @@ def lake_gc(
     from busta_quality.orchestration.commit import GcReport, gc
     from busta_quality.orchestration.retention import upkeep
 
-    lake = Lake(cfg.lake_root)
+    lake = Lake(cfg.lake_root, cfg.lake_links)
     report = GcReport([], []) if dry_run else gc(store, lake)
     return LakeGc(report, upkeep(cfg, store, lake, now=now, dry_run=dry_run))
 
@@ -111,7 +111,7 @@ def startup(cfg: BustaConfig, store: Store) -> None:
     from busta_quality.orchestration.commit import gc
     from busta_quality.orchestration.retention import due, upkeep
 
-    lake = Lake(cfg.lake_root)
+    lake = Lake(cfg.lake_root, cfg.lake_links)
     try:
         report = gc(store, lake)
     except Exception:

@@ -77,7 +77,7 @@ def list_quarantined(cfg: BustaConfig) -> QuarantineList:
     from busta_quality.lake import Lake
     from busta_quality.orchestration.quarantine import quarantined_runs
 
-    return QuarantineList(quarantined_runs(Lake(cfg.lake_root)))
+    return QuarantineList(quarantined_runs(Lake(cfg.lake_root, cfg.lake_links)))
 
 
 def show_quarantined(cfg: BustaConfig, store: Store, run_id: str) -> QuarantineDetail:
@@ -87,7 +87,7 @@ def show_quarantined(cfg: BustaConfig, store: Store, run_id: str) -> QuarantineD
 
     actions = quarantine_actions_of(store, run_id)
     try:
-        q: QuarantinedRun | None = find(Lake(cfg.lake_root), run_id)
+        q: QuarantinedRun | None = find(Lake(cfg.lake_root, cfg.lake_links), run_id)
     except NotFoundError:
         if not actions:
             raise

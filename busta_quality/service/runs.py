@@ -170,20 +170,23 @@ def after_ingest(
     from busta_quality.orchestration.gate import RunContext
     from busta_quality.orchestration.ingest import deliver_alerts, ingest_file, run_pipeline
     from busta_quality.pipeline.kinds import source_kind
-    from busta_quality.settings import load_config
+    from busta_quality.settings import load_config, masking
+    from busta_quality.settings.security import file_modes
     from busta_quality.store import open_store
 
+    masking.install_log_filter()  # no log record shows a secret of busta.yml
     cfg = config if isinstance(config, BustaConfig) else load_config(config)
-    store = open_store(cfg.store_url)
-    run_id = run_id or new_run_id()
-    run = RunContext.open(cfg, store)
-    if isinstance(data, str | Path):
-        kind = source_kind(cfg.source(source).kind)
-        report = ingest_file(run, source, kind, Path(data), run_id=run_id)
-    else:
-        report = run_pipeline(run, source, data, run_id=run_id)
-    run.finish()
-    deliver_alerts(cfg, store)
+    with file_modes(cfg.security):  # what the hook creates is owner-only, as busta ingest
+        store = open_store(cfg.store_url)
+        run_id = run_id or new_run_id()
+        run = RunContext.open(cfg, store)
+        if isinstance(data, str | Path):
+            kind = source_kind(cfg.source(source).kind)
+            report = ingest_file(run, source, kind, Path(data), run_id=run_id)
+        else:
+            report = run_pipeline(run, source, data, run_id=run_id)
+        run.finish()
+        deliver_alerts(cfg, store)
     return report
 
 

@@ -18,6 +18,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from busta_quality.errors import ConfigError
+from busta_quality.settings import masking
 from busta_quality.settings.alerting import AlertingConfig
 from busta_quality.settings.base import Model
 from busta_quality.settings.durations import parse_duration
@@ -29,6 +30,7 @@ from busta_quality.settings.health import (
     duration_text,
     seconds,
 )
+from busta_quality.settings.security import SecurityConfig
 
 DEFAULT_CONFIG = "busta.yml"
 ENV_CONFIG = "BUSTA_CONFIG"
@@ -41,6 +43,9 @@ class _Strict(Model):
 
 class LakeConfig(_Strict):
     root: str = "./lake"
+    #: directories outside the lake that a symlink inside it may lead to (e.g. a layer
+    #: directory mounted from another filesystem); a symlink leading anywhere else is refused
+    linked_dirs: list[str] = Field(default_factory=list)
     #: ``busta lake gc`` keeps every table version that a run recorded within this window
     #: points to (its layer manifest, a quality-check of that version); older versions' files
     #: may be removed (docs/operations.md)
@@ -288,6 +293,8 @@ class BustaConfig(_Strict):
     ingest: IngestConfig = IngestConfig()
     sources: dict[str, SourceConfig] = Field(default_factory=_default_sources)
     alerting: AlertingConfig = AlertingConfig()
+    #: modes of the files and directories busta creates (owner-only by default)
+    security: SecurityConfig = SecurityConfig()
 
     #: directory paths in the file are relative to (not part of the YAML)
     base_dir: Path = Field(default=Path("."), exclude=True)
@@ -311,8 +318,22 @@ class BustaConfig(_Strict):
         return self.path(self.lake.root)
 
     @property
+    def lake_links(self) -> tuple[Path, ...]:
+        """``lake.linked_dirs`` as absolute paths."""
+        return tuple(self.path(d) for d in self.lake.linked_dirs)
+
+    @property
     def gx_dir(self) -> Path:
         return self.path(self.gx.project_dir)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite store's database file (None for another database or in memory)."""
+        url = self.store_url
+        prefix = "sqlite:///"
+        if not url.startswith(prefix) or ":memory:" in url:
+            return None
+        return Path(url[len(prefix) :].split("?", 1)[0])
 
     @property
     def store_url(self) -> str:
@@ -404,7 +425,11 @@ def read_config(
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{p}: the top level must be a mapping of keys, not {type(raw).__name__}")
-    return ConfigSource(p, text, _substitute(raw, (), p, text))
+    substituted = _substitute(raw, (), p, text)
+    # every secret of the file (tokens, passwords, header values, URL credentials) is masked
+    # wherever busta writes text from now on: messages, logs, --json, the store
+    masking.register(masking.secrets_in(substituted))
+    return ConfigSource(p, text, substituted)
 
 
 def build_config(source: ConfigSource | None) -> tuple[BustaConfig | None, list[ConfigProblem]]:

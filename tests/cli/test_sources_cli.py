@@ -103,7 +103,7 @@ def test_sources_list(env: dict[str, Any]) -> None:
     assert fd["sla"] == {"uptime": 0.995, "response_time_s": 5.0, "failure_rate": 0.05}
     assert by_name["idle"]["probes"] == []
     assert SECRET not in json.dumps(doc)
-    assert by_name["odds_api"]["probes"][0]["url"].endswith("apiKey=***")
+    assert by_name["odds_api"]["probes"][0]["url"].endswith("apiKey=**********")
     text = run("sources", "list")
     assert "[bold]x[/bold]" in text  # labels printed as written, not as markup
     assert SECRET not in text

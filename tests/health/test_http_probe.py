@@ -52,7 +52,7 @@ def test_an_endpoint_that_answers_is_up_and_nothing_secret_is_reported(target, c
     for doc in (r.to_json(), stored.to_json()):
         text = json.dumps(doc)
         assert SECRET_KEY not in text and SECRET_HEADER not in text
-        assert "apiKey=***" in doc["detail"]["url"]
+        assert "apiKey=**********" in doc["detail"]["url"]
 
 
 def test_a_failing_endpoint_is_a_failed_probe_with_the_status(target, config, store):

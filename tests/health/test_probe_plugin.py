@@ -76,12 +76,12 @@ def test_a_third_party_probe_is_validated_and_run(acme, tmp_path, store, monkeyp
     monkeypatch.setenv("LAG_PW", "pw-0f-the-broker")
     cfg = load(_config(tmp_path, {"type": "kafka_lag", "group": "broken", "password": "${LAG_PW}"}))
     [described] = list_sources(cfg).sources[0].probes
-    assert described["password"] == "***" and "pw-0f" not in repr(described)
+    assert described["password"] == "**********" and "pw-0f" not in repr(described)
     run = probe_source(cfg, store, "feed")
     assert run.exit_code is ExitCode.QUALITY_FAILURE
     [r] = run.results
     assert (r.probe, r.probe_type, str(r.status)) == ("kafka_lag", "kafka_lag", "error")
-    assert r.error == "ConnectionError: auth as *** failed"
+    assert r.error == "ConnectionError: auth as ********** failed"
 
     cfg = load(
         _config(tmp_path, {"type": "kafka_lag", "group": "g", "password": "p", "max_lag": 50})

@@ -153,4 +153,4 @@ def test_a_postgresql_source(config, store, postgres_url):
     gone = _one(config({"type": "sql", "url": f"{url}/no_such_db"}), store)
     assert gone.status == ProbeStatus.ERROR and "no_such_db" in (gone.error or "")
     assert password not in json.dumps(gone.to_json())
-    assert ":***@" in gone.detail["url"]
+    assert ":**********@" in gone.detail["url"]

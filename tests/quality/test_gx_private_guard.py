@@ -7,6 +7,10 @@
   runs the checkpoint's own actions through it (``quality/validate.validate``).
 - ``ValidationDefinition.is_fresh`` / ``ValidationDefinitionNotFreshError``: the non-pandas
   engines validate an unsaved twin of the stored definition (``engines._engine_vd_class``).
+- ``DefaultJinjaView.render`` (its steps ``_validate_document``, ``to_json_dict``,
+  ``_get_template``, ``_template``), ``DefaultJinjaView._TRUSTED_HTML_PARAMS`` and GX's own
+  escaping of string template params: busta escapes every other value of a Data Docs page
+  between those steps (``quality/docs_escape.enable``).
 
 If one of these tests fails after an upgrade, do not skip it: pin great-expectations back
 (constraints.txt) or port the workaround, see docs/engines.md.
@@ -136,3 +140,27 @@ def test_validation_definition_freshness_api() -> None:
 def test_gx_still_persists_its_own_dialects(sae: ModuleType, name: str) -> None:
     """A canary: GX's own list still holds its dialects (its shape did not change)."""
     assert any(str(getattr(d, "value", d)) == name for d in sae._PERSISTED_CONNECTION_DIALECTS)
+
+
+def test_jinja_view_render_steps_and_param_escaping() -> None:
+    """busta re-does ``DefaultJinjaView.render`` with the document escaped in between; it
+    leaves string template params to GX, which escapes them (not its trusted HTML params)."""
+    from great_expectations.render.view.view import DefaultJinjaPageView, DefaultJinjaView
+
+    from busta_quality.quality import docs_escape
+
+    docs_escape.enable()
+    gx_render = getattr(DefaultJinjaView.render, "__wrapped__", DefaultJinjaView.render)
+    src = inspect.getsource(gx_render)
+    for step in ("self._validate_document(document)", "self._template", "self._get_template(",
+                 "document.to_json_dict()", "t.render(document, **kwargs)"):  # fmt: skip
+        assert step in src, guard()
+    assert DefaultJinjaPageView._template == "page.j2", guard()
+    assert {"html_success_icon"} <= set(DefaultJinjaView._TRUSTED_HTML_PARAMS), guard()
+    view = DefaultJinjaPageView()
+    shown = view.render_string_template(
+        {"template": "$x $html_success_icon", "params": {"x": "<b>", "html_success_icon": "<i>"}}
+    )
+    assert "&lt;b&gt;" in shown and "<i>" in shown, guard()
+    # the page templates are not autoescaped (busta escapes what they write raw)
+    assert view.env.autoescape("table.j2") is False, guard()

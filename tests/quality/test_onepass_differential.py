@@ -16,13 +16,20 @@ it; documented in docs/engines.md)::
 
     BUSTA_DIFF_EXAMPLES=5000 .venv/bin/python -m pytest -q -p no:cacheprovider \\
         tests/quality/test_onepass_differential.py -k generated
+
+``BUSTA_DIFF_SUMMARY=PATH`` makes the generated-tables test write what it compared there as
+JSON, even when it fails (``make bench`` records it): tables, fall-backs to GX, tables with
+NaN, and per compiled type the results compared and the failed ones among them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -51,6 +58,7 @@ from tests.quality.differential import (
 pytestmark = [pytest.mark.gx, pytest.mark.slow]
 
 EXAMPLES = int(os.environ.get("BUSTA_DIFF_EXAMPLES", "300"))
+SUMMARY = os.environ.get("BUSTA_DIFF_SUMMARY")
 settings.register_profile(
     "busta-differential",
     max_examples=EXAMPLES,
@@ -254,7 +262,24 @@ def test_same_results_as_gx_on_generated_tables(harness: Harness) -> None:
             answered[kind] += 1
             failed[kind] += fail
 
-    differential()
+    started = time.perf_counter()
+    agreed = False
+    try:
+        differential()
+        agreed = True  # every generated table: onepass = GX
+    finally:
+        if SUMMARY:  # make bench records the coverage (bench/differential.py)
+            summary = {
+                "examples": EXAMPLES,
+                "tables": tables,
+                "fell_back_to_gx": fell_back,
+                "nan_tables": nan_tables,
+                "seconds": round(time.perf_counter() - started, 1),
+                "all_agreed": agreed,
+                "compared": {k: answered[k] for k in COMPILED},
+                "failed": {k: failed[k] for k in COMPILED},
+            }
+            Path(SUMMARY).write_text(json.dumps(summary, indent=2), encoding="utf-8")
     assert tables >= EXAMPLES  # generated tables (the explicit cases come on top)
     # every compiled type was answered by onepass and compared, and failed at least once
     assert set(answered) == set(COMPILED), set(COMPILED) - set(answered)

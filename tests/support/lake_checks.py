@@ -57,7 +57,7 @@ def frames(config: Path) -> dict[str, Any]:
     from busta_quality.store.manifest import current_manifest
 
     cfg, store = _open(config)
-    lake = Lake(cfg.lake_root)
+    lake = Lake(cfg.lake_root, cfg.lake_links)
     out: dict[str, Any] = {}
     for layer, dataset in TABLES:
         m = current_manifest(store, layer)
@@ -111,7 +111,7 @@ def assert_agree(config: Path, *, quality_check: bool = True) -> dict[str, set[s
     code, gc = cli(config, "lake", "gc", "--json")
     assert code == 0, gc
     cfg, store = _open(config)
-    lake = Lake(cfg.lake_root)
+    lake = Lake(cfg.lake_root, cfg.lake_links)
     assert pending_commits(store) == [], gc
     staging = [p for p in (lake.root / "_staging").rglob("*") if p.is_file()]
     assert staging == [], (staging, gc)

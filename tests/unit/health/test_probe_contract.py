@@ -51,7 +51,7 @@ def _run(mode: str) -> Any:
 def test_a_probe_that_raises_is_an_error_result_with_secrets_masked():
     r = _run("raise")
     assert (r.ok, r.status, r.started_at) == (False, ProbeStatus.ERROR, NOW)
-    assert r.error == "RuntimeError: login with *** refused at line 2"
+    assert r.error == "RuntimeError: login with ********** refused at line 2"
 
 
 def test_checks_decide_and_metrics_are_numbers_or_none():
@@ -59,8 +59,8 @@ def test_checks_decide_and_metrics_are_numbers_or_none():
     assert (ok.ok, ok.status, ok.error) == (True, ProbeStatus.OK, None)
     assert ok.metrics == {"rows": 3.0, "nan": None, "text": None}
     bad = _run("fail")
-    assert (bad.status, bad.error) == (ProbeStatus.FAILED, "bad rows for ***")
-    assert bad.detail["checks"][0]["message"] == "bad rows for ***"
+    assert (bad.status, bad.error) == (ProbeStatus.FAILED, "bad rows for **********")
+    assert bad.detail["checks"][0]["message"] == "bad rows for **********"
 
 
 def test_the_built_in_probes_are_plugins():
@@ -119,6 +119,6 @@ def test_describe_masks_secrets():
     )
     described = probe.describe()
     assert (described["name"], described["type"]) == ("api", "http")
-    assert described["url"] == "https://h/x?apiKey=***"
+    assert described["url"] == "https://h/x?apiKey=**********"
     assert "k-999" not in repr(described) and "h-888" not in repr(described)
     assert "h-888" not in repr(probe)
