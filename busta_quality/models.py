@@ -8,6 +8,7 @@ does not assume gates are the only producer.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -575,3 +576,14 @@ class AttemptOutcome(StrEnum):
     FAILED = "failed"
     #: the dispatcher died mid-send; its lease expired and another one took the row over
     ABANDONED = "abandoned"
+
+
+def finite_float(value: Any) -> float | None:
+    """A metric value as a finite float; None for None, booleans, text and NaN/inf."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) else None

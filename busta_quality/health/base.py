@@ -11,7 +11,6 @@ text masked of the probe's secrets. A probe bounds its own time by ``ctx.timeout
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from busta_quality.health.masking import mask_text, mask_value, one_line
-from busta_quality.models import ProbeResult, ProbeStatus, json_plain, utcnow
+from busta_quality.models import ProbeResult, ProbeStatus, finite_float, json_plain, utcnow
 from busta_quality.settings import BustaConfig, SourceConfig
 
 if TYPE_CHECKING:
@@ -123,16 +122,6 @@ def human_age(s: float) -> str:
     return f"{s:.0f}s"
 
 
-def _metric(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
-
-
 class Probe:
     """Base class of every probe plugin."""
 
@@ -200,6 +189,6 @@ class Probe:
             status=status,
             detail=mask_value(json_plain(detail), secrets),
             error=error,
-            metrics={str(k): _metric(v) for k, v in m.metrics.items()},
+            metrics={str(k): finite_float(v) for k, v in m.metrics.items()},
             origin=ctx.origin,
         )

@@ -21,20 +21,11 @@ from busta_quality.models import (
     ProbeResult,
     ProbeStatus,
     as_utc,
+    finite_float,
     json_plain,
 )
 from busta_quality.store.db import Store
 from busta_quality.store.tables import probe_results
-
-
-def _number(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
 
 
 def _values(r: ProbeResult) -> dict[str, Any]:
@@ -48,11 +39,11 @@ def _values(r: ProbeResult) -> dict[str, Any]:
         "status": str(r.status),
         "error": r.error,
         "detail": json.dumps(json_plain(r.detail), sort_keys=True),
-        "metrics": json.dumps({k: _number(v) for k, v in r.metrics.items()}, sort_keys=True),
+        "metrics": json.dumps({k: finite_float(v) for k, v in r.metrics.items()}, sort_keys=True),
         "origin": r.origin,
     }
     for name in PROBE_METRIC_COLUMNS:
-        row[name] = _number(r.metrics.get(name))
+        row[name] = finite_float(r.metrics.get(name))
     return row
 
 
