@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from busta_quality.alerts import signal_for_input
 from busta_quality.errors import (
     BustaError,
     InputError,
@@ -26,7 +27,7 @@ from busta_quality.errors import (
 )
 from busta_quality.lake import new_run_id
 from busta_quality.models import CheckResult, Decision, StagedBatch
-from busta_quality.orchestration.gate import LayerOutcome, RunContext, run_gate
+from busta_quality.orchestration.gate import LayerOutcome, RunContext, feed_signals, run_gate
 from busta_quality.orchestration.teams import build_silver, learn_teams
 from busta_quality.settings import BustaConfig, InputLimits
 
@@ -231,6 +232,13 @@ def ingest_file(
         return IngestReport(
             errors=[exc], inputs=[InputOutcome(where, outcome, error=exc, message=exc.message)]
         )
+    # the file is read: an open alert of an earlier rejection of this file name resolves
+    feed_signals(
+        run.cfg,
+        run.store,
+        [signal_for_input(source, where, rejected=False, at=datetime.now(UTC),
+                          detail={"run_id": run_id, "input": where})],
+    )  # fmt: skip
     try:
         report = run_pipeline(run, source, bronze, run_id=run_id)
     except BustaError:
@@ -296,6 +304,18 @@ def reject_input(
         "quarantined_at": datetime.now(UTC).isoformat(),
     }
     run.lake.quarantine("bronze", source, run_id, reason, seq)
+    detail = {
+        "run_id": run_id,
+        "input": where,
+        "problem": exc.to_dict().get("problem"),
+        "reason": exc.message,
+        "decision": Decision.QUARANTINED.value,
+    }
+    feed_signals(
+        run.cfg,
+        run.store,
+        [signal_for_input(source, where, rejected=True, at=datetime.now(UTC), detail=detail)],
+    )
     return IngestReport(
         errors=[exc],
         inputs=[

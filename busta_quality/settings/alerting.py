@@ -181,6 +181,12 @@ DEFAULT_RULES: tuple[RuleConfig, ...] = (
         severity="critical",
         summary="a check could not be evaluated",
     ),
+    RuleConfig(
+        name="input_rejected",
+        when="input_rejected > 0",
+        severity="critical",
+        summary="a landing file was rejected before it became a batch",
+    ),
 )
 
 
