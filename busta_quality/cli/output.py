@@ -603,3 +603,13 @@ def sources_health(doc: dict[str, Any]) -> None:
     for s in doc["sources"]:
         if s["status"] != "up":
             con.print(f"  {_cell(s['source'])}: {_status(s['status'])}: {_cell(s['reason'])}")
+
+
+def weekly_report(doc: dict[str, Any], lines: list[str]) -> None:
+    """``busta report weekly``: the summary, where the page is, what each channel did."""
+    for line in lines:
+        info(_one_line(line))
+    info(f"report: {_one_line(doc['html'])}")
+    for d in doc["deliveries"]:
+        state = "sent" if d["ok"] else "FAILED"
+        info(f"{_one_line(d['channel'])} ({d['type']}): {state}: {_one_line(d['detail'])}")

@@ -30,6 +30,7 @@ from busta_quality.settings.health import (
     duration_text,
     seconds,
 )
+from busta_quality.settings.report import ReportConfig
 from busta_quality.settings.security import SecurityConfig
 
 DEFAULT_CONFIG = "busta.yml"
@@ -295,6 +296,8 @@ class BustaConfig(_Strict):
     alerting: AlertingConfig = AlertingConfig()
     #: modes of the files and directories busta creates (owner-only by default)
     security: SecurityConfig = SecurityConfig()
+    #: ``busta report weekly --send``: channels and the link base (docs/reports.md)
+    report: ReportConfig = ReportConfig()
 
     #: directory paths in the file are relative to (not part of the YAML)
     base_dir: Path = Field(default=Path("."), exclude=True)
