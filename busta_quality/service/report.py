@@ -21,6 +21,7 @@ from busta_quality.settings import BustaConfig
 if TYPE_CHECKING:
     from busta_quality.store import Store
     from busta_quality.store.probes import WindowStats
+    from busta_quality.store.report import EventNote
 
 DAY = timedelta(days=1)
 _WEEK = re.compile(r"(\d{4})-W(\d{2})")
@@ -188,6 +189,7 @@ class Incident:
     time_to_acknowledge_s: float | None
     #: resolved_at - fired_at, for a resolved alert only (a superseded one was not fixed)
     time_to_resolve_s: float | None
+    #: acknowledgements, resolutions, escalations, suppressions (:func:`incident_notes`)
     notes: list[str]
 
     def to_json(self) -> dict[str, Any]:
@@ -455,6 +457,25 @@ def _rules(store: Store, week: IsoWeek) -> list[RuleRow]:
     ]
 
 
+#: transition notes that only restate the state (every firing alert has them)
+_ROUTINE = {"firing", "repeat", "firing (shadow rule: recorded, not sent)"}
+
+
+def incident_notes(events: Sequence[EventNote]) -> list[str]:
+    """What happened to an incident after it was raised, in words: acknowledgements and
+    resolutions (with who), escalations, suppressions, why it closed; the routine notes
+    (``value 3`` while pending, ``firing``, ``repeat``) are left out."""
+    out = []
+    for e in events:
+        if e.to_state == "pending" or (e.actor is None and e.note in _ROUTINE):
+            continue
+        text = f"{e.at:%a %H:%M} {e.note}"
+        if e.actor and e.actor not in e.note:
+            text += f" ({e.actor})"
+        out.append(text)
+    return out
+
+
 def _incidents(store: Store, week: IsoWeek) -> tuple[list[Incident], int]:
     from busta_quality.store.report import incidents
 
@@ -483,7 +504,7 @@ def _incidents(store: Store, week: IsoWeek) -> tuple[list[Incident], int]:
                 resolved_at=r.resolved_at,
                 time_to_acknowledge_s=None if ack is None else max(0.0, ack.total_seconds()),
                 time_to_resolve_s=None if fixed is None else max(0.0, fixed.total_seconds()),
-                notes=r.notes,
+                notes=incident_notes(r.events),
             )
         )
     return out, total

@@ -99,6 +99,17 @@ def rule_noise(store: Store, since: datetime, until: datetime) -> list[RuleNoise
 
 
 @dataclass(frozen=True)
+class EventNote:
+    """One transition of an alert with its note (``alert_events``)."""
+
+    at: datetime
+    from_state: str | None
+    to_state: str
+    actor: str | None
+    note: str
+
+
+@dataclass(frozen=True)
 class IncidentRow:
     """A live alert that fired in the range, with its acknowledgement, resolution and the
     notes written on its transitions (oldest first)."""
@@ -113,7 +124,8 @@ class IncidentRow:
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     resolved_at: datetime | None
-    notes: list[str]
+    #: the alert's transitions that carry a note, oldest first
+    events: list[EventNote]
 
 
 def _labels(text: str | None) -> dict[str, Any]:
@@ -151,16 +163,18 @@ def incidents(
     with store.begin() as conn:
         total = int(conn.execute(sa.select(sa.func.count()).where(where)).scalar() or 0)
         rows = conn.execute(q).all()
-        notes: dict[int, list[str]] = {}
+        notes: dict[int, list[EventNote]] = {}
         ids = [int(r.id) for r in rows]
         if ids:
             e = alert_events.c
-            for alert_id, note in conn.execute(
-                sa.select(e.alert_id, e.note)
+            for ev in conn.execute(
+                sa.select(e.alert_id, e.at, e.from_state, e.to_state, e.actor, e.note)
                 .where(e.alert_id.in_(ids) & e.note.is_not(None) & (e.note != ""))
                 .order_by(e.at, e.id)
             ):
-                notes.setdefault(int(alert_id), []).append(str(note))
+                notes.setdefault(int(ev.alert_id), []).append(
+                    EventNote(as_utc(ev.at), ev.from_state, ev.to_state, ev.actor, str(ev.note))
+                )
     return [
         IncidentRow(
             id=int(r.id),
@@ -173,7 +187,7 @@ def incidents(
             acknowledged_at=None if r.acknowledged_at is None else as_utc(r.acknowledged_at),
             acknowledged_by=r.acknowledged_by,
             resolved_at=None if r.resolved_at is None else as_utc(r.resolved_at),
-            notes=notes.get(int(r.id), []),
+            events=notes.get(int(r.id), []),
         )
         for r in rows
     ], total
