@@ -92,7 +92,7 @@ def _change(v: float | None, *, points: bool = True) -> str:
 
 
 def _at(v: datetime | None) -> str:
-    return "-" if v is None else v.strftime("%a %Y-%m-%d %H:%M UTC")
+    return "-" if v is None else v.strftime("%a %d %b %H:%M")
 
 
 def _met(v: bool | None) -> str:
