@@ -26,8 +26,6 @@ from busta_quality.pipeline.sample import generate_season_csv
 from busta_quality.service import ingest
 from busta_quality.service.report import (
     IsoWeek,
-    last_complete_week,
-    parse_week,
     weekly_report,
 )
 from busta_quality.service.report_html import render_html
@@ -175,18 +173,6 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         "first": first, "second": second, "real_rule": real.rule,
     }  # fmt: skip
     store.engine.dispose()
-
-
-def test_weeks() -> None:
-    assert parse_week("2026-W45") == WEEK
-    assert (WEEK.start, WEEK.end) == (MON, MON + 7 * D)
-    assert WEEK.previous() == IsoWeek(2026, 44)
-    assert IsoWeek(2027, 1).previous() == IsoWeek(2026, 53)  # 2026 has 53 ISO weeks
-    assert parse_week("2026-W53").first_day.isoformat() == "2026-12-28"
-    # the last complete week: on Monday 00:00 the week that just ended, on Sunday the one before
-    assert last_complete_week(datetime(2026, 11, 9, 0, 0, tzinfo=UTC)) == WEEK
-    assert last_complete_week(datetime(2026, 11, 8, 23, 59, tzinfo=UTC)) == IsoWeek(2026, 44)
-    assert last_complete_week(datetime(2027, 1, 4, 12, tzinfo=UTC)) == IsoWeek(2026, 53)
 
 
 def test_quality_trends_equal_the_rows(env: dict[str, Any]) -> None:
