@@ -104,7 +104,9 @@ class FileProbe(Probe):
         m.detail["newest"] = _shown(name, ctx)
         freshness.record(
             m,
-            freshness.judge(ctx, datetime.fromtimestamp(mtime, UTC), s.max_age, "newest file"),
+            freshness.judge(
+                ctx, datetime.fromtimestamp(mtime, UTC), s.max_age, "newest file is {age} old"
+            ),
             s.max_age,
             f"newest file is {human_age(age)} old (max_age {s.max_age})",
         )

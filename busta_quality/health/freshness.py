@@ -150,7 +150,7 @@ def _by_fixtures(
     due = kickoff + within
     stale = now > due
     message = (
-        f"{what} {human_age((now - last_at).total_seconds())} ago: no new data after the "
+        f"{what.format(age=human_age((now - last_at).total_seconds()))}: no new data after the "
         f"last kick-off of match day {day.isoformat()} ({_iso(kickoff)}), due by {_iso(due)} "
         f"(results_within {fc.fixtures.results_within})"
         if stale
@@ -170,7 +170,7 @@ def _by_cron(fc: FreshnessConfig, last_at: datetime, now: datetime, what: str) -
     extra["schedule"]["pending_start"] = start.isoformat()
     stale = now > due
     message = (
-        f"{what} {human_age((now - last_at).total_seconds())} ago: no new data since the "
+        f"{what.format(age=human_age((now - last_at).total_seconds()))}: no new data since the "
         f"scheduled {_iso(start)}, due by {_iso(due)} ({where})"
         if stale
         else ""
@@ -181,8 +181,8 @@ def _by_cron(fc: FreshnessConfig, last_at: datetime, now: datetime, what: str) -
 def judge(ctx: ProbeContext, last_at: datetime, max_age: str | None, what: str) -> Freshness | None:
     """Whether data that last arrived at ``last_at`` is stale at ``ctx.clock()`` for
     ``ctx.source`` (see the module doc); None when nothing judges freshness (no
-    ``freshness`` block and no ``max_age``). ``what`` names the arrival in messages
-    (``newest file is``, ``last batch promoted into bronze``)."""
+    ``freshness`` block and no ``max_age``). ``what`` says the arrival's age in messages, ``{age}``
+    where the age goes (``newest file is {age} old``)."""
     now = ctx.clock()
     last_at = last_at.astimezone(UTC)
     fc = ctx.source_config.freshness

@@ -79,7 +79,9 @@ class LakeProbe(Probe):
         m.detail.update(last_run=last.run_id, last_promoted_at=last.finished_at.isoformat())
         freshness.record(
             m,
-            freshness.judge(ctx, last.finished_at, s.max_age, f"last batch promoted into {layer}"),
+            freshness.judge(
+                ctx, last.finished_at, s.max_age, f"last batch promoted into {layer} {{age}} ago"
+            ),
             s.max_age,
             f"last batch promoted into {layer} {human_age(age)} ago (max_age {s.max_age})",
         )

@@ -198,7 +198,7 @@ class SqlProbe(Probe):
         max_age = self.settings.max_age
         freshness.record(
             m,
-            freshness.judge(ctx, at, max_age, "newest data"),
+            freshness.judge(ctx, at, max_age, "newest data is {age} old"),
             max_age,
             f"newest data is {human_age(age)} old (max_age {max_age})",
         )
