@@ -39,6 +39,8 @@ class SourceInfo:
     labels: dict[str, str]
     feeds: list[str]
     sla: dict[str, Any]
+    #: ``freshness`` as configured (None: the probes' ``max_age`` only)
+    freshness: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,6 +54,7 @@ class SourceInfo:
             "labels": dict(self.labels),
             "feeds": list(self.feeds),
             "sla": dict(self.sla),
+            "freshness": self.freshness,
         }
 
 
@@ -86,6 +89,9 @@ def list_sources(cfg: BustaConfig) -> SourceList:
                     "response_time_s": src.sla.response_time_s,
                     "failure_rate": src.sla.failure_rate,
                 },
+                freshness=None
+                if src.freshness is None
+                else src.freshness.model_dump(mode="json", exclude_none=True),
             )
         )
     return SourceList(out)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -74,6 +75,18 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                     {"type": "file", "path": "drop", "max_age": "12h"},
                 ],
             },
+            "warehouse": {
+                "kind": "football_data",
+                "league": "E0",
+                "freshness": calendar,
+                "probes": [
+                    {
+                        "type": "sql",
+                        "url": "sqlite:///warehouse.db",
+                        "freshness_query": "SELECT max(updated_at) FROM results",
+                    }
+                ],
+            },
             "weekly": {
                 "kind": "football_data",
                 "league": "E1",
@@ -87,6 +100,9 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             },
         },
     )
+    with sqlite3.connect(root / "warehouse.db") as conn:
+        conn.execute("CREATE TABLE results (updated_at TEXT)")
+    conn.close()
     cfg = load(path)
     store = open_store(cfg.store_url)
     odds = ingest(cfg, store, "odds", [odds_file])
@@ -94,7 +110,7 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     season = generate_season_csv(landing / "E0_2025-26.csv", seed=5, teams=4)
     results = ingest(cfg, store, "results", [season])
     assert results.errors == []
-    yield {"cfg": cfg, "store": store, "d0": d0, "path": path, "drop": drop}
+    yield {"cfg": cfg, "store": store, "d0": d0, "path": path, "drop": drop, "root": root}
     store.engine.dispose()
 
 
@@ -163,6 +179,21 @@ def test_a_match_day_without_results_after_kickoff_plus_n_is_stale(lake) -> None
     assert _probe(lake, "results", _at(d0, 22, 29))["file"].ok
 
 
+def test_the_sql_freshness_query_follows_the_calendar_too(lake) -> None:
+    d0 = lake["d0"]
+    with sqlite3.connect(lake["root"] / "warehouse.db") as conn:
+        conn.execute("INSERT INTO results VALUES (?)", (_at(d0, 15).isoformat(),))
+    conn.close()
+    [late] = _probe(lake, "warehouse", _at(d0, 22, 31)).values()
+    assert late.status == "failed" and late.error is not None
+    assert late.error.startswith("newest data is 7.5h old: no new data after the last kick-off")
+    with sqlite3.connect(lake["root"] / "warehouse.db") as conn:
+        conn.execute("INSERT INTO results VALUES (?)", (_at(d0, 20).isoformat(),))
+    conn.close()
+    [ok] = _probe(lake, "warehouse", _at(d0, 22, 31)).values()
+    assert ok.ok and _fresh(ok)["basis"] == "fixtures"
+
+
 def test_results_after_the_match_day_are_fresh_until_the_next_one_is_due(lake) -> None:
     d0 = lake["d0"]
     _drop_at(lake, _at(d0, 20))
@@ -214,7 +245,15 @@ def test_no_fixtures_cron_fallback_in_sources_health_json(lake) -> None:
         "stale": True,
         "note": "cron fallback, no fixtures known",
     }
-    # the same through the command line
+    # the same through the command line; sources list shows the configured cadence
+    listed = CliRunner().invoke(main, ["--config", str(lake["path"]), "sources", "list", "--json"])
+    [weekly] = [s for s in json.loads(listed.output)["sources"] if s["name"] == "weekly"]
+    assert weekly["freshness"] == {
+        "fixtures": {"sources": ["odds_later"], "results_within": "6h"},
+        "schedule": "0 9 * * 1",
+        "timezone": "Europe/London",
+        "grace": "2h",
+    }
     res = CliRunner().invoke(
         main, ["--config", str(lake["path"]), "sources", "health", "weekly", "--json"]
     )
