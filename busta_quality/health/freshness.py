@@ -20,7 +20,7 @@ the result says it fell back (``note``: ``cron fallback, no fixtures known``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -181,8 +181,8 @@ def _by_cron(fc: FreshnessConfig, last_at: datetime, now: datetime, what: str) -
 def judge(ctx: ProbeContext, last_at: datetime, max_age: str | None, what: str) -> Freshness | None:
     """Whether data that last arrived at ``last_at`` is stale at ``ctx.clock()`` for
     ``ctx.source`` (see the module doc); None when nothing judges freshness (no
-    ``freshness`` block and no ``max_age``). ``what`` says the arrival's age in messages, ``{age}``
-    where the age goes (``newest file is {age} old``)."""
+    ``freshness`` block and no ``max_age``). ``what`` says the arrival's age in messages,
+    ``{age}`` where the age goes (``newest file is {age} old``)."""
     now = ctx.clock()
     last_at = last_at.astimezone(UTC)
     fc = ctx.source_config.freshness
@@ -194,18 +194,7 @@ def judge(ctx: ProbeContext, last_at: datetime, max_age: str | None, what: str) 
         fallback = ", no fixtures known" + (f" ({'; '.join(fx.problems)})" if fx.problems else "")
     if fc is not None and fc.schedule is not None:
         out = _by_cron(fc, last_at, now, what)
-        if fallback:
-            return Freshness(
-                CRON,
-                last_at,
-                now,
-                out.expected_by,
-                out.stale,
-                f"cron fallback{fallback}",
-                out.message,
-                out.extra,
-            )
-        return out
+        return replace(out, note=f"cron fallback{fallback}") if fallback else out
     if max_age is not None:
         due = last_at + timedelta(seconds=seconds(max_age))
         note = f"max_age fallback{fallback}" if fallback else f"max_age {max_age}"
