@@ -603,6 +603,14 @@ def sources_health(doc: dict[str, Any]) -> None:
     for s in doc["sources"]:
         if s["status"] != "up":
             con.print(f"  {_cell(s['source'])}: {_status(s['status'])}: {_cell(s['reason'])}")
+    for s in doc["sources"]:
+        for f in s.get("freshness") or []:
+            verdict = "" if f.get("basis") == "none" else ", stale" if f["stale"] else ", fresh"
+            due = f", expected by {_ts(f['expected_by'])} UTC" if f.get("expected_by") else ""
+            con.print(
+                f"  {_cell(s['source'])}.{_cell(f['probe'])}: freshness: {_cell(f['note'])}"
+                f"{verdict}{due}"
+            )
 
 
 def weekly_report(doc: dict[str, Any], lines: list[str]) -> None:

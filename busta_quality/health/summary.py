@@ -8,7 +8,8 @@
 * **response time**: the slowest of the newest results that measured one; the windows
   carry p50/p95.
 * **freshness**: the oldest data age the newest results measured (file, sql, lake probes),
-  as of when they ran.
+  as of when they ran, and each one's verdict on its basis (fixtures, cron, max_age) with
+  the fallback said (:mod:`.freshness`).
 * **quality**: the lowest dataset score of the source's latest gate run in each layer it
   feeds, from the gate's own records (with or without a lake probe).
 """
@@ -94,6 +95,18 @@ class SourceHealth:
     def freshness_s(self) -> float | None:
         return self._max_metric("freshness_s")
 
+    @property
+    def freshness(self) -> list[dict[str, Any]]:
+        """Each newest result's freshness verdict (``detail.freshness``: basis, age,
+        expected_by, stale, note), as of when it ran."""
+        out = []
+        for r in self.probes:
+            verdict = r.detail.get("freshness") if isinstance(r.detail, dict) else None
+            if isinstance(verdict, dict):
+                keys = ("basis", "freshness_age", "expected_by", "stale", "note")
+                out.append({"probe": r.probe, **{k: verdict.get(k) for k in keys}})
+        return out
+
     def to_json(self) -> dict[str, Any]:
         last = self.last_probe_at
         return {
@@ -107,6 +120,7 @@ class SourceHealth:
             "last_probe_at": None if last is None else last.isoformat(),
             "response_time_s": self.response_time_s,
             "freshness_s": self.freshness_s,
+            "freshness": self.freshness,
             "failures_24h": self.windows["24h"].failures,
             "uptime": {k: w.uptime for k, w in self.windows.items()},
             "windows": {k: w.to_json() for k, w in self.windows.items()},

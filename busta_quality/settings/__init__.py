@@ -25,6 +25,7 @@ from busta_quality.settings.durations import parse_duration
 from busta_quality.settings.health import (
     DEFAULT_INTERVAL,
     DEFAULT_TIMEOUT,
+    FreshnessConfig,
     ProbeConfig,
     SlaConfig,
     duration_text,
@@ -211,6 +212,8 @@ class SourceConfig(_Strict):
     #: the lake layers the source's data feeds
     feeds: list[Literal["bronze", "silver", "gold"]] = ["bronze", "silver", "gold"]
     sla: SlaConfig = SlaConfig()
+    #: when new data is due: a fixture calendar and/or a cron schedule (docs/sources.md)
+    freshness: FreshnessConfig | None = None
 
     @field_validator("interval", "timeout", mode="before")
     @classmethod
@@ -310,6 +313,21 @@ class BustaConfig(_Strict):
         for name in v:
             if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
                 raise ValueError(f"source name {name!r} must match [a-z][a-z0-9_]*")
+        return v
+
+    @field_validator("sources")
+    @classmethod
+    def _fixture_sources(cls, v: dict[str, SourceConfig]) -> dict[str, SourceConfig]:
+        for name, src in v.items():
+            fixtures = src.freshness.fixtures if src.freshness else None
+            for other in (fixtures.sources or []) if fixtures else []:
+                if other == name or other not in v:
+                    why = "is the source itself" if other == name else "is not a source"
+                    known = ", ".join(sorted(n for n in v if n != name)) or "(none)"
+                    raise ValueError(
+                        f"{name}.freshness.fixtures.sources: {other!r} {why} "
+                        f"(name sources whose silver matches are the fixtures: {known})"
+                    )
         return v
 
     def path(self, value: str) -> Path:
