@@ -20,6 +20,9 @@ from busta_quality.notify.base import Channel, Delivery
 from busta_quality.notify.email import EmailChannel
 from busta_quality.notify.slack import SlackChannel
 from busta_quality.settings import masking
+from busta_quality.settings.report import CARRIERS
+
+__all__ = ["CARRIERS", "ReportMessage", "can_carry", "deliver_report"]
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,3 @@ def deliver_report(channel: Channel, report: ReportMessage) -> Delivery:
         )
     masked = masking.mask_text(d.detail, channel.secrets())
     return d if masked == d.detail else Delivery.failed(masked, retryable=d.retryable)
-
-
-#: the channel types that can carry a report
-CARRIERS = ("email", "slack")

@@ -84,7 +84,7 @@ def report_channels(cfg: BustaConfig) -> list[str]:
     whose type can carry a report. ConfigError (exit 2) for a named channel that is not
     defined, is disabled or cannot carry a report; UsageError when there is none."""
     from busta_quality.notify.registry import channel_class
-    from busta_quality.notify.report import CARRIERS
+    from busta_quality.settings.report import CARRIERS
 
     channels = cfg.alerting.channels
     if cfg.report.channels is not None:

@@ -6,6 +6,9 @@ from pydantic import Field, field_validator
 
 from busta_quality.settings.base import Model
 
+#: the channel types that can carry a report (notify/report.py delivers to them)
+CARRIERS = ("email", "slack")
+
 
 class ReportConfig(Model):
     #: where the written reports are served (a web server's folder): Slack messages link to

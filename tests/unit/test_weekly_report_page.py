@@ -4,6 +4,7 @@ report full of hostile values (escaped, no script, nothing from outside)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -163,3 +164,36 @@ def test_page_escapes_every_value_and_loads_nothing() -> None:
     assert csp and csp[0].startswith("default-src 'none'")
     # the charts: one trend per dataset, the rules' bars, two per probed source
     assert sum(1 for t, _a in parsed.elements if t.endswith("svg")) == 1 + 1 + 2
+
+
+def test_report_settings_are_checked_with_the_config(tmp_path: Path) -> None:
+    from busta_quality.service.config import check
+    from busta_quality.settings import read_config
+
+    path = tmp_path / "busta.yml"
+    path.write_text(
+        "alerting:\n"
+        "  channels:\n"
+        "    hook: {type: webhook, url: 'http://127.0.0.1:9/x'}\n"
+        "    mail: {type: email, host: localhost, to: [a@example.org]}\n"
+        "report:\n"
+        "  url_base: https://reports.example.org/busta/\n"
+        "  channels: [mail, nope, hook]\n",
+        encoding="utf-8",
+    )
+    cfg, problems = check(read_config(path))
+    assert [(p.keys, p.message) for p in problems] == [
+        (
+            ("report", "channels", "1"),
+            "channel 'nope' is not defined under alerting.channels (defined: hook, mail)",
+        ),
+        (
+            ("report", "channels", "2"),
+            "channel 'hook' (webhook) cannot carry a report; types that can: email, slack",
+        ),
+    ]
+    assert cfg is not None and cfg.report.url_base == "https://reports.example.org/busta"
+    path.write_text("report: {url_base: reports.example.org}\n", encoding="utf-8")
+    _cfg, problems = check(read_config(path))
+    assert [p.keys for p in problems] == [("report", "url_base")]
+    assert "http:// or https:// URL" in problems[0].message
