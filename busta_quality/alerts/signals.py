@@ -28,6 +28,8 @@ SIGNALS: Mapping[str, str] = MappingProxyType(
         "response_time": "a source probe's response time, seconds",
         "probe_failure_rate": "failed probes of a source over the window, 0..1",
         "freshness_age": "age of a source's newest data, seconds",
+        "anomaly": "1 when a data metric is an anomaly against its baseline, else 0",
+        "anomaly_score": "a data metric's robust score: SDs (1.4826 MAD) from its baseline",
     }
 )
 

@@ -62,7 +62,6 @@ def test_precision_and_recall_on_generated_series(kind: str) -> None:
         false_alarms += len(hits - event)
     recall = found / len(SEEDS)
     precision = (flagged - false_alarms) / flagged if flagged else 0.0
-    print(f"{kind}: precision {precision:.3f} recall {recall:.3f} ({false_alarms} false alarms)")
     assert recall >= 0.9, (kind, recall)
     assert precision >= 0.9, (kind, precision, false_alarms)
 
