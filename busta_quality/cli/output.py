@@ -603,3 +603,7 @@ def sources_health(doc: dict[str, Any]) -> None:
     for s in doc["sources"]:
         if s["status"] != "up":
             con.print(f"  {_cell(s['source'])}: {_status(s['status'])}: {_cell(s['reason'])}")
+    for s in doc["sources"]:
+        base = s.get("response_time_baseline")
+        if base:
+            con.print(f"  {_cell(s['source'])}: {_cell(base['reason'])}")

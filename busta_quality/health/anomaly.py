@@ -311,3 +311,27 @@ def judge(
 ) -> Verdict:
     """``point`` judged after its series' ``history`` (oldest first)."""
     return scan([*history, point], params, unit=unit, direction=direction, label=label)[-1]
+
+
+def versus_baseline(
+    current: float | None, p50: float | None, p95: float | None, window: str
+) -> dict[str, object] | None:
+    """A response time against its baseline percentiles (``busta sources health``):
+    ``{"window", "current_s", "p50_s", "p95_s", "ratio_p50", "above_p95", "reason"}``,
+    None without a current value or a baseline."""
+    if current is None or p50 is None or p95 is None:
+        return None
+    ratio = current / p50 if p50 > 0 else None
+    words = f"response time {fmt(current, 'seconds')} vs baseline p50 {fmt(p50, 'seconds')}"
+    words += f" / p95 {fmt(p95, 'seconds')} ({window})"
+    if ratio is not None and current > p95:
+        words += f": {ratio:.1f}x the median, above p95"
+    return {
+        "window": window,
+        "current_s": current,
+        "p50_s": p50,
+        "p95_s": p95,
+        "ratio_p50": None if ratio is None else round(ratio, 3),
+        "above_p95": current > p95,
+        "reason": words,
+    }

@@ -121,3 +121,35 @@ def test_the_reason_in_words() -> None:
     assert slow.reason.startswith("response time 2.50s vs usual 200 ms, ")
     assert base.median == 0.25 and base.low == 0.2 and base.high == 0.3
     assert "not judged" in describe("x", "count", scan([Point(1.0)], PARAMS)[0], PARAMS)
+
+
+def test_response_time_against_its_baseline() -> None:
+    from busta_quality.health.anomaly import percentiles, versus_baseline
+
+    assert percentiles([0.3, 0.1, 0.2, 0.4], [0.5, 0.95]) == [0.2, 0.4]
+    assert percentiles([], [0.5]) == [None]
+    slow = versus_baseline(2.5, 0.2, 0.3, "30d")
+    assert slow is not None and slow["above_p95"] is True and slow["ratio_p50"] == 12.5
+    assert slow["reason"] == (
+        "response time 2.50s vs baseline p50 200 ms / p95 300 ms (30d): 12.5x the median, above p95"
+    )
+    usual = versus_baseline(0.25, 0.2, 0.3, "30d")
+    assert usual is not None and usual["above_p95"] is False and "above" not in usual["reason"]
+    assert versus_baseline(None, 0.2, 0.3, "30d") is None
+    assert versus_baseline(0.2, None, None, "30d") is None
+
+
+def test_hour_of_week_buckets() -> None:
+    """Mondays 09:00 are busy, every other hour quiet: a busy Monday is normal, a busy
+    Tuesday at 09:00 is an anomaly (with the words saying what it was compared with)."""
+    params = Params(seasonality="hour_of_week")
+    points = []
+    for week in range(6):
+        for day in (0, 1):
+            at = T0 + timedelta(weeks=week, days=day, hours=9)
+            points.append(Point(500.0 + week if day == 0 else 100.0 + week, at))
+    busy_monday = Point(505.0, T0 + timedelta(weeks=6, hours=9))
+    busy_tuesday = Point(500.0, T0 + timedelta(weeks=6, days=1, hours=9))
+    assert not judge(points, busy_monday, params).anomalous
+    odd = judge(points, busy_tuesday, params)
+    assert odd.anomalous and odd.reason.endswith("above (compared with Tuesdays 09:00 UTC)")
