@@ -100,3 +100,28 @@ def test_a_sharp_coverage_drop_warns_and_a_steady_thin_bookmaker_does_not(tmp_pa
     # the drop is the only thing wrong with the file: no other alert about that season
     others = [x for x in alerts if x is not a and x["labels"].get("season") == "2018-19"]
     assert others == []
+
+    # the season delivered again with WH at its usual coverage: the warning resolves (the 33%
+    # point stays out of the baseline it is judged against)
+    fixed = landing / "2018-19-fixed.csv"
+    _thin(E0 / "2018-19.csv", fixed, {"WH": 0.55, "VC": 0.30}, seed=99)
+    res = CliRunner().invoke(
+        main, ["--config", str(config), "ingest", "football_data", str(fixed), "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(
+        main, ["--config", str(config), "alerts", "list", "--state", "all", "--json"]
+    )
+    after = {x["id"]: x for x in json.loads(res.output)["alerts"]}
+    assert after[a["id"]]["state"] == "resolved"
+    last = series_values(
+        store,
+        source="football_data",
+        layer="bronze",
+        dataset="football_data",
+        metric="price_coverage",
+        item="WH",
+        series={"Div": "E0"},
+        limit=1,
+    )[0]
+    assert last.verdict == "normal" and last.baseline_median == pytest.approx(0.55, abs=0.005)
