@@ -165,14 +165,18 @@ def observe_run(cfg: BustaConfig, store: Store, measured: Sequence[Measured]) ->
 
 
 def run_context(measured: Sequence[Measured], across: Sequence[str]) -> dict[str, str]:
-    """The values of the ``across`` columns (``season``) some result of the run carries, when
-    the run holds one value of it."""
+    """The values of the ``across`` columns (``season``) the run's results carry, as their
+    partition labels write them (``2019-20,2020-21`` for a file spanning two seasons): every
+    batch of the run, bronze included, is labelled with them, so an alert about one season
+    file is never taken for one about another."""
+    from busta_quality.orchestration.partition import summarise
+
     seen: dict[str, set[str]] = {}
     for m in measured:
         for k, v in m.result.partition.items():
-            if k in across:
+            if k in across and v:
                 seen.setdefault(k, set()).add(v)
-    return {k: next(iter(v)) for k, v in seen.items() if len(v) == 1 and "," not in next(iter(v))}
+    return {k: v.pop() if len(v) == 1 else summarise(sorted(v)) for k, v in seen.items()}
 
 
 def judge_run(cfg: BustaConfig, store: Store, measured: Sequence[Measured]) -> list[DataMetric]:
