@@ -611,6 +611,9 @@ def sources_health(doc: dict[str, Any]) -> None:
                 f"  {_cell(s['source'])}.{_cell(f['probe'])}: freshness: {_cell(f['note'])}"
                 f"{verdict}{due}"
             )
+        base = s.get("response_time_baseline")
+        if base:
+            con.print(f"  {_cell(s['source'])}: {_cell(base['reason'])}")
 
 
 def weekly_report(doc: dict[str, Any], lines: list[str]) -> None:

@@ -33,6 +33,8 @@ WINDOWS: dict[str, timedelta] = {
     "7d": timedelta(days=7),
     "30d": timedelta(days=30),
 }
+#: the window whose p50/p95 response time is a source's baseline
+BASELINE_WINDOW = "30d"
 #: newest results older than this many intervals make the status ``unknown``
 STALE_INTERVALS = 3
 
@@ -107,6 +109,16 @@ class SourceHealth:
                 out.append({"probe": r.probe, **{k: verdict.get(k) for k in keys}})
         return out
 
+    @property
+    def response_time_baseline(self) -> dict[str, Any] | None:
+        """The newest response time against the 30-day p50/p95 (None without either)."""
+        from busta_quality.health.anomaly import versus_baseline
+
+        w = self.windows[BASELINE_WINDOW]
+        return versus_baseline(
+            self.response_time_s, w.p50_response_time_s, w.p95_response_time_s, BASELINE_WINDOW
+        )
+
     def to_json(self) -> dict[str, Any]:
         last = self.last_probe_at
         return {
@@ -119,6 +131,7 @@ class SourceHealth:
             "interval_s": self.interval_s,
             "last_probe_at": None if last is None else last.isoformat(),
             "response_time_s": self.response_time_s,
+            "response_time_baseline": self.response_time_baseline,
             "freshness_s": self.freshness_s,
             "freshness": self.freshness,
             "failures_24h": self.windows["24h"].failures,

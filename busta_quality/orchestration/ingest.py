@@ -28,6 +28,7 @@ from busta_quality.errors import (
 from busta_quality.lake import new_run_id
 from busta_quality.models import CheckResult, Decision, StagedBatch
 from busta_quality.orchestration.gate import LayerOutcome, RunContext, feed_signals, run_gate
+from busta_quality.orchestration.metrics import Measured, measure_batch, observe_run
 from busta_quality.orchestration.teams import build_silver, learn_teams
 from busta_quality.settings import BustaConfig, InputLimits
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
     from busta_quality.pipeline.kinds import DatasetSpec, SourceKind
     from busta_quality.store import Store
+    from busta_quality.store.data_metrics import DataMetric
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +89,18 @@ class IngestReport:
     errors: list[BustaError] = field(default_factory=list)
     #: one per file (and per empty directory), in the order they were ingested
     inputs: list[InputOutcome] = field(default_factory=list)
+    #: the gate runs' data metrics, until the run is over and they are judged
+    measured: list[Measured] = field(default_factory=list)
+    #: data anomalies and bookmakers that left the feed (orchestration/metrics.py)
+    findings: list[DataMetric] = field(default_factory=list)
 
     def extend(self, other: IngestReport) -> None:
         self.runs += other.runs
         self.layers += other.layers
         self.errors += other.errors
         self.inputs += other.inputs
+        self.measured += other.measured
+        self.findings += other.findings
 
 
 def expand_paths(kind: SourceKind, paths: list[Path]) -> list[Path | InputOutcome]:
@@ -341,9 +349,13 @@ def _run_pipeline(
     if seq is None:
         seq = run.store.next_batch_seq(run_id, source, datetime.now(UTC))
     report = IngestReport()
-    if not _gate(run, report, source, "bronze", {source: bronze}, run_id=run_id, seq=seq):
-        return report
-    report.extend(build_downstream(run, source, "bronze", {source: bronze}, run_id=run_id, seq=seq))
+    if _gate(run, report, source, "bronze", {source: bronze}, run_id=run_id, seq=seq):
+        report.extend(
+            build_downstream(run, source, "bronze", {source: bronze}, run_id=run_id, seq=seq)
+        )
+    # the run is over: its metrics are judged with the season its layers found
+    report.findings += observe_run(run.cfg, run.store, report.measured)
+    report.measured = []
     return report
 
 
@@ -372,6 +384,11 @@ def _gate(
     outcome = run_gate(run, layer, staged)
     report.layers.append(outcome)
     report.runs.extend(outcome.results)
+    if run.cfg.anomaly.enabled:
+        for batch, result in zip(staged, outcome.results, strict=True):
+            measured = measure_batch(result, batch.frame, batch.row_keys)
+            if measured is not None:
+                report.measured.append(measured)
     return not outcome.halted
 
 

@@ -20,6 +20,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from busta_quality.errors import ConfigError
 from busta_quality.settings import masking
 from busta_quality.settings.alerting import AlertingConfig
+from busta_quality.settings.anomaly import AnomalyConfig
 from busta_quality.settings.base import Model
 from busta_quality.settings.durations import parse_duration
 from busta_quality.settings.health import (
@@ -297,6 +298,8 @@ class BustaConfig(_Strict):
     ingest: IngestConfig = IngestConfig()
     sources: dict[str, SourceConfig] = Field(default_factory=_default_sources)
     alerting: AlertingConfig = AlertingConfig()
+    #: baselines and anomaly detection on data metrics (docs/sources.md, "Anomalies")
+    anomaly: AnomalyConfig = AnomalyConfig()
     #: modes of the files and directories busta creates (owner-only by default)
     security: SecurityConfig = SecurityConfig()
     #: ``busta report weekly --send``: channels and the link base (docs/reports.md)

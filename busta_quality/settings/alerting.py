@@ -187,6 +187,13 @@ DEFAULT_RULES: tuple[RuleConfig, ...] = (
         severity="critical",
         summary="a landing file was rejected before it became a batch",
     ),
+    RuleConfig(
+        name="price_coverage_drop",
+        when="anomaly > 0",
+        severity="warning",
+        match={"metric": "price_coverage"},
+        summary="a bookmaker's price coverage fell far below its usual range",
+    ),
 )
 
 
