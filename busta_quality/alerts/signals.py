@@ -28,6 +28,7 @@ SIGNALS: Mapping[str, str] = MappingProxyType(
         "response_time": "a source probe's response time, seconds",
         "probe_failure_rate": "failed probes of a source over the window, 0..1",
         "freshness_age": "age of a source's newest data, seconds",
+        "probe_up": "1 when a source probe succeeded, 0 when it failed",
     }
 )
 

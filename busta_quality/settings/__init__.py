@@ -25,6 +25,7 @@ from busta_quality.settings.durations import parse_duration
 from busta_quality.settings.health import (
     DEFAULT_INTERVAL,
     DEFAULT_TIMEOUT,
+    MonitorConfig,
     ProbeConfig,
     SlaConfig,
     duration_text,
@@ -295,6 +296,8 @@ class BustaConfig(_Strict):
     alerting: AlertingConfig = AlertingConfig()
     #: modes of the files and directories busta creates (owner-only by default)
     security: SecurityConfig = SecurityConfig()
+    #: how ``busta monitor`` runs the sources' probes (docs/sources.md)
+    monitor: MonitorConfig = MonitorConfig()
 
     #: directory paths in the file are relative to (not part of the YAML)
     base_dir: Path = Field(default=Path("."), exclude=True)
