@@ -155,7 +155,10 @@ class RuleConfig(_Strict):
 
     def resolves(self, value: float, limits: Mapping[str, float] | None = None) -> bool:
         if self._resolves is None:
-            return not self._fires.holds(value, _limit(self._fires, limits))
+            limit = _limit(self._fires, limits)
+            if limit is not None and math.isnan(limit):
+                return False  # no target carried: the signal judges nothing
+            return not self._fires.holds(value, limit)
         return self._resolves.holds(value, _limit(self._resolves, limits))
 
     def threshold_for(self, limits: Mapping[str, float] | None = None) -> float:

@@ -53,20 +53,39 @@ WINDOW_SIGNALS: tuple[str, ...] = ("response_time", "freshness_age", "probe_fail
 _OUTCOMES = ("probe_failures", "probe_up")
 
 
-class Condition(NamedTuple):
+class _Comparison(NamedTuple):
+    signal: str
+    op: Op
+    threshold: float
+
+
+class Condition(_Comparison):
     """A parsed condition: the signal it tests, the comparison and the threshold (in base
-    units: ``5%`` is 0.05, ``5s`` is 5.0, ``2m`` is 120.0).
+    units: ``5%`` is 0.05, ``5s`` is 5.0, ``2m`` is 120.0). It is the 3-tuple
+    ``(signal, op, threshold)``; the pattern forms add attributes:
 
     ``fn``/``window_s``: a window function over the signal (``avg(response_time, 15m)``);
     ``sla``: the threshold is the source's SLA target, carried by each signal
     (``threshold`` is NaN then)."""
 
-    signal: str
-    op: Op
-    threshold: float
-    fn: str | None = None
-    window_s: float | None = None
-    sla: bool = False
+    fn: str | None
+    window_s: float | None
+    sla: bool
+
+    def __new__(
+        cls,
+        signal: str,
+        op: Op,
+        threshold: float,
+        fn: str | None = None,
+        window_s: float | None = None,
+        sla: bool = False,
+    ) -> Condition:
+        self = super().__new__(cls, signal, op, threshold)
+        self.fn = fn
+        self.window_s = window_s
+        self.sla = sla
+        return self
 
     @property
     def key(self) -> str:
