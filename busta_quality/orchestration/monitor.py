@@ -49,7 +49,7 @@ from busta_quality.health.runner import source_probes
 from busta_quality.models import ProbeResult, ProbeStatus, Signal, utcnow
 from busta_quality.settings import BustaConfig
 from busta_quality.store import Store
-from busta_quality.store.monitor import claim_slot, prune_leases, window_value
+from busta_quality.store.monitor import claim_slot, prune_leases, window_values
 from busta_quality.store.probes import previous_probe_result, record_probe_results
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,8 @@ log = logging.getLogger(__name__)
 GRACE_S = 2.0
 #: the evaluator's longest wait for results before it runs the alert timers anyway
 TICK_S = 0.5
+#: how long the evaluator gathers results into one batch
+BATCH_S = 0.2
 #: leases older than this many intervals are pruned
 LEASE_KEEP_INTERVALS = 10
 
@@ -97,58 +99,62 @@ def window_rules(cfg: BustaConfig) -> list[tuple[str, str, str, float]]:
 def probe_signals(
     cfg: BustaConfig, store: Store, r: ProbeResult, *, now: datetime | None = None
 ) -> list[Signal]:
-    """The signals of one recorded probe result (docs/alerting.md, "Signals"):
+    """The signals of one recorded probe result (:func:`batch_signals`)."""
+    return batch_signals(cfg, store, [r], now=now)
+
+
+def batch_signals(
+    cfg: BustaConfig, store: Store, results: Sequence[ProbeResult], *, now: datetime | None = None
+) -> list[Signal]:
+    """The signals of recorded probe results (docs/alerting.md, "Signals"), for each:
 
     * ``probe_up`` (1 ok / 0 not), always;
     * ``response_time`` (seconds) when the probe measured one;
     * ``freshness_age`` (seconds) when the probe measured one;
     * ``probe_failure_rate``: failed / all results of this probe in the last
-      ``monitor.failure_window`` (this one included);
+      ``monitor.failure_window`` (ending ``now``, these results included);
     * one signal per window function the rules use (``avg(response_time,900s)``), from the
       store over the rule's window.
 
     Each carries the source's SLA targets in ``detail["sla"]`` (what ``sla`` thresholds
-    compare with)."""
-    at = now or r.started_at
-    src = cfg.sources.get(r.source)
-    labels = probe_labels(cfg, r)
-    detail: dict[str, Any] = {
-        "probe_result_id": r.id,
-        "status": str(r.status),
-        "error": r.error,
-        "started_at": r.started_at.isoformat(),
-        "duration_s": round(r.duration_s, 4),
-    }
-    if src is not None:
-        detail["sla"] = {
-            "response_time": src.sla.response_time_s,
-            "probe_failure_rate": src.sla.failure_rate,
-        }
-    out = [Signal("probe_up", 1.0 if r.ok else 0.0, labels, at, detail)]
-    rt = r.metric("response_time_s")
-    if rt is not None:
-        out.append(Signal("response_time", rt, labels, at, detail))
-    fresh = r.metric("freshness_s")
-    if fresh is not None:
-        out.append(Signal("freshness_age", fresh, labels, at, detail))
-    until = r.started_at
-    since = until - timedelta(seconds=cfg.monitor.failure_window_s)
-    rate = window_value(store, r.source, r.probe, "rate", "probe_failures", since, until)
-    if rate is not None:
-        out.append(
-            Signal(
-                "probe_failure_rate",
-                rate,
-                labels,
-                at,
-                {**detail, "window_s": cfg.monitor.failure_window_s},
-            )
-        )
+    compare with). The windows are one ``GROUP BY`` query per window for the whole batch."""
+    at = now or utcnow()
+    keys = sorted({(r.source, r.probe) for r in results})
+    windows: list[tuple[str, dict[tuple[str, str], float], float]] = []
+    fw = cfg.monitor.failure_window_s
+    since = at - timedelta(seconds=fw)
+    rates = window_values(store, keys, "rate", "probe_failures", since, at)
+    windows.append(("probe_failure_rate", rates, fw))
     for kind, fn, signal, window_s in window_rules(cfg):
-        since = until - timedelta(seconds=window_s)
-        v = window_value(store, r.source, r.probe, fn, signal, since, until)
-        if v is not None:
-            out.append(Signal(kind, v, labels, at, {**detail, "window_s": window_s}))
+        since = at - timedelta(seconds=window_s)
+        windows.append((kind, window_values(store, keys, fn, signal, since, at), window_s))
+    out: list[Signal] = []
+    for r in results:
+        src = cfg.sources.get(r.source)
+        labels = probe_labels(cfg, r)
+        detail: dict[str, Any] = {
+            "probe_result_id": r.id,
+            "status": str(r.status),
+            "error": r.error,
+            "started_at": r.started_at.isoformat(),
+            "duration_s": round(r.duration_s, 4),
+        }
+        if src is not None:
+            detail["sla"] = {
+                "response_time": src.sla.response_time_s,
+                "probe_failure_rate": src.sla.failure_rate,
+            }
+        out.append(Signal("probe_up", 1.0 if r.ok else 0.0, labels, at, detail))
+        rt = r.metric("response_time_s")
+        if rt is not None:
+            out.append(Signal("response_time", rt, labels, at, detail))
+        fresh = r.metric("freshness_s")
+        if fresh is not None:
+            out.append(Signal("freshness_age", fresh, labels, at, detail))
+        for kind, values, window_s in windows:
+            v = values.get((r.source, r.probe))
+            if v is not None:
+                out.append(Signal(kind, v, labels, at, {**detail, "window_s": window_s}))
     return out
 
 
@@ -211,6 +217,7 @@ class MonitorReport:
 
     owner: str
     started_at: datetime
+    concurrency: int = 0
     finished_at: datetime | None = None
     #: source runs started / skipped because another monitor had the slot
     runs: int = 0
@@ -232,6 +239,7 @@ class MonitorReport:
     def to_json(self) -> dict[str, Any]:
         return {
             "owner": self.owner,
+            "concurrency": self.concurrency,
             "started_at": self.started_at.isoformat(),
             "finished_at": None if self.finished_at is None else self.finished_at.isoformat(),
             "runs": self.runs,
@@ -279,7 +287,7 @@ class Monitor:
         self.owner = owner or new_owner()
         self.on_results = on_results
         self.clock = clock
-        self.report = MonitorReport(self.owner, clock())
+        self.report = MonitorReport(self.owner, clock(), self.concurrency)
         #: built once (a ConfigError for an invalid probe surfaces here, before any run)
         self._probes: dict[str, list[Probe]] = {n: source_probes(cfg, n) for n in self.sources}
         self._previous: dict[tuple[str, str], ProbeResult | None] = {}
@@ -287,6 +295,7 @@ class Monitor:
         self._active: list[_Run] = []
         self._results: queue.Queue[_Run] = queue.Queue()
         self._deliver_now = threading.Event()
+        self._wake = threading.Event()
         self._evaluator_done = threading.Event()
         self._first_cycle: set[str] = set(self.sources)
         self._t0: float | None = None
@@ -338,6 +347,12 @@ class Monitor:
         for name in self.sources:
             iv = self.cfg.sources[name].interval_s
             nxt[name] = (math.floor((start + offset) / iv), start)
+        self._preload()
+        start = time.monotonic()
+        self._t0 = start
+        for name in self.sources:
+            iv = self.cfg.sources[name].interval_s
+            nxt[name] = (math.floor((start + offset) / iv), start)
         count: dict[str, int] = dict.fromkeys(self.sources, 0)
         waiting: list[_Run] = []
         last_prune = start
@@ -364,10 +379,19 @@ class Monitor:
                 last_prune = now
                 self._prune()
             soonest = min((due for _, due in nxt.values()), default=now + 1.0)
-            wait = max(0.0, min(soonest - time.monotonic(), 0.05 if waiting else 0.25))
-            if self._active:
-                wait = min(wait, 0.1)
-            stop.wait(wait)
+            wait = max(0.0, min(soonest - time.monotonic(), 0.1))
+            # a run that ends wakes the scheduler at once (a waiting run takes its place)
+            self._wake.wait(wait)
+            self._wake.clear()
+
+    def _preload(self) -> None:
+        """Each probe's newest recorded result (what its next run compares with: the quota
+        burn rate), read once before the first slot instead of by every run."""
+        for name in self.sources:
+            for probe in self._probes[name]:
+                self._previous[(name, probe.name)] = previous_probe_result(
+                    self.store, name, probe.name
+                )
 
     def _budget(self, source: str) -> float:
         src = self.cfg.sources[source]
@@ -436,6 +460,7 @@ class Monitor:
                 run.done = True
             if handed:
                 self._results.put(run)
+            self._wake.set()
 
     def _probe(self, run: _Run) -> None:
         src = self.cfg.sources[run.source]
@@ -494,8 +519,11 @@ class Monitor:
             batch: list[_Run] = []
             try:
                 batch.append(self._results.get(timeout=TICK_S))
-                while True:
-                    batch.append(self._results.get_nowait())
+                # results streaming in (a cycle of many sources): take what comes within
+                # BATCH_S, so each batch is one transaction and one query per window
+                until = time.monotonic() + BATCH_S
+                while (left := until - time.monotonic()) > 0:
+                    batch.append(self._results.get(timeout=left))
             except queue.Empty:
                 pass
             if any(r.slot == -1 for r in batch):
@@ -540,7 +568,7 @@ class Monitor:
         self.report.probes += len(results)
         self.report.failed += sum(1 for r in results if not r.ok)
         now = self.clock()
-        signals = [s for r in results for s in probe_signals(self.cfg, self.store, r, now=now)]
+        signals = batch_signals(self.cfg, self.store, results, now=now)
         changed = handle_signals(self.cfg, self.store, signals, self._channels, now=now)
         self.report.alerts_changed += len(changed)
         if changed:

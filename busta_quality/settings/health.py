@@ -122,7 +122,7 @@ class MonitorConfig(Model):
     probes (docs/sources.md, "The monitor")."""
 
     #: sources probed at the same time at most (one thread each)
-    concurrency: int = Field(default=32, ge=1, le=1024)
+    concurrency: int = Field(default=64, ge=1, le=1024)
     #: the window of the ``probe_failure_rate`` signal (failed / all probes of a source's
     #: probe started in it)
     failure_window: str = "1h"

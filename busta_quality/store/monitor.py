@@ -11,7 +11,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -78,18 +80,46 @@ def window_value(
     c = probe_results.c
     where = (c.source == source) & (c.probe == probe) & (c.started_at >= since)
     where = where & (c.started_at <= until)
-    expr: sa.ColumnElement[float]
-    if signal in ("probe_failures", "probe_up"):
-        hit = c.ok.is_(sa.false()) if signal == "probe_failures" else c.ok.is_(sa.true())
-        expr = sa.func.avg(sa.case((hit, 1.0), else_=0.0))
-    else:
-        col = c[_COLUMNS[signal]]
-        if fn == "min":
-            expr = sa.func.min(col)
-        elif fn == "max":
-            expr = sa.func.max(col)
-        else:
-            expr = sa.func.avg(col)
+    expr = _aggregate(fn, signal)
     with store.begin() as conn:
         v = conn.execute(sa.select(expr).where(where)).scalar()
     return None if v is None else float(v)
+
+
+def window_values(
+    store: Store,
+    keys: Sequence[tuple[str, str]],
+    fn: str,
+    signal: str,
+    since: datetime,
+    until: datetime,
+) -> dict[tuple[str, str], float]:
+    """:func:`window_value` for many (source, probe) pairs over one window, in one
+    ``GROUP BY source, probe`` query per 500 sources (what the monitor runs per batch of
+    results); pairs whose window holds no value are left out."""
+    c = probe_results.c
+    wanted = set(keys)
+    sources = sorted({s for s, _ in wanted})
+    out: dict[tuple[str, str], float] = {}
+    with store.begin() as conn:
+        for i in range(0, len(sources), 500):
+            chunk = sources[i : i + 500]
+            where = c.source.in_(chunk) & (c.started_at >= since) & (c.started_at <= until)
+            q = sa.select(c.source, c.probe, _aggregate(fn, signal)).where(where)
+            for source, probe, v in conn.execute(q.group_by(c.source, c.probe)):
+                if (source, probe) in wanted and v is not None:
+                    out[(source, probe)] = float(v)
+    return out
+
+
+def _aggregate(fn: str, signal: str) -> sa.ColumnElement[Any]:
+    c = probe_results.c
+    if signal in ("probe_failures", "probe_up"):
+        hit = c.ok.is_(sa.false()) if signal == "probe_failures" else c.ok.is_(sa.true())
+        return sa.func.avg(sa.case((hit, 1.0), else_=0.0))
+    col = c[_COLUMNS[signal]]
+    if fn == "min":
+        return sa.func.min(col)
+    if fn == "max":
+        return sa.func.max(col)
+    return sa.func.avg(col)
