@@ -4,12 +4,14 @@ healthy ones, a probe that raises, clean stops, and the SQLite single-monitor gu
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -179,15 +181,16 @@ def _pg_cfg(tmp_path: Path, url: str, sources: dict[str, Any]) -> BustaConfig:
     return BustaConfig(store={"url": url}, sources=sources, base_dir=tmp_path)
 
 
-@pytest.mark.xdist_group(name="postgres")
 def test_two_monitors_on_postgresql_never_probe_a_source_twice_in_one_interval(
     tmp_path, targets, postgres_url
 ):
-    url = postgres_url
-    eng = sa.create_engine(url)
-    with eng.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    eng.dispose()
+    # a database of its own (the server is shared by the session's tests)
+    name = f"monitor_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
     src = {"interval": "1s", "timeout": "0.5s", "kind": "odds_api"}
     sources = {f"s{i}": {**src, "probes": [_http(targets[i % 3])]} for i in range(6)}
     cfg = _pg_cfg(tmp_path, url, sources)
@@ -307,3 +310,31 @@ def test_end_to_end_a_failing_source_fires_escalates_and_resolves_once(tmp_path,
     assert all(
         r.status in (ProbeStatus.OK, ProbeStatus.FAILED) for r in probe_history(store, "odds")
     )
+
+
+def test_sigterm_lets_the_probe_in_flight_finish_and_records_it(tmp_path, targets):
+    t = targets[0]
+    t.set("slow", 0.6)
+    path = write_config(
+        tmp_path,
+        sources={"slowish": {"kind": "odds_api", "interval": "2s", "timeout": "1.5s",
+                             "probes": [_http(t)]}},
+    )  # fmt: skip
+    proc = subprocess.Popen(
+        [BUSTA, "--config", str(path), "monitor", "--duration", "30s", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert wait_for(lambda: len(t.requests) >= 1, timeout=15)
+        proc.send_signal(signal.SIGTERM)  # the probe is waiting for its slow answer
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    report = json.loads(out)
+    store = open_store(load_config(str(path)).store_url)
+    results = probe_history(store, "slowish")
+    # every request the server saw is a recorded, complete result: nothing cut off or lost
+    assert len(results) == len(t.requests) == report["probes"] >= 1
+    assert all(r.ok and r.duration_s >= 0.5 for r in results)
