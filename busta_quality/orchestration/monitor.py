@@ -339,17 +339,12 @@ class Monitor:
     def _schedule(
         self, stop: threading.Event, cycles: int | None, duration_s: float | None
     ) -> None:
+        self._preload()
         offset = time.time() - time.monotonic()
         start = time.monotonic()
         self._t0 = start
         # each source's next slot and when it is due (monotonic); the first: now
         nxt: dict[str, tuple[int, float]] = {}
-        for name in self.sources:
-            iv = self.cfg.sources[name].interval_s
-            nxt[name] = (math.floor((start + offset) / iv), start)
-        self._preload()
-        start = time.monotonic()
-        self._t0 = start
         for name in self.sources:
             iv = self.cfg.sources[name].interval_s
             nxt[name] = (math.floor((start + offset) / iv), start)
@@ -452,7 +447,7 @@ class Monitor:
                 self._probe(run)
         except Exception as exc:  # a store error: recorded as the run's failure, never raised
             self._error(f"{run.source}: {type(exc).__name__}: {exc}")
-            if not run.results and run.claimed:
+            if run.claimed:  # the probes it did not get to are failed ones
                 run.results = self._failed_results(run, f"{type(exc).__name__}: {exc}")
         finally:
             with self._lock:
