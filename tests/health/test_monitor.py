@@ -338,3 +338,27 @@ def test_sigterm_lets_the_probe_in_flight_finish_and_records_it(tmp_path, target
     # every request the server saw is a recorded, complete result: nothing cut off or lost
     assert len(results) == len(t.requests) == report["probes"] >= 1
     assert all(r.ok and r.duration_s >= 0.5 for r in results)
+
+
+def test_the_monitor_tick_raises_absent_for_when_a_source_stops_reporting(tmp_path, targets):
+    """A rule with ``absent_for``: the source whose probes stop (here: no longer monitored)
+    gets its alert from the monitor's own timer ticks, the others none."""
+    src = {"interval": "1s", "timeout": "0.5s", "kind": "odds_api"}
+    cfg = _cfg(
+        tmp_path,
+        {"kept": {**src, "probes": [_http(targets[0])]},
+         "dropped": {**src, "probes": [_http(targets[1])]}},
+        rules=[{"name": "stopped-arriving", "when": "probe_up < 1", "absent_for": "2s",
+                "group_by": ["source"]}],
+    )  # fmt: skip
+    store = open_store(cfg.store_url)
+    Monitor(cfg, store, deliver=False).run_once()  # both report once
+    report = Monitor(cfg, store, sources=["kept"], deliver=False).run_forever(
+        threading.Event(), duration_s=3.5
+    )
+    assert report.runs >= 3 and report.failed == 0
+    alerts = list_alerts(store)
+    assert [(a.rule, a.labels, a.state) for a in alerts] == [
+        ("stopped-arriving", {"source": "dropped"}, AlertState.FIRING)
+    ]
+    assert alerts[0].condition == "absent_for: 2s"
