@@ -222,6 +222,7 @@ def test_two_monitors_on_postgresql_never_probe_a_source_twice_in_one_interval(
         s.engine.dispose()
 
 
+@pytest.mark.slow
 def test_a_second_monitor_on_sqlite_refuses_to_start(tmp_path, targets):
     t = targets[0]
     path = write_config(
@@ -312,6 +313,7 @@ def test_end_to_end_a_failing_source_fires_escalates_and_resolves_once(tmp_path,
     )
 
 
+@pytest.mark.slow
 def test_sigterm_lets_the_probe_in_flight_finish_and_records_it(tmp_path, targets):
     t = targets[0]
     t.set("slow", 0.6)
