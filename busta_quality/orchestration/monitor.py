@@ -58,8 +58,10 @@ log = logging.getLogger(__name__)
 GRACE_S = 2.0
 #: the evaluator's longest wait for results before it runs the alert timers anyway
 TICK_S = 0.5
-#: how long the evaluator gathers results into one batch
+#: the evaluator gathers results into one batch while each comes within BATCH_S of the
+#: previous one, for at most MAX_BATCH_S
 BATCH_S = 0.2
+MAX_BATCH_S = 1.0
 #: leases older than this many intervals are pruned
 LEASE_KEEP_INTERVALS = 10
 
@@ -514,10 +516,11 @@ class Monitor:
             batch: list[_Run] = []
             try:
                 batch.append(self._results.get(timeout=TICK_S))
-                # results streaming in (a cycle of many sources): take what comes within
-                # BATCH_S, so each batch is one transaction and one query per window
-                until = time.monotonic() + BATCH_S
-                while (left := until - time.monotonic()) > 0:
+                # results streaming in (a cycle of many sources): take them while they keep
+                # coming (each within BATCH_S of the last, for at most MAX_BATCH_S), so a
+                # cycle is a few transactions and a few queries per window, not one per result
+                until = time.monotonic() + MAX_BATCH_S
+                while (left := min(BATCH_S, until - time.monotonic())) > 0:
                     batch.append(self._results.get(timeout=left))
             except queue.Empty:
                 pass
