@@ -70,6 +70,8 @@ def register(main: click.Group) -> None:
 
         if once:
             cycles = 1
+        if cycles is not None and cycles < 1:
+            raise UsageError("--cycles must be at least 1", "e.g. --cycles 3")
         seconds = duration_seconds(duration)
         cfg, store = app.config, app.store
         if not as_json:

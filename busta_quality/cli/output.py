@@ -626,6 +626,8 @@ class HealthWatch:
 
     def __exit__(self, *exc: Any) -> None:
         self.live.__exit__(*exc)
+        if not self.console.is_terminal:
+            self.console.line()
 
     def show(self, doc: dict[str, Any]) -> None:
         from rich.console import Group
