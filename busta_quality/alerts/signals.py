@@ -34,6 +34,7 @@ SIGNALS: Mapping[str, str] = MappingProxyType(
         "(over a limit, not decodable, not the format), 0 when the same file name is read",
         "anomaly": "1 when a data metric is an anomaly against its baseline, else 0",
         "anomaly_score": "a data metric's robust score: SDs (1.4826 MAD) from its baseline",
+        "probe_up": "1 when a source probe succeeded, 0 when it failed",
     }
 )
 

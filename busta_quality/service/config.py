@@ -114,10 +114,11 @@ def _rule_signal_problems(rules: list[Any]) -> list[ConfigProblem]:
             if not isinstance(expr, str):
                 continue
             try:
-                signal = parse_condition(expr).signal
+                cond = parse_condition(expr)
             except ValueError:
                 continue  # phase one reports the syntax
-            if signal not in SIGNALS:
+            signal = cond.signal
+            if cond.fn is None and signal not in SIGNALS:
                 close = difflib.get_close_matches(signal, list(SIGNALS), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 problems.append(

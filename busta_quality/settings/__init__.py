@@ -27,6 +27,7 @@ from busta_quality.settings.health import (
     DEFAULT_INTERVAL,
     DEFAULT_TIMEOUT,
     FreshnessConfig,
+    MonitorConfig,
     ProbeConfig,
     SlaConfig,
     duration_text,
@@ -304,6 +305,8 @@ class BustaConfig(_Strict):
     security: SecurityConfig = SecurityConfig()
     #: ``busta report weekly --send``: channels and the link base (docs/reports.md)
     report: ReportConfig = ReportConfig()
+    #: how ``busta monitor`` runs the sources' probes (docs/sources.md)
+    monitor: MonitorConfig = MonitorConfig()
 
     #: directory paths in the file are relative to (not part of the YAML)
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -181,3 +181,26 @@ class FreshnessConfig(Model):
     @property
     def grace_s(self) -> float:
         return seconds(self.grace)
+
+
+class MonitorConfig(Model):
+    """``monitor:``: how ``busta monitor`` (and ``busta sources health --watch``) runs the
+    probes (docs/sources.md, "The monitor")."""
+
+    #: sources probed at the same time at most (one thread each)
+    concurrency: int = Field(default=64, ge=1, le=1024)
+    #: the window of the ``probe_failure_rate`` signal (failed / all probes of a source's
+    #: probe started in it)
+    failure_window: str = "1h"
+    #: seconds the monitor spends delivering notifications per round; the outbox keeps
+    #: what is left for the next round
+    delivery_deadline_s: float = Field(default=10.0, gt=0, le=300)
+
+    @field_validator("failure_window", mode="before")
+    @classmethod
+    def _window(cls, v: Any) -> str:
+        return duration_text(v)
+
+    @property
+    def failure_window_s(self) -> float:
+        return seconds(self.failure_window)
