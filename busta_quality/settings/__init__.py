@@ -31,6 +31,7 @@ from busta_quality.settings.health import (
     seconds,
 )
 from busta_quality.settings.security import SecurityConfig
+from busta_quality.settings.serve import ServeConfig
 
 DEFAULT_CONFIG = "busta.yml"
 ENV_CONFIG = "BUSTA_CONFIG"
@@ -295,6 +296,8 @@ class BustaConfig(_Strict):
     alerting: AlertingConfig = AlertingConfig()
     #: modes of the files and directories busta creates (owner-only by default)
     security: SecurityConfig = SecurityConfig()
+    #: ``busta serve``: the REST API, its tokens and sessions (docs/configuration.md)
+    serve: ServeConfig = ServeConfig()
 
     #: directory paths in the file are relative to (not part of the YAML)
     base_dir: Path = Field(default=Path("."), exclude=True)
