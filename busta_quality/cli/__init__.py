@@ -29,9 +29,9 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 
 
 def _register() -> None:
-    from busta_quality.cli import alerts, project, quarantine, run, sources
+    from busta_quality.cli import alerts, project, quarantine, run, serve, sources
 
-    for module in (run, alerts, project, quarantine, sources):
+    for module in (run, alerts, project, quarantine, sources, serve):
         module.register(main)
 
 

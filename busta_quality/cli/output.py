@@ -603,3 +603,24 @@ def sources_health(doc: dict[str, Any]) -> None:
     for s in doc["sources"]:
         if s["status"] != "up":
             con.print(f"  {_cell(s['source'])}: {_status(s['status'])}: {_cell(s['reason'])}")
+
+
+def remote_report(doc: dict[str, Any], title: str, *, as_json: bool) -> None:
+    """``busta ingest --server``: the server's report object, shown as a local ingest's."""
+    if as_json:
+        emit_json(doc)
+        return
+    if doc.get("runs"):
+        runs_table(doc["runs"], title)
+    for err in doc.get("input_errors") or []:
+        error(str(err.get("message", "")), str(err.get("hint", "")))
+    for item in doc.get("inputs") or []:
+        if item.get("outcome") == "quarantined" and item.get("error") is not None:
+            info(f"{item['path']}: rejected, recorded in quarantine as run {item['run_id']}")
+    code = int(doc.get("exit_code", 3))
+    info(f"exit {code} (on the server)")
+
+
+def serving(url: str) -> None:
+    """``busta serve``'s first line: where to find it."""
+    info(f"busta serve: {url}/api/v1 (OpenAPI: {url}/api/v1/openapi.json); Ctrl-C or SIGTERM stops")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
@@ -64,7 +64,7 @@ def http_status(exc: BustaError) -> int:
 
 
 def error_response(
-    status: int, body: dict[str, Any], exit_code: int, headers: dict[str, str] | None = None
+    status: int, body: dict[str, Any], exit_code: int, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     return JSONResponse(
         {"ok": False, "exit_code": exit_code, "error": body}, status_code=status, headers=headers

@@ -21,6 +21,7 @@ from busta_quality.settings.health import duration_text, seconds
 #: maintenance windows, release/replay quarantined batches, test channels; ``ingest``
 #: ``POST /api/v1/ingest``
 SCOPES = ("read", "write", "ingest")
+Scope = Literal["read", "write", "ingest"]
 #: a token written in busta.yml (or its environment variable) must be at least this long
 MIN_TOKEN_CHARS = 24
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -36,7 +37,7 @@ class TokenConfig(Model):
     """One API token: a name (recorded as the actor of what it does), scopes, and its hash."""
 
     name: str
-    scopes: list[Literal["read", "write", "ingest"]] = Field(default_factory=lambda: ["read"])
+    scopes: list[Scope] = Field(default_factory=lambda: list[Scope](["read"]))
     #: hex SHA-256 of the token
     sha256: str
 
@@ -73,7 +74,7 @@ class TokenConfig(Model):
 
     @field_validator("scopes")
     @classmethod
-    def _some(cls, v: list[str]) -> list[str]:
+    def _some(cls, v: list[Scope]) -> list[Scope]:
         if not v:
             raise ValueError("scopes: give at least one of read, write, ingest")
         return sorted(set(v), key=SCOPES.index)
