@@ -148,7 +148,9 @@ def create_app(cfg: BustaConfig, *, monitor: bool = True) -> FastAPI:
     async def count_requests(request: Request, call_next: Any) -> Any:
         response = await call_next(request)
         route = request.scope.get("route")
-        path = getattr(route, "path", "<unmatched>")
+        path = str(getattr(route, "path", "<unmatched>"))
+        if route is not None and request.url.path.startswith(API) and not path.startswith(API):
+            path = API + path  # a route of the included API router
         key = (request.method, str(path), str(response.status_code))
         state.requests[key] = state.requests.get(key, 0) + 1
         return response
