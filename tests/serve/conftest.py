@@ -8,16 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
-pytest.importorskip("fastapi")
-
-from fastapi.testclient import TestClient  # noqa: E402
-
-from busta_quality.serve.app import create_app  # noqa: E402
-from busta_quality.settings import BustaConfig  # noqa: E402
-from busta_quality.store import open_store  # noqa: E402
-from tests.support.alerting import clean, failing  # noqa: E402
-from tests.support.alerting_api import handle_check_result  # noqa: E402
+from busta_quality.serve.app import create_app
+from busta_quality.settings import BustaConfig
+from busta_quality.store import open_store
+from tests.support.alerting import clean, failing
+from tests.support.alerting_api import handle_check_result
 
 WRITER = "w" * 12 + "-writer-token-0123456789"
 READER = "r" * 12 + "-reader-token-0123456789"
