@@ -4,8 +4,12 @@ stops the monitor; the process exits 0."""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
+import signal
+import threading
+from collections.abc import Iterator
 
 from busta_quality.settings import BustaConfig
 
@@ -47,6 +51,7 @@ def serve(cfg: BustaConfig, host: str, port: int, *, monitor: bool = True) -> No
     for warning in start_warnings(cfg, host):
         log.warning(warning)
     app = create_app(cfg, monitor=monitor)
+    _Server = _server_class()
     config = uvicorn.Config(
         app,
         host=host,
@@ -57,4 +62,28 @@ def serve(cfg: BustaConfig, host: str, port: int, *, monitor: bool = True) -> No
         timeout_graceful_shutdown=60,
         log_config=None,
     )
-    uvicorn.Server(config).run()
+    _Server(config).run()
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, except that a SIGTERM or SIGINT it handled (requests in flight
+        finished, the lifespan shut down) ends the process with status 0 instead of being
+        raised again: the stop was asked for and went as planned."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            sigs = (signal.SIGINT, signal.SIGTERM)
+            original = {sig: signal.signal(sig, self.handle_exit) for sig in sigs}
+            try:
+                yield
+            finally:
+                for sig, handler in original.items():
+                    signal.signal(sig, handler)
+
+    return Server
