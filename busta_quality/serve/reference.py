@@ -18,7 +18,7 @@ def openapi() -> dict[str, Any]:
     from busta_quality.settings import BustaConfig
 
     doc: dict[str, Any] = create_app(
-        BustaConfig(store={"url": "sqlite:///:memory:"}), monitor=False
+        BustaConfig.model_validate({"store": {"url": "sqlite:///:memory:"}}), monitor=False
     ).openapi()
     return doc
 
