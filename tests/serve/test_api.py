@@ -211,9 +211,17 @@ def test_an_upload_over_the_limit_is_refused_and_not_kept(tmp_path: Path) -> Non
             files={"file": ("E0.csv", b"Div,Date,HomeTeam\n" * 3)},
             headers=bearer(INGESTER),
         )
-    body = _error(r, 413, "input_rejected")
-    assert body["error"]["limit"] == "max_file_bytes"  # type: ignore[index]
-    assert not any(p.is_file() for p in (tmp_path / "uploads").rglob("*"))
+        body = _error(r, 413, "input_rejected")
+        assert body["error"]["limit"] == "max_file_bytes"  # type: ignore[index]
+        assert not any(p.is_file() for p in (tmp_path / "uploads").rglob("*"))
+        # a body larger than 8 files at the limit is refused before it is read
+        r = c.post(
+            f"{API}/ingest",
+            data={"source": "football_data"},
+            files={"file": ("E0.csv", b"x" * (1024 * 1024 + 100))},
+            headers=bearer(INGESTER),
+        )
+        assert "request body" in str(_error(r, 413, "input_rejected")["error"])
 
 
 def test_data_docs_never_leave_the_site(
