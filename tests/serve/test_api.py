@@ -259,3 +259,18 @@ def test_metrics_and_openapi(client: TestClient) -> None:
         doc["paths"]
     )
     assert {"HTTPBearer", "APIKeyCookie"} <= set(doc["components"]["securitySchemes"])
+
+
+def test_a_session_from_one_replica_works_on_another_on_postgresql(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    cfg = serve_config(tmp_path).model_copy(
+        update={"store": BustaConfig.model_validate({"store": {"url": postgres_url}}).store}
+    )
+    a_app, b_app = create_app(cfg, monitor=False), create_app(cfg, monitor=False)
+    with TestClient(a_app) as a, TestClient(b_app) as b:
+        csrf = _sign_in(a)
+        b.cookies.update(a.cookies)
+        assert b.get(f"{API}/session").json()["name"] == "ops-bot"
+        assert b.delete(f"{API}/session", headers={"X-CSRF-Token": csrf}).status_code == 204
+        _error(a.get(f"{API}/session"), 401, "unauthorized")
