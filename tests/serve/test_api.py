@@ -274,3 +274,29 @@ def test_a_session_from_one_replica_works_on_another_on_postgresql(
         assert b.get(f"{API}/session").json()["name"] == "ops-bot"
         assert b.delete(f"{API}/session", headers={"X-CSRF-Token": csrf}).status_code == 204
         _error(a.get(f"{API}/session"), 401, "unauthorized")
+
+
+def test_the_cli_prints_what_the_api_answers(client: TestClient, cfg: BustaConfig) -> None:
+    import json
+
+    import yaml
+    from click.testing import CliRunner
+
+    from busta_quality.cli import main
+
+    config = cfg.base_dir / "busta.yml"
+    config.write_text(yaml.safe_dump({"store": {"url": cfg.store_url}}), encoding="utf-8")
+
+    def cli(*args: str) -> object:
+        done = CliRunner().invoke(main, ["--config", str(config), *args, "--json"])
+        return json.loads(done.output)
+
+    h = bearer(READER)
+    api = client.get(f"{API}/runs", params={"limit": 2, "before": 5}, headers=h).json()
+    assert cli("runs", "list", "--limit", "2", "--before", "5") == api
+    one = api["runs"][0]["id"]
+    assert cli("runs", "show", str(one)) == client.get(f"{API}/runs/{one}", headers=h).json()
+    assert cli("runs", "show", "424242") == client.get(f"{API}/runs/424242", headers=h).json()
+    assert cli("sources", "history", "football_data") == (
+        client.get(f"{API}/sources/football_data/probes", headers=h).json()
+    )
