@@ -29,6 +29,8 @@ def test_reads_need_a_token_and_give_the_cli_shapes(client: TestClient, cfg: Bus
     assert client.get(f"{API}/alerts").headers["www-authenticate"] == "Bearer"
     _error(client.get(f"{API}/alerts", headers=bearer("x" * 40)), 401, "unauthorized")
     _error(client.get(f"{API}/alerts", headers={"Authorization": READER}), 401, "unauthorized")
+    for name in ("token", "access_token", "api_key"):  # a token is never read from a URL
+        _error(client.get(f"{API}/alerts", params={name: READER}), 401, "unauthorized")
 
     from busta_quality.service import alerts
 
