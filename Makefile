@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (set PYTHON=...)"; exit 3; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,postgres,spark]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,postgres,spark,serve]'
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -29,10 +29,10 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 
 
 def _register() -> None:
-    from busta_quality.cli import alerts, project, quarantine, report, run, sources
+    from busta_quality.cli import alerts, history, project, quarantine, report, run, serve, sources
     from busta_quality.cli import monitor as monitor_cli
 
-    for module in (run, alerts, project, quarantine, sources, report, monitor_cli):
+    for module in (run, alerts, project, quarantine, sources, report, monitor_cli, serve, history):
         module.register(main)
 
 

@@ -9,7 +9,8 @@ import click
 from busta_quality import service
 from busta_quality.cli import output
 from busta_quality.cli.app import AppContext, command, exit_with, fail_on_option
-from busta_quality.errors import UsageError
+from busta_quality.errors import ExitCode, UsageError
+from busta_quality.settings import env
 
 
 def register(main: click.Group) -> None:
@@ -30,9 +31,26 @@ def register(main: click.Group) -> None:
         # other input problem (docs/cli.md), in JSON under --json, and the others go ahead
         click.argument("paths", nargs=-1, type=click.Path(path_type=Path, readable=False)),
         click.option("--fail-on", "fail_on", hidden=True, help="Not for ingest (see docs/cli.md)."),
+        click.option(
+            "--server",
+            metavar="URL",
+            help="Ingest in a running `busta serve` at URL (token from $BUSTA_TOKEN).",
+        ),
+        click.option(
+            "--server-paths",
+            is_flag=True,
+            help="With --server: send PATHs for the server to read (under its "
+            "serve.ingest_roots) instead of uploading the files.",
+        ),
     )
     def ingest_cmd(
-        app: AppContext, source: str, paths: tuple[Path, ...], fail_on: str | None, as_json: bool
+        app: AppContext,
+        source: str,
+        paths: tuple[Path, ...],
+        fail_on: str | None,
+        server: str | None,
+        server_paths: bool,
+        as_json: bool,
     ) -> None:
         """Land PATHs of SOURCE in bronze and gate them through silver and gold.
 
@@ -47,6 +65,16 @@ def register(main: click.Group) -> None:
                 f"to fail on lower severities, check what landed: busta quality-check --fail-on "
                 f"{fail_on}",
             )
+        if server_paths and not server:
+            raise UsageError("--server-paths needs --server URL", "see `busta ingest --help`")
+        if server:
+            from busta_quality.serve.client import TOKEN_ENV, remote_ingest
+
+            doc = remote_ingest(
+                server, env(TOKEN_ENV), source, list(paths), server_paths=server_paths
+            )
+            output.remote_report(doc, f"busta ingest {source} (on {server})", as_json=as_json)
+            exit_with(ExitCode(int(doc.get("exit_code", 3))))
         report = service.ingest(app.config, app.store, source, list(paths))
         output.run_report(report, f"busta ingest {source}", as_json=as_json)
         exit_with(report.exit_code)

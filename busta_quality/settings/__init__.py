@@ -35,6 +35,7 @@ from busta_quality.settings.health import (
 )
 from busta_quality.settings.report import ReportConfig
 from busta_quality.settings.security import SecurityConfig
+from busta_quality.settings.serve import ServeConfig
 
 DEFAULT_CONFIG = "busta.yml"
 ENV_CONFIG = "BUSTA_CONFIG"
@@ -307,6 +308,8 @@ class BustaConfig(_Strict):
     report: ReportConfig = ReportConfig()
     #: how ``busta monitor`` runs the sources' probes (docs/sources.md)
     monitor: MonitorConfig = MonitorConfig()
+    #: ``busta serve``: the REST API, its tokens and sessions (docs/configuration.md)
+    serve: ServeConfig = ServeConfig()
 
     #: directory paths in the file are relative to (not part of the YAML)
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -198,3 +198,30 @@ signal_arrivals = Table(
     Column("last_at", DateTime(timezone=True), nullable=False),
     Index("ix_signal_arrivals_rule_last", "rule", "last_at"),
 )
+
+#: ``busta serve``'s dashboard sessions (docs/api.md): the cookie carries a random id and its
+#: signature; the store keeps only the id's SHA-256, the token name and scopes it stands for,
+#: so that every replica on the store accepts it and ending it ends it everywhere
+serve_sessions = Table(
+    "serve_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("session_hash", String(64), nullable=False),
+    Column("token_name", String(64), nullable=False),
+    Column("scopes", String(64), nullable=False),  # comma-separated
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    UniqueConstraint("session_hash", name="uq_serve_sessions_hash"),
+    Index("ix_serve_sessions_expires", "expires_at"),
+)
+
+#: secrets shared by every replica of ``busta serve`` (``session``: the key that signs
+#: session cookies and derives CSRF tokens), made once by whichever replica starts first
+serve_keys = Table(
+    "serve_keys",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("secret", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,90 @@
+"""The state every request handler reaches (``request.app.state.busta``): config, store,
+sessions, the gate worker, request counts; and who may do what (:meth:`ServeState.authorize`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from fastapi import Request
+
+from busta_quality.serve.auth import AuthError, Principal, Sessions, match_token, same_origin
+from busta_quality.settings import BustaConfig
+from busta_quality.store import Store
+
+T = TypeVar("T")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass
+class ServeState:
+    """What every request handler reaches through ``request.app.state.busta``."""
+
+    cfg: BustaConfig
+    store: Store
+    sessions: Sessions
+    #: one worker: ingests and quarantine actions on this store run one at a time
+    gate: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="busta-gate")
+    )
+    #: (method, route, status) -> count, for /metrics
+    requests: dict[tuple[str, str, str], int] = field(default_factory=dict)
+
+    async def in_gate(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn`` on the gate worker (after every ingest queued before it)."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.gate, lambda: fn(*args, **kwargs))
+
+    def authorize(self, request: Request, scope: str) -> Principal:
+        """Who asks, allowed ``scope`` (401 no or a wrong credential, 403 not allowed)."""
+        cfg = self.cfg
+        who: Principal | None = None
+        header = request.headers.get("authorization")
+        if header is not None:
+            kind, _, token = header.partition(" ")
+            if kind.lower() != "bearer" or not token.strip():
+                raise AuthError(
+                    401, "unauthorized", "the Authorization header must be 'Bearer <token>'"
+                )
+            who = match_token(cfg, token.strip())
+            if who is None:
+                raise AuthError(
+                    401, "unauthorized", "unknown token", "tokens are listed under serve.tokens"
+                )
+        else:
+            cookie = request.cookies.get(cfg.serve.session.cookie)
+            if cookie:
+                who = self.sessions.principal(cookie)
+        if who is None:
+            if scope == "read" and cfg.serve.public_reads:
+                return Principal("public", ("read",), "public")
+            raise AuthError(
+                401,
+                "unauthorized",
+                f"this needs a token with the {scope} scope",
+                "send 'Authorization: Bearer <token>' or sign in (POST /api/v1/session)",
+            )
+        if scope not in who.scopes:
+            raise AuthError(403, "forbidden", f"token {who.name!r} has no {scope} scope")
+        if who.via == "session" and request.method not in SAFE_METHODS:
+            self.check_csrf(request, who)
+        return who
+
+    def check_csrf(self, request: Request, who: Principal) -> None:
+        """A write authenticated by the cookie must come from this site with its CSRF token."""
+        if request.headers.get("sec-fetch-site") == "cross-site" or not same_origin(
+            request.headers.get("origin"), request.url.scheme, request.headers.get("host")
+        ):
+            raise AuthError(403, "forbidden", "cross-site request refused")
+        assert who.session_id is not None
+        if not self.sessions.csrf_ok(who.session_id, request.headers.get("x-csrf-token")):
+            raise AuthError(
+                403,
+                "forbidden",
+                "missing or wrong X-CSRF-Token",
+                "send the csrf_token of POST /api/v1/session as the X-CSRF-Token header",
+            )
