@@ -218,6 +218,18 @@ def test_maintenance_windows_are_added_and_ended(web: TestClient) -> None:
 def test_runs_are_paged_by_key_and_filtered(web: TestClient) -> None:
     first = web.get("/dashboard/runs", headers=bearer(READER)).text
     assert first.count('<tr class="decision-') == 21
+    # each run links its Data Docs page under /data-docs/
+    assert '<a href="/data-docs/validations/silver.matches/run-0001.html">' in first
+    assert first.count('href="/data-docs/validations/') == 21
+    # keyset pages: 21 runs, 8 a page, following each page's "older runs" link
+    href: str | None = "/dashboard/runs?layer=silver&limit=8"
+    sizes = []
+    while href and len(sizes) < 5:
+        text = web.get(href.replace("&amp;", "&"), headers=bearer(READER)).text
+        sizes.append(text.count('<tr class="decision-'))
+        found = re.search(r'<a href="([^"]+)" rel="next">', text)
+        href = found.group(1) if found else None
+    assert sizes == [8, 8, 5]
     r = web.get("/dashboard/runs?dataset=odds&until=2999-01-01", headers=bearer(READER)).text
     assert r.count('<tr class="decision-') == 10
     bad = web.get("/dashboard/runs?layer=platinum", headers=bearer(READER))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from busta_quality.models import (
@@ -52,7 +53,9 @@ def _probe(source: str, probe: str, at: datetime, ok: bool, rt: float) -> ProbeR
     )
 
 
-def _run(n: int, dataset: str, at: datetime, pct: float, decision: Decision) -> CheckResult:
+def _run(
+    n: int, dataset: str, at: datetime, pct: float, decision: Decision, docs: Path
+) -> CheckResult:
     failing = pct > 0
     outcomes = (
         ExpectationOutcome(
@@ -86,13 +89,14 @@ def _run(n: int, dataset: str, at: datetime, pct: float, decision: Decision) -> 
         outcomes=outcomes,
         started_at=at - timedelta(seconds=2),
         finished_at=at,
-        data_docs=None,
+        data_docs=(docs / "validations" / f"silver.{dataset}" / f"run-{n:04d}.html").as_uri(),
         decision=decision,
     )
 
 
 def seed(cfg: BustaConfig, store: Store, now: datetime) -> dict[str, Any]:
     """Fill ``store``; returns the open alert's id."""
+    docs = cfg.gx_dir / "uncommitted" / "data_docs" / "local_site"
     probes = []
     for h in range(236, -1, -4):  # ten days, every four hours, oldest first
         at = now - timedelta(hours=h)
@@ -103,10 +107,14 @@ def seed(cfg: BustaConfig, store: Store, now: datetime) -> dict[str, Any]:
     for day in range(10, 0, -1):
         for dataset in ("matches", "odds"):
             n += 1
-            pct = 0.0 if day % 3 else 12.5
+            pct = (0.0 if day % 3 else 12.5) if dataset == "matches" else (day % 4) * 2.5
             decision = Decision.QUARANTINED if pct > 20 else Decision.PROMOTED
-            store.record_check(_run(n, dataset, now - timedelta(days=day, hours=1), pct, decision))
-    bad = replace(_run(n + 1, HOSTILE, now - timedelta(minutes=30), 40.0, Decision.QUARANTINED))
+            store.record_check(
+                _run(n, dataset, now - timedelta(days=day, hours=1), pct, decision, docs)
+            )
+    bad = replace(
+        _run(n + 1, HOSTILE, now - timedelta(minutes=30), 40.0, Decision.QUARANTINED, docs)
+    )
     store.record_check(bad)
     changed = handle_check_result(cfg, store, bad, now=now - timedelta(minutes=29))
     opened = [a for a in changed if a["state"] in ("firing", "pending", "open")] or changed

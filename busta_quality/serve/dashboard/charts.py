@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 WIDTH = 720
 HEIGHT = 260
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 40
+LEFT, RIGHT, TOP, BOTTOM = 48, 36, 12, 40
 #: series colours cycle through this many CSS classes
 PALETTE = 8
 
@@ -62,6 +62,11 @@ def _nice_max(value: float) -> float:
     return float(int(value / 100 + 1) * 100)
 
 
+def _short(bucket: str) -> str:
+    """An axis label without the year: ``11-27``, ``12-07 16:00``; months keep it."""
+    return bucket[5:] if len(bucket) > 7 else bucket
+
+
 def line_chart(
     title: str,
     series: dict[str, list[tuple[str, float]]],
@@ -94,7 +99,7 @@ def line_chart(
         lines.append(
             Line(label, f"series-{i % PALETTE}", " ".join(f"{d.x},{d.y}" for d in dots), dots)
         )
-    every = max(1, len(xs) // 6)
-    x_ticks = [Tick(round(pos[x], 1), x) for x in xs[::every]]
+    every = max(1, -(-len(xs) // 6))
+    x_ticks = [Tick(round(pos[x], 1), _short(x)) for x in xs[::every]]
     y_ticks = [Tick(y_of(top * k / 4), f"{top * k / 4:g}{unit}") for k in range(5)]
     return Chart(title, unit, lines, x_ticks, y_ticks)

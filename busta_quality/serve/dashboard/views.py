@@ -29,6 +29,7 @@ BASE = "/dashboard"
 #: seconds between the pages' own reloads (static/dashboard.js; 0: never)
 REFRESH_S = 30
 PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
 
 router = APIRouter(prefix=BASE, include_in_schema=False)
 root_router = APIRouter(include_in_schema=False)
@@ -247,6 +248,10 @@ def runs_page(request: Request) -> Response:
         until = _day(filters["until"], "until")
         before_raw = q.get("before")
         before = int(before_raw) if before_raw and before_raw.isdigit() else None
+        size_raw = q.get("limit") or ""
+        size = (
+            min(int(size_raw), MAX_PAGE_SIZE) if size_raw.isdigit() and int(size_raw) else PAGE_SIZE
+        )
         page = history.list_runs(
             st.store,
             source=filters["source"],
@@ -258,7 +263,7 @@ def runs_page(request: Request) -> Response:
             if until is None
             else datetime.combine(until + timedelta(days=1), time(), UTC),
             before=before,
-            limit=PAGE_SIZE,
+            limit=size,
         )
     except BustaError as exc:
         return _render(
@@ -271,7 +276,9 @@ def runs_page(request: Request) -> Response:
         run["docs_href"] = data_docs_href(st, run["data_docs"])
     next_href = None
     if page.next_before is not None:
-        kept = {k: v for k, v in filters.items() if v}
+        kept: dict[str, Any] = {k: v for k, v in filters.items() if v}
+        if size != PAGE_SIZE:
+            kept["limit"] = size
         next_href = f"{BASE}/runs?" + urlencode({**kept, "before": page.next_before})
     return _render(
         request, st, who, "runs.html", runs=runs, filters=filters, next_href=next_href,
