@@ -73,7 +73,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, i
                     "scopes": ["read", "write"],
                 }
             ]
-        },  # fmt: skip
+        },
     )
     os.environ.update(ENV)
     try:
