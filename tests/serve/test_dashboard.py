@@ -117,10 +117,14 @@ def test_service_levels_and_mttr_from_the_store(dash: tuple[BustaConfig, dict[st
     assert figures.bucket_for(timedelta(days=2)) == "hour"
     assert figures.bucket_for(timedelta(days=1000)) == "month"
     # a year of daily buckets is still one point a day at most
-    trend = figures.suite_scores(store, now - timedelta(days=365), now)
+    trend = figures.suite_scores(store, ["football_data"], now - timedelta(days=365), now)
     assert all(len(points) <= 180 for points in trend.series.values())
     assert (
-        len(figures.suite_scores(store, now - timedelta(days=30), now).series["silver.matches"])
+        len(
+            figures.suite_scores(store, ["football_data"], now - timedelta(days=30), now).series[
+                "silver.matches"
+            ]
+        )
         == 10
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -74,7 +75,7 @@ def service_levels(
     probes: dict[str, tuple[int, int]] = {}
     q = (
         sa.select(p.source, sa.func.count(), sa.func.sum(sa.case((p.ok, 1), else_=0)))
-        .where(p.started_at >= since, p.started_at <= now)
+        .where(p.source.in_(sorted(cfg.sources)), p.started_at >= since, p.started_at <= now)
         .group_by(p.source)
     )
     a = alerts_table.c
@@ -111,12 +112,16 @@ def service_levels(
     return out
 
 
-def response_baselines(store: Store, now: datetime) -> dict[str, float]:
+def response_baselines(store: Store, sources: Sequence[str], now: datetime) -> dict[str, float]:
     """Each source's mean measured response time over :data:`BASELINE_WINDOW`."""
     p = probe_results.c
     q = (
         sa.select(p.source, sa.func.avg(p.response_time_s))
-        .where(p.started_at >= now - BASELINE_WINDOW, p.response_time_s.is_not(None))
+        .where(
+            p.source.in_(sources),
+            p.started_at >= now - BASELINE_WINDOW,
+            p.response_time_s.is_not(None),
+        )
         .group_by(p.source)
     )
     with store.begin() as conn:
@@ -152,12 +157,19 @@ def _bucket(store: Store, column: Any, bucket: str) -> Any:
     return sa.func.to_char(sa.func.date_trunc(bucket, utc), _PG_FORMATS[bucket])
 
 
-def suites(store: Store, since: datetime, until: datetime) -> list[str]:
+def _in_range(sources: Sequence[str], since: datetime, until: datetime) -> Any:
+    """Gate runs of ``sources`` finished in [since, until): the (source, finished_at) index
+    reads only the range, whatever the length of the history."""
+    c = check_runs.c
+    return sa.and_(c.source.in_(sources), c.finished_at >= since, c.finished_at < until)
+
+
+def suites(store: Store, sources: Sequence[str], since: datetime, until: datetime) -> list[str]:
     """The suites with a gate run in the range, by name."""
     c = check_runs.c
     q = (
         sa.select(c.suite)
-        .where(c.finished_at >= since, c.finished_at < until)
+        .where(_in_range(sources, since, until))
         .group_by(c.suite)
         .order_by(c.suite)
     )
@@ -173,7 +185,12 @@ def _top(
 
 
 def suite_scores(
-    store: Store, since: datetime, until: datetime, *, suite: str | None = None
+    store: Store,
+    sources: Sequence[str],
+    since: datetime,
+    until: datetime,
+    *,
+    suite: str | None = None,
 ) -> Trend:
     """The mean quality score per suite and bucket (the worst suites when there are many)."""
     c = check_runs.c
@@ -181,7 +198,7 @@ def suite_scores(
     b = _bucket(store, c.finished_at, bucket).label("b")
     q = (
         sa.select(c.suite, b, sa.func.avg(c.quality_score))
-        .where(c.finished_at >= since, c.finished_at < until)
+        .where(_in_range(sources, since, until))
         .group_by(c.suite, b)
         .order_by(b)
     )
@@ -195,7 +212,12 @@ def suite_scores(
 
 
 def unexpected_percent(
-    store: Store, since: datetime, until: datetime, *, suite: str | None = None
+    store: Store,
+    sources: Sequence[str],
+    since: datetime,
+    until: datetime,
+    *,
+    suite: str | None = None,
 ) -> Trend:
     """The mean unexpected % per expectation (and column) and bucket, of one suite or all;
     the expectations with the highest peaks when there are many."""

@@ -203,7 +203,7 @@ def health_page(request: Request) -> Response:
         return early
     now = utcnow()
     report = sources.sources_health(st.cfg, st.store, now=now)
-    baselines = figures.response_baselines(st.store, now)
+    baselines = figures.response_baselines(st.store, sorted(st.cfg.sources), now)
     levels = figures.service_levels(st.cfg, st.store, now)
     open_alerts = alert_ops.list_alerts(st.store, "open", 20).to_json()["alerts"]
     rows = [h.to_json() for h in report.sources]
@@ -304,14 +304,15 @@ def trends_page(request: Request) -> Response:
     until = utcnow()
     since = until - RANGES[span]
     suite = q.get("suite") or None
-    scores = figures.suite_scores(st.store, since, until, suite=suite)
-    unexpected = figures.unexpected_percent(st.store, since, until, suite=suite)
+    names = sorted(st.cfg.sources)
+    scores = figures.suite_scores(st.store, names, since, until, suite=suite)
+    unexpected = figures.unexpected_percent(st.store, names, since, until, suite=suite)
     return _render(
         request, st, who, "trends.html",
         score_chart=charts.line_chart("Quality score by suite", scores.series, y_max=100.0),
         unexpected_chart=charts.line_chart("Unexpected % by expectation", unexpected.series),
         bucket=scores.bucket, ranges=list(RANGES), span=span, suite=suite,
-        suite_names=figures.suites(st.store, since, until),
+        suite_names=figures.suites(st.store, names, since, until),
     )  # fmt: skip
 
 
