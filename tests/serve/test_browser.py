@@ -179,3 +179,8 @@ def test_dashboard_in_chromium(server: tuple[Server, int]) -> None:
             browser.close()
     assert violations == []
     assert refused == []
+    # BUSTA_DOCS_SCREENSHOTS=docs/img refreshes the pictures of docs/dashboard.md
+    docs = os.environ.get("BUSTA_DOCS_SCREENSHOTS")
+    if docs:
+        for name in ("health", "trends", "runs", "alerts", "phone"):
+            shutil.copy(ARTIFACTS / f"{name}.png", Path(docs) / f"dashboard-{name}.png")
