@@ -175,6 +175,14 @@ def test_dashboard_in_chromium(server: tuple[Server, int]) -> None:
             violations.extend(f"phone: {v}" for v in small.evaluate("window.__cspViolations"))
             small.screenshot(path=str(ARTIFACTS / "phone.png"), full_page=True)
             phone.close()
+
+            # the recorder works: an inline script added to a page is blocked and reported
+            page.evaluate(
+                "document.body.appendChild(Object.assign(document.createElement('script'),"
+                " {textContent: 'document.title = \\'ran\\''}))"
+            )
+            page.wait_for_function("window.__cspViolations.length > 0", timeout=10_000)
+            assert page.title() != "ran"
         finally:
             browser.close()
     assert violations == []

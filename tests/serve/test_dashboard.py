@@ -154,6 +154,12 @@ def test_login_sets_a_strict_httponly_cookie_and_never_puts_the_token_in_a_url(
     assert WRITER not in cookie and WRITER not in r.headers["location"]
     page = web.get("/dashboard/alerts").text
     assert WRITER not in page and "signed in as <strong>ops-bot</strong>" in page
+    # signing out ends the session: the pages ask to sign in again
+    csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
+    assert csrf
+    r = web.post("/dashboard/logout", data={"csrf_token": csrf.group(1)}, follow_redirects=False)
+    assert r.status_code == 303
+    assert web.get("/dashboard/", follow_redirects=False).status_code == 303
     # a cross-site login post is refused
     r = web.post(
         "/dashboard/login", data={"token": WRITER}, headers={"Origin": "https://evil.example"}

@@ -24,12 +24,14 @@ def is_html(content_type: str | None) -> bool:
 
 
 def install_csp(app: FastAPI) -> None:
-    """Add the policy headers to every HTML response ``app`` sends."""
+    """Add the policy headers to every HTML response ``app`` sends that has none of its own."""
 
     @app.middleware("http")
     async def content_security_policy(request: Request, call_next: Any) -> Any:
         response = await call_next(request)
         if is_html(response.headers.get("content-type")):
             for name, value in HTML_HEADERS.items():
-                response.headers[name] = value
+                # a route that sets its own (stricter, e.g. with a nonce) policy keeps it
+                if name.lower() not in response.headers:
+                    response.headers[name] = value
         return response
