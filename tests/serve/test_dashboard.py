@@ -245,3 +245,17 @@ def test_runs_are_paged_by_key_and_filtered(web: TestClient) -> None:
     bad = web.get("/dashboard/runs?layer=platinum", headers=bearer(READER))
     assert bad.status_code == 400 and "unknown layer" in bad.text
     assert web.get("/dashboard/runs?since=yesterday", headers=bearer(READER)).status_code == 400
+
+
+def test_unknown_things_are_html_404s(web: TestClient) -> None:
+    csrf = sign_in(web)
+    for method, path, data in (
+        ("POST", "/dashboard/alerts/999999/ack", {"csrf_token": csrf}),
+        ("POST", "/dashboard/alerts/1/explode", {"csrf_token": csrf}),
+        ("POST", "/dashboard/maintenance/999999/end", {"csrf_token": csrf}),
+        ("GET", "/dashboard/quarantine/a%20b%3Cscript%3E", None),
+        ("GET", "/dashboard/quarantine/run-0001", None),
+    ):
+        r = web.request(method, path, data=data)
+        assert r.status_code == 404, (path, r.text)
+        assert r.headers["content-security-policy"] == CSP and 'role="alert"' in r.text

@@ -4,6 +4,7 @@ or ``serve.public_reads``); every form posts with the session's CSRF token."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from busta_quality.errors import BustaError, UsageError
+from busta_quality.errors import BustaError, NotFoundError, UsageError
 from busta_quality.models import utcnow
 from busta_quality.serve import schemas as s
 from busta_quality.serve.api import sign_in, state_of
@@ -30,6 +31,8 @@ BASE = "/dashboard"
 REFRESH_S = 30
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+#: what a run id looks like (the API's own pattern)
+RUN_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 router = APIRouter(prefix=BASE, include_in_schema=False)
 root_router = APIRouter(include_in_schema=False)
@@ -340,9 +343,8 @@ async def alert_action(request: Request, alert_id: int, action: str) -> Response
         else:
             return _error(request, st, who, 404, f"unknown action {action!r}")
     except BustaError as exc:
-        return _error(
-            request, st, who, 404 if "not found" in exc.message else 400, exc.message, exc.hint
-        )
+        status = 404 if isinstance(exc, NotFoundError) else 400
+        return _error(request, st, who, status, exc.message, exc.hint)
     return _back("/alerts")
 
 
@@ -411,6 +413,8 @@ def quarantine_show(request: Request, run_id: str) -> Response:
     st, who, early = _reader(request)
     if early is not None:
         return early
+    if not RUN_ID.fullmatch(run_id):
+        return _error(request, st, who, 404, f"no quarantined run {run_id!r}")
     try:
         detail = quarantine.show_quarantined(st.cfg, st.store, run_id).to_json()
     except BustaError as exc:
