@@ -26,7 +26,7 @@ from tests.support.dashboard import HOSTILE, SOURCES, seed
 PAGES = ["/dashboard/", "/dashboard/runs", "/dashboard/trends", "/dashboard/alerts",
          "/dashboard/maintenance", "/dashboard/quarantine", "/dashboard/login",
          "/dashboard/runs?layer=silver&decision=quarantined&since=2000-01-01",
-         "/dashboard/trends?range=24h", "/dashboard/trends?range=365d&suite=silver.matches"]  # fmt: skip
+         "/dashboard/trends?range=24h", "/dashboard/trends?since=2020-01-01&until=2999-12-31", "/dashboard/trends?range=365d&suite=silver.matches"]  # fmt: skip
 ASSET = re.compile(r"""(?:src|href|action|url\()\s*=?\s*["']?(https?://[^"'\s)>]+)""", re.I)
 
 
@@ -98,6 +98,12 @@ def test_health_grid_sla_and_trends_show_the_store(web: TestClient) -> None:
     trends = web.get("/dashboard/trends", headers=bearer(READER)).text
     assert trends.count("<svg") == 2 and trends.count("<circle") >= 20
     assert "silver.matches" in trends and "expect_column_values_to_not_be_null(home_team)" in trends
+    # any range: a day 5 days ago holds one run per suite, one point each
+    day = (utcnow() - timedelta(days=5, hours=1)).date().isoformat()
+    one = web.get(f"/dashboard/trends?since={day}&until={day}", headers=bearer(READER)).text
+    assert "per hour" in one and one.count("<circle") == 2 + 4
+    bad = web.get("/dashboard/trends?since=2026-02-01&until=2026-01-01", headers=bearer(READER))
+    assert bad.status_code == 400 and "the range is empty" in bad.text
 
 
 def test_service_levels_and_mttr_from_the_store(dash: tuple[BustaConfig, dict[str, Any]]) -> None:

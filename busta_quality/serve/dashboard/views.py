@@ -306,6 +306,20 @@ def trends_page(request: Request) -> Response:
         span = "30d"
     until = utcnow()
     since = until - RANGES[span]
+    error = None
+    try:  # From / To (whole UTC days) override the range
+        first, last = _day(q.get("since"), "from"), _day(q.get("until"), "to")
+    except UsageError as exc:
+        first = last = None
+        error = exc.message
+    if last is not None:
+        until = datetime.combine(last + timedelta(days=1), time(), UTC)
+    if first is not None:
+        since = datetime.combine(first, time(), UTC)
+    elif last is not None:
+        since = until - RANGES[span]
+    if since >= until:
+        error, since = "the range is empty: 'from' must come before 'to'", until - RANGES[span]
     suite = q.get("suite") or None
     names = sorted(st.cfg.sources)
     scores = figures.suite_scores(st.store, names, since, until, suite=suite)
@@ -315,7 +329,9 @@ def trends_page(request: Request) -> Response:
         score_chart=charts.line_chart("Quality score by suite", scores.series, y_max=100.0),
         unexpected_chart=charts.line_chart("Unexpected % by expectation", unexpected.series),
         bucket=scores.bucket, ranges=list(RANGES), span=span, suite=suite,
-        suite_names=figures.suites(st.store, names, since, until),
+        suite_names=figures.suites(st.store, names, since, until), error=error,
+        first=q.get("since") or "", last=q.get("until") or "", since=since, until=until,
+        status=400 if error else 200,
     )  # fmt: skip
 
 
