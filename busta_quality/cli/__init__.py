@@ -29,9 +29,9 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 
 
 def _register() -> None:
-    from busta_quality.cli import alerts, project, quarantine, run, serve, sources
+    from busta_quality.cli import alerts, history, project, quarantine, run, serve, sources
 
-    for module in (run, alerts, project, quarantine, sources, serve):
+    for module in (run, alerts, project, quarantine, sources, serve, history):
         module.register(main)
 
 

@@ -544,11 +544,15 @@ def probe_results(doc: dict[str, Any]) -> None:
     from rich.table import Table
 
     table = Table(title=f"probes of {_cell(doc['source'])}")
+    history = "exit_code" not in doc  # ``sources history``: when each result was taken
+    if history:
+        table.add_column("started")
     for col in ("probe", "type", "status", "time", "response", "freshness", "detail"):
         table.add_column(col, justify="right" if col in ("time", "response") else "left")
     for r in doc["results"]:
         m = r["metrics"]
         table.add_row(
+            *([_ts(r["started_at"])] if history else []),
             _cell(r["probe"]),
             _cell(r["type"]),
             _status(r["status"]),
@@ -558,7 +562,8 @@ def probe_results(doc: dict[str, Any]) -> None:
             _cell(r["error"] or _probe_facts(m)),
         )
     console().print(table)
-    info(f"exit {doc['exit_code']} ({'ok' if doc['ok'] else 'a probe failed'})")
+    if "exit_code" in doc:  # a probe run (not ``sources history``)
+        info(f"exit {doc['exit_code']} ({'ok' if doc['ok'] else 'a probe failed'})")
 
 
 def _probe_facts(m: dict[str, Any]) -> str:
@@ -624,3 +629,53 @@ def remote_report(doc: dict[str, Any], title: str, *, as_json: bool) -> None:
 def serving(url: str) -> None:
     """``busta serve``'s first line: where to find it."""
     info(f"busta serve: {url}/api/v1 (OpenAPI: {url}/api/v1/openapi.json); Ctrl-C or SIGTERM stops")
+
+
+def stored_runs(page: dict[str, Any]) -> None:
+    """``busta runs list``: recorded gate runs (the ``GET /api/v1/runs`` shape)."""
+    from rich.table import Table
+
+    table = Table(title="gate runs", show_lines=False)
+    for col in ("id", "finished", "run", "source", "layer", "dataset", "rows", "score", "failed"):
+        table.add_column(
+            col, justify="right" if col in ("id", "rows", "score", "failed") else "left"
+        )
+    table.add_column("decision")
+    for r in page["runs"]:
+        decision = r.get("decision")
+        table.add_row(
+            str(r["id"]),
+            esc(_ts(r["finished_at"])),
+            esc(r["run_id"]),
+            esc(r["source"]),
+            esc(r["layer"]),
+            esc(r["dataset"]),
+            str(r["rows"]),
+            f"{r['quality_score']:.0%}",
+            str(r["failed"]),
+            f"[{_DECISION_STYLE.get(decision, 'white')}]{esc(decision or 'checked')}[/]",
+        )
+    console().print(table)
+    if page["next_before"] is not None:
+        info(f"more: --before {page['next_before']}")
+
+
+def stored_run(doc: dict[str, Any]) -> None:
+    """``busta runs show``: one recorded gate run and its per-expectation results."""
+    from rich.table import Table
+
+    stored_runs({"runs": [doc], "next_before": None})
+    table = Table(title="expectations", show_lines=False)
+    for col in ("expectation", "column", "severity", "status", "unexpected", "%"):
+        table.add_column(col, justify="right" if col in ("unexpected", "%") else "left")
+    for e in doc["results"]:
+        pct = e["unexpected_percent"]
+        table.add_row(
+            esc(e["expectation"]),
+            esc(e["column"] or "-"),
+            esc(e["severity"]),
+            esc(e["status"]),
+            "-" if e["unexpected_count"] is None else str(e["unexpected_count"]),
+            "-" if pct is None else f"{pct:.2f}",
+        )
+    console().print(table)

@@ -16,6 +16,7 @@ from busta_quality import service
 from busta_quality.errors import NotFoundError, UsageError
 from busta_quality.serve import schemas as s
 from busta_quality.serve.auth import AuthError, Principal
+from busta_quality.serve.ingest import MAX_UPLOADS
 from busta_quality.serve.state import ServeState
 from busta_quality.service import alerts as alert_ops
 from busta_quality.service import history, quarantine, sources
@@ -268,6 +269,8 @@ async def ingest(
     from busta_quality.serve import ingest as gate
 
     st.cfg.source(source)  # unknown source: 400 before anything is written
+    if len(file or []) > MAX_UPLOADS:
+        raise UsageError(f"at most {MAX_UPLOADS} files per request", "send several requests")
     paths = [gate.allowed_path(st.cfg, p) for p in path or []]
     paths += [await gate.save_upload(st.cfg, f) for f in file or []]
     if not paths:

@@ -26,6 +26,7 @@ from busta_quality.errors import (
     UsageError,
 )
 from busta_quality.serve.auth import AuthError, Sessions
+from busta_quality.serve.ingest import MAX_UPLOADS
 from busta_quality.serve.state import ServeState
 from busta_quality.settings import BustaConfig
 from busta_quality.store import Store, open_store
@@ -112,9 +113,10 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 # the app ---------------------------------------------------------------------------------
-def create_app(cfg: BustaConfig, *, monitor: bool = True) -> FastAPI:
+def create_app(cfg: BustaConfig, *, monitor: bool = True, warm: bool = False) -> FastAPI:
     """The app over ``cfg``'s store: the API, ``/metrics``, ``/data-docs/``, ``/healthz``.
-    ``monitor``: run the monitor loop in the lifespan (:func:`start_monitor`)."""
+    ``monitor``: run the monitor loop in the lifespan (:func:`start_monitor`); ``warm``:
+    import the gate's modules on the gate worker at start (the first ingest waits for it)."""
     from busta_quality import __version__
     from busta_quality.serve import api, pages
 
@@ -123,6 +125,10 @@ def create_app(cfg: BustaConfig, *, monitor: bool = True) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            from busta_quality.service.runs import warm_up
+
+            state.gate.submit(warm_up)
         background = start_monitor(cfg, store) if monitor else None
         try:
             yield
@@ -144,9 +150,25 @@ def create_app(cfg: BustaConfig, *, monitor: bool = True) -> FastAPI:
     app.state.busta = state
     _install_error_handlers(app)
 
+    #: the most an ingest request may carry (its files are checked one by one after)
+    max_body = cfg.ingest.limits.max_file_bytes * MAX_UPLOADS + 1024 * 1024
+
     @app.middleware("http")
     async def count_requests(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > max_body:  # refused before a byte is read
+            err = InputRejected(
+                f"request body of {int(length)} bytes is over {max_body} "
+                f"({MAX_UPLOADS} files of ingest.limits.max_file_bytes)",
+                "send fewer or smaller files per request",
+                problem="over_limit",
+                limit="max_file_bytes",
+                limit_value=cfg.ingest.limits.max_file_bytes,
+                actual=int(length),
+            )
+            response: Any = error_response(413, err.to_dict(), int(err.exit_code))
+        else:
+            response = await call_next(request)
         route = request.scope.get("route")
         path = str(getattr(route, "path", "<unmatched>"))
         if route is not None and request.url.path.startswith(API) and not path.startswith(API):

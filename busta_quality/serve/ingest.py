@@ -15,6 +15,9 @@ from busta_quality.serve.auth import AuthError
 from busta_quality.settings import BustaConfig
 
 CHUNK = 1024 * 1024
+#: the most files one ingest request may upload (a larger request body is refused, 413,
+#: before it is read: MAX_UPLOADS x ingest.limits.max_file_bytes + 1 MiB)
+MAX_UPLOADS = 8
 
 
 def allowed_path(cfg: BustaConfig, text: str) -> Path:

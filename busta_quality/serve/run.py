@@ -50,7 +50,7 @@ def serve(cfg: BustaConfig, host: str, port: int, *, monitor: bool = True) -> No
     )
     for warning in start_warnings(cfg, host):
         log.warning(warning)
-    app = create_app(cfg, monitor=monitor)
+    app = create_app(cfg, monitor=monitor, warm=True)
     _Server = _server_class()
     config = uvicorn.Config(
         app,

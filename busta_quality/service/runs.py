@@ -151,6 +151,13 @@ def ingest(cfg: BustaConfig, store: Store, source: str, paths: list[Path]) -> Ru
     return RunReport.of_decisions(result.runs, result.errors, result.inputs)
 
 
+def warm_up() -> None:
+    """Import what a gate needs (GX, DuckDB, delta-rs: seconds) so that a long-running
+    process's first ingest does not pay for it (``busta serve`` runs it at start)."""
+    import busta_quality.orchestration.ingest
+    import busta_quality.quality.validate  # noqa: F401
+
+
 def after_ingest(
     source: str,
     data: pd.DataFrame | str | Path,

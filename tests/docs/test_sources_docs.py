@@ -39,6 +39,6 @@ def test_every_setting_of_every_built_in_probe_is_documented():
 def test_every_sources_command_is_documented():
     group = main.commands["sources"]
     assert isinstance(group, click.Group)
-    assert set(group.commands) == {"list", "probe", "health"}
+    assert set(group.commands) == {"list", "probe", "health", "history"}
     for sub in group.commands:
         assert f"`busta sources {sub}" in DOC, sub

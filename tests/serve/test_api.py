@@ -211,9 +211,17 @@ def test_an_upload_over_the_limit_is_refused_and_not_kept(tmp_path: Path) -> Non
             files={"file": ("E0.csv", b"Div,Date,HomeTeam\n" * 3)},
             headers=bearer(INGESTER),
         )
-    body = _error(r, 413, "input_rejected")
-    assert body["error"]["limit"] == "max_file_bytes"  # type: ignore[index]
-    assert not any(p.is_file() for p in (tmp_path / "uploads").rglob("*"))
+        body = _error(r, 413, "input_rejected")
+        assert body["error"]["limit"] == "max_file_bytes"  # type: ignore[index]
+        assert not any(p.is_file() for p in (tmp_path / "uploads").rglob("*"))
+        # a body larger than 8 files at the limit is refused before it is read
+        r = c.post(
+            f"{API}/ingest",
+            data={"source": "football_data"},
+            files={"file": ("E0.csv", b"x" * (1024 * 1024 + 100))},
+            headers=bearer(INGESTER),
+        )
+        assert "request body" in str(_error(r, 413, "input_rejected")["error"])
 
 
 def test_data_docs_never_leave_the_site(
@@ -251,3 +259,44 @@ def test_metrics_and_openapi(client: TestClient) -> None:
         doc["paths"]
     )
     assert {"HTTPBearer", "APIKeyCookie"} <= set(doc["components"]["securitySchemes"])
+
+
+def test_a_session_from_one_replica_works_on_another_on_postgresql(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    cfg = serve_config(tmp_path).model_copy(
+        update={"store": BustaConfig.model_validate({"store": {"url": postgres_url}}).store}
+    )
+    a_app, b_app = create_app(cfg, monitor=False), create_app(cfg, monitor=False)
+    with TestClient(a_app) as a, TestClient(b_app) as b:
+        csrf = _sign_in(a)
+        b.cookies.update(a.cookies)
+        assert b.get(f"{API}/session").json()["name"] == "ops-bot"
+        assert b.delete(f"{API}/session", headers={"X-CSRF-Token": csrf}).status_code == 204
+        _error(a.get(f"{API}/session"), 401, "unauthorized")
+
+
+def test_the_cli_prints_what_the_api_answers(client: TestClient, cfg: BustaConfig) -> None:
+    import json
+
+    import yaml
+    from click.testing import CliRunner
+
+    from busta_quality.cli import main
+
+    config = cfg.base_dir / "busta.yml"
+    config.write_text(yaml.safe_dump({"store": {"url": cfg.store_url}}), encoding="utf-8")
+
+    def cli(*args: str) -> object:
+        done = CliRunner().invoke(main, ["--config", str(config), *args, "--json"])
+        return json.loads(done.output)
+
+    h = bearer(READER)
+    api = client.get(f"{API}/runs", params={"limit": 2, "before": 5}, headers=h).json()
+    assert cli("runs", "list", "--limit", "2", "--before", "5") == api
+    one = api["runs"][0]["id"]
+    assert cli("runs", "show", str(one)) == client.get(f"{API}/runs/{one}", headers=h).json()
+    assert cli("runs", "show", "424242") == client.get(f"{API}/runs/424242", headers=h).json()
+    assert cli("sources", "history", "football_data") == (
+        client.get(f"{API}/sources/football_data/probes", headers=h).json()
+    )

@@ -6,6 +6,7 @@ verdict, and SIGTERM stops the process cleanly."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,7 +55,7 @@ def project(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Path:
         [BUSTA, "--config", str(config), "demo", "--teams", "6", "--bookmakers", "2", "--json"],
         capture_output=True,
         timeout=240,
-        env={**__import__("os").environ, **ENV},
+        env={**os.environ, **ENV},
     )
     assert done.returncode == 0, done.stderr.decode()
     return config
@@ -185,7 +186,7 @@ def test_ingest_with_server_gets_the_verdict_of_a_local_ingest(
         [BUSTA, "ingest", "football_data", str(landing[0]), "--server", server.url, "--json"],
         capture_output=True,
         timeout=180,
-        env={**__import__("os").environ, **ENV},
+        env={**os.environ, **ENV},
         cwd=project.parent,
     )
     doc = json.loads(done.stdout)
@@ -193,14 +194,14 @@ def test_ingest_with_server_gets_the_verdict_of_a_local_ingest(
     by_path = subprocess.run(
         [BUSTA, "ingest", "football_data", str(landing[0].parent), "--server", server.url,
          "--server-paths", "--json"],
-        capture_output=True, timeout=180, env={**__import__("os").environ, **ENV},
+        capture_output=True, timeout=180, env={**os.environ, **ENV},
     )  # fmt: skip
     doc = json.loads(by_path.stdout)
     assert len(doc["inputs"]) == len(landing) and by_path.returncode == doc["exit_code"]
     refused = subprocess.run(
         [BUSTA, "ingest", "football_data", "/etc/passwd", "--server", server.url,
          "--server-paths", "--json"],
-        capture_output=True, timeout=60, env={**__import__("os").environ, **ENV},
+        capture_output=True, timeout=60, env={**os.environ, **ENV},
     )  # fmt: skip
     assert refused.returncode == 2
     assert json.loads(refused.stdout)["error"]["code"] == "forbidden"
