@@ -27,7 +27,9 @@ PAGES = ["/dashboard/", "/dashboard/runs", "/dashboard/trends", "/dashboard/aler
          "/dashboard/maintenance", "/dashboard/quarantine", "/dashboard/login",
          "/dashboard/runs?layer=silver&decision=quarantined&since=2000-01-01",
          "/dashboard/trends?range=24h", "/dashboard/trends?since=2020-01-01&until=2999-12-31", "/dashboard/trends?range=365d&suite=silver.matches"]  # fmt: skip
-ASSET = re.compile(r"""(?:src|href|action|url\()\s*=?\s*["']?(https?://[^"'\s)>]+)""", re.I)
+#: any absolute http(s) address in a page or a served file (assets, links, namespaces alike)
+URL = re.compile(r"""https?://[^"'\s)<>]+""", re.I)
+LOOPBACK_URL = re.compile(r"https?://(127\.|localhost[:/]|\[::1\])", re.I)
 
 
 @pytest.fixture
@@ -64,12 +66,12 @@ def test_pages_need_a_session_or_token_and_send_the_csp(web: TestClient) -> None
         assert "frame-ancestors 'none'" in CSP and "base-uri 'none'" in CSP
         assert "<script>" not in r.text.replace('<script src="/dashboard/static/', ""), path
         assert " style=" not in r.text and "<style" not in r.text, path
-        for url in ASSET.findall(r.text):
-            assert re.match(r"https?://(127\.|localhost|\[::1\])", url), (path, url)
+        for url in URL.findall(r.text):
+            assert LOOPBACK_URL.match(url), (path, url)
     for asset, kind in (("dashboard.css", "text/css"), ("dashboard.js", "javascript")):
         r = web.get(f"/dashboard/static/{asset}")
         assert r.status_code == 200 and kind in r.headers["content-type"]
-        assert not re.search(r"https?://", r.text), asset
+        assert not URL.search(r.text), asset
     # an HTML error page of the app carries the policy too; JSON answers need none
     assert (
         web.get("/dashboard/quarantine/nope", headers=bearer(READER)).headers[
