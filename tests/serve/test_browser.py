@@ -21,7 +21,7 @@ from busta_quality.models import utcnow
 from busta_quality.settings import load_config
 from busta_quality.store import open_store
 from tests.serve.live import Server, call, start
-from tests.support.dashboard import SOURCES, seed
+from tests.support.dashboard import QUARANTINED_RUN, SOURCES, seed
 from tests.support.project import write_config
 
 pytestmark = [pytest.mark.slow]
@@ -161,6 +161,12 @@ def test_dashboard_in_chromium(server: tuple[Server, int]) -> None:
 
             page.goto(f"{srv.url}/dashboard/maintenance")
             settled("maintenance")
+
+            page.goto(f"{srv.url}/dashboard/quarantine")
+            page.click(f"text={QUARANTINED_RUN}")
+            page.wait_for_url(f"{srv.url}/dashboard/quarantine/{QUARANTINED_RUN}")
+            assert "quarantined" in page.inner_text("h1")
+            settled("quarantine")
 
             # readable on a phone: one column, nothing wider than the screen but the tables
             phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)

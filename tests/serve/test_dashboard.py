@@ -21,10 +21,11 @@ from busta_quality.service import alerts as alert_ops
 from busta_quality.settings import BustaConfig
 from busta_quality.store import open_store
 from tests.serve.conftest import READER, WRITER, bearer, serve_config
-from tests.support.dashboard import HOSTILE, SOURCES, seed
+from tests.support.dashboard import HOSTILE, QUARANTINED_RUN, SOURCES, seed
 
 PAGES = ["/dashboard/", "/dashboard/runs", "/dashboard/trends", "/dashboard/alerts",
          "/dashboard/maintenance", "/dashboard/quarantine", "/dashboard/login",
+         f"/dashboard/quarantine/{QUARANTINED_RUN}",
          "/dashboard/runs?layer=silver&decision=quarantined&since=2000-01-01",
          "/dashboard/trends?range=24h", "/dashboard/trends?since=2020-01-01&until=2999-12-31", "/dashboard/trends?range=365d&suite=silver.matches"]  # fmt: skip
 #: any absolute http(s) address in a page or a served file (assets, links, namespaces alike)
@@ -83,7 +84,8 @@ def test_pages_need_a_session_or_token_and_send_the_csp(web: TestClient) -> None
 
 
 def test_hostile_names_are_escaped(web: TestClient) -> None:
-    for path in ("/dashboard/", "/dashboard/alerts", "/dashboard/runs", "/dashboard/trends"):
+    for path in ("/dashboard/", "/dashboard/alerts", "/dashboard/runs", "/dashboard/trends",
+                 "/dashboard/quarantine", f"/dashboard/quarantine/{QUARANTINED_RUN}"):  # fmt: skip
         text = web.get(path, headers=bearer(READER)).text
         assert HOSTILE not in text, path
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text, path
@@ -267,3 +269,11 @@ def test_unknown_things_are_html_404s(web: TestClient) -> None:
         r = web.request(method, path, data=data)
         assert r.status_code == 404, (path, r.text)
         assert r.headers["content-security-policy"] == CSP and 'role="alert"' in r.text
+
+
+def test_quarantined_batches_are_listed_and_shown(web: TestClient) -> None:
+    listing = web.get("/dashboard/quarantine", headers=bearer(READER)).text
+    assert f'<a href="/dashboard/quarantine/{QUARANTINED_RUN}">{QUARANTINED_RUN}</a>' in listing
+    shown = web.get(f"/dashboard/quarantine/{QUARANTINED_RUN}", headers=bearer(READER)).text
+    assert "quarantined" in shown and "<td>odds</td>" in shown and "football_data" in shown
+    assert "{'dataset'" not in shown and "{&#39;dataset" not in shown

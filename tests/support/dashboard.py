@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from busta_quality.lake import Lake
 from busta_quality.models import (
     CheckResult,
     Decision,
@@ -23,6 +24,8 @@ from busta_quality.store.probes import record_probe_results
 from tests.support.alerting_api import handle_check_result
 
 HOSTILE = "<script>alert(1)</script>"
+#: the run whose silver batch sits in the lake's quarantine
+QUARANTINED_RUN = "run-q-0001"
 #: probe settings of the two sources (never run: the tests' servers start with --no-monitor)
 SOURCES: dict[str, Any] = {
     "football_data": {
@@ -95,7 +98,7 @@ def _run(
 
 
 def seed(cfg: BustaConfig, store: Store, now: datetime) -> dict[str, Any]:
-    """Fill ``store``; returns the open alert's id."""
+    """Fill ``store`` and the lake's quarantine; returns the open alert's id."""
     docs = cfg.gx_dir / "uncommitted" / "data_docs" / "local_site"
     probes = []
     for h in range(236, -1, -4):  # ten days, every four hours, oldest first
@@ -117,5 +120,19 @@ def seed(cfg: BustaConfig, store: Store, now: datetime) -> dict[str, Any]:
     )
     store.record_check(bad)
     changed = handle_check_result(cfg, store, bad, now=now - timedelta(minutes=29))
+    Lake(cfg.lake_root, cfg.lake_links).quarantine(
+        "silver",
+        "odds",
+        QUARANTINED_RUN,
+        {
+            "run_id": QUARANTINED_RUN,
+            "layer": "silver",
+            "dataset": "odds",
+            "source": "football_data",
+            "quarantined_at": (now - timedelta(hours=2)).isoformat(),
+            "reason": f"critical expectation failed on {HOSTILE}",
+        },
+        seq=n + 2,
+    )
     opened = [a for a in changed if a["state"] in ("firing", "pending", "open")] or changed
     return {"alert_id": int(opened[0]["id"]) if opened else None}
