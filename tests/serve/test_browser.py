@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,6 @@ from busta_quality.store import open_store
 from tests.serve.live import Server, call, start
 from tests.support.dashboard import QUARANTINED_RUN, SOURCES, seed
 from tests.support.project import write_config
-
-pytestmark = [pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -88,6 +87,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, i
     assert s.stop() == 0, s.log.read_text()
 
 
+@pytest.mark.slow
 def test_dashboard_in_chromium(server: tuple[Server, int]) -> None:
     sync_playwright = _sync_playwright()
     srv, alert_id = server
@@ -198,3 +198,13 @@ def test_dashboard_in_chromium(server: tuple[Server, int]) -> None:
     if docs:
         for name in ("health", "trends", "runs", "alerts", "phone"):
             shutil.copy(ARTIFACTS / f"{name}.png", Path(docs) / f"dashboard-{name}.png")
+
+
+def test_a_missing_browser_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", Path("/nonexistent/chromium"))
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="apt-get install chromium"):
+        _sync_playwright()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        _sync_playwright()

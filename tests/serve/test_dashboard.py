@@ -277,3 +277,21 @@ def test_quarantined_batches_are_listed_and_shown(web: TestClient) -> None:
     shown = web.get(f"/dashboard/quarantine/{QUARANTINED_RUN}", headers=bearer(READER)).text
     assert "quarantined" in shown and "<td>odds</td>" in shown and "football_data" in shown
     assert "{'dataset'" not in shown and "{&#39;dataset" not in shown
+
+
+def test_the_policy_is_added_to_html_only_and_a_route_may_set_its_own() -> None:
+    from fastapi import FastAPI
+    from fastapi.responses import HTMLResponse, PlainTextResponse
+
+    from busta_quality.serve.dashboard.csp import install_csp
+
+    app = FastAPI()
+    install_csp(app)
+    own = "default-src 'none'; script-src 'nonce-abc'"
+    app.get("/plain")(lambda: HTMLResponse("<p>x</p>"))
+    app.get("/own")(lambda: HTMLResponse("<p>x</p>", headers={"Content-Security-Policy": own}))
+    app.get("/text")(lambda: PlainTextResponse("x"))
+    with TestClient(app) as c:
+        assert c.get("/plain").headers["content-security-policy"] == CSP
+        assert c.get("/own").headers["content-security-policy"] == own
+        assert "content-security-policy" not in c.get("/text").headers
