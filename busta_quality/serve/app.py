@@ -179,4 +179,8 @@ def create_app(cfg: BustaConfig, *, monitor: bool = True, warm: bool = False) ->
 
     app.include_router(api.router, prefix=API)
     app.include_router(pages.router)
+    # the dashboard (docs/dashboard.md): its pages, static files and the CSP of HTML responses
+    from busta_quality.serve.dashboard import install as install_dashboard
+
+    install_dashboard(app)
     return app

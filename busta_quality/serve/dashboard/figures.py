@@ -1,0 +1,244 @@
+"""What the dashboard reads from the store beyond the service layer: service levels (SLA,
+error budget, MTTR), response-time baselines, and trends bucketed in SQL so that a chart has a
+bounded number of points whatever the length of the history."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from busta_quality.models import as_utc
+from busta_quality.settings import BustaConfig
+from busta_quality.store import Store
+from busta_quality.store.alert_tables import alerts as alerts_table
+from busta_quality.store.tables import check_runs, expectation_results, probe_results
+
+#: the window of the service-level panel
+SLA_WINDOW = timedelta(days=30)
+#: the window of the response-time baseline
+BASELINE_WINDOW = timedelta(days=7)
+#: at most this many lines in one chart (the suites / expectations with the most to show)
+MAX_SERIES = 8
+
+
+# service levels ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ServiceLevel:
+    """One source's service level over a window: uptime against its target, the error budget
+    (the downtime the target allows) and what is left of it, and the mean time to resolve."""
+
+    source: str
+    window: timedelta
+    target: float
+    #: successful / all probe results started in the window; None when no probe ran
+    uptime: float | None
+    probes: int
+    #: alerts about the source resolved in the window, and their mean time to resolve
+    incidents: int
+    mttr_s: float | None
+
+    @property
+    def budget_s(self) -> float:
+        """The downtime the target allows over the window, in seconds."""
+        return (1.0 - self.target) * self.window.total_seconds()
+
+    @property
+    def budget_used(self) -> float | None:
+        """The fraction of the error budget spent (above 1: the SLA is missed)."""
+        if self.uptime is None:
+            return None
+        if self.target >= 1.0:
+            return 0.0 if self.uptime >= 1.0 else float("inf")
+        return (1.0 - self.uptime) / (1.0 - self.target)
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.uptime is None else self.uptime >= self.target
+
+
+def service_levels(
+    cfg: BustaConfig, store: Store, now: datetime, window: timedelta = SLA_WINDOW
+) -> list[ServiceLevel]:
+    """Every configured source's SLA, error budget and MTTR over ``window`` up to ``now``.
+
+    Computed from the store alone: uptime is successful / all probe results started in the
+    window; MTTR is the mean of (resolved_at - first_seen) over the alerts labelled with the
+    source that were resolved in the window."""
+    since = now - window
+    p = probe_results.c
+    probes: dict[str, tuple[int, int]] = {}
+    q = (
+        sa.select(p.source, sa.func.count(), sa.func.sum(sa.case((p.ok, 1), else_=0)))
+        .where(p.source.in_(sorted(cfg.sources)), p.started_at >= since, p.started_at <= now)
+        .group_by(p.source)
+    )
+    a = alerts_table.c
+    resolved_q = sa.select(a.labels, a.first_seen, a.resolved_at).where(
+        a.resolved_at >= since, a.resolved_at <= now
+    )
+    repair: dict[str, list[float]] = defaultdict(list)
+    with store.begin() as conn:
+        for source, total, good in conn.execute(q):
+            probes[str(source)] = (int(total), int(good or 0))
+        for labels, first_seen, resolved_at in conn.execute(resolved_q):
+            try:
+                source = json.loads(labels or "{}").get("source")
+            except ValueError:
+                continue
+            if source:
+                spent = (as_utc(resolved_at) - as_utc(first_seen)).total_seconds()
+                repair[str(source)].append(max(spent, 0.0))
+    out = []
+    for name in sorted(cfg.sources):
+        total, good = probes.get(name, (0, 0))
+        times = repair.get(name, [])
+        out.append(
+            ServiceLevel(
+                source=name,
+                window=window,
+                target=cfg.sources[name].sla.uptime,
+                uptime=good / total if total else None,
+                probes=total,
+                incidents=len(times),
+                mttr_s=sum(times) / len(times) if times else None,
+            )
+        )
+    return out
+
+
+def response_baselines(store: Store, sources: Sequence[str], now: datetime) -> dict[str, float]:
+    """Each source's mean measured response time over :data:`BASELINE_WINDOW`."""
+    p = probe_results.c
+    q = (
+        sa.select(p.source, sa.func.avg(p.response_time_s))
+        .where(
+            p.source.in_(sources),
+            p.started_at >= now - BASELINE_WINDOW,
+            p.response_time_s.is_not(None),
+        )
+        .group_by(p.source)
+    )
+    with store.begin() as conn:
+        return {str(s): float(v) for s, v in conn.execute(q) if v is not None}
+
+
+# trends --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Trend:
+    """Named series of (bucket, value) points, buckets as sortable text."""
+
+    bucket: str
+    series: dict[str, list[tuple[str, float]]]
+
+
+def bucket_for(span: timedelta) -> str:
+    """Hours up to 3 days, days up to 180 days, months beyond (a chart has ≤ ~180 points)."""
+    if span <= timedelta(days=3):
+        return "hour"
+    if span <= timedelta(days=180):
+        return "day"
+    return "month"
+
+
+_SQLITE_FORMATS = {"hour": "%Y-%m-%d %H:00", "day": "%Y-%m-%d", "month": "%Y-%m"}
+_PG_FORMATS = {"hour": "YYYY-MM-DD HH24:00", "day": "YYYY-MM-DD", "month": "YYYY-MM"}
+
+
+def _bucket(store: Store, column: Any, bucket: str) -> Any:
+    if store.engine.dialect.name == "sqlite":
+        return sa.func.strftime(_SQLITE_FORMATS[bucket], column)
+    utc = sa.func.timezone("UTC", column)
+    return sa.func.to_char(sa.func.date_trunc(bucket, utc), _PG_FORMATS[bucket])
+
+
+def _in_range(sources: Sequence[str], since: datetime, until: datetime) -> Any:
+    """Gate runs of ``sources`` finished in [since, until): the (source, finished_at) index
+    reads only the range, whatever the length of the history."""
+    c = check_runs.c
+    return sa.and_(c.source.in_(sources), c.finished_at >= since, c.finished_at < until)
+
+
+def suites(store: Store, sources: Sequence[str], since: datetime, until: datetime) -> list[str]:
+    """The suites with a gate run in the range, by name."""
+    c = check_runs.c
+    q = (
+        sa.select(c.suite)
+        .where(_in_range(sources, since, until))
+        .group_by(c.suite)
+        .order_by(c.suite)
+    )
+    with store.begin() as conn:
+        return [str(r[0]) for r in conn.execute(q)]
+
+
+def _top(
+    series: dict[str, list[tuple[str, float]]], key: Any
+) -> dict[str, list[tuple[str, float]]]:
+    names = sorted(series, key=key)[:MAX_SERIES]
+    return {n: series[n] for n in sorted(names)}
+
+
+def suite_scores(
+    store: Store,
+    sources: Sequence[str],
+    since: datetime,
+    until: datetime,
+    *,
+    suite: str | None = None,
+) -> Trend:
+    """The mean quality score per suite and bucket (the worst suites when there are many)."""
+    c = check_runs.c
+    bucket = bucket_for(until - since)
+    b = _bucket(store, c.finished_at, bucket).label("b")
+    q = (
+        sa.select(c.suite, b, sa.func.avg(c.quality_score))
+        .where(_in_range(sources, since, until))
+        .group_by(c.suite, b)
+        .order_by(b)
+    )
+    if suite:
+        q = q.where(c.suite == suite)
+    series: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    with store.begin() as conn:
+        for name, at, score in conn.execute(q):
+            series[str(name)].append((str(at), float(score) * 100.0))
+    return Trend(bucket, _top(series, key=lambda n: min(v for _, v in series[n])))
+
+
+def unexpected_percent(
+    store: Store,
+    sources: Sequence[str],
+    since: datetime,
+    until: datetime,
+    *,
+    suite: str | None = None,
+) -> Trend:
+    """The mean unexpected % per expectation (and column) and bucket, of one suite or all;
+    the expectations with the highest peaks when there are many."""
+    c = check_runs.c
+    e = expectation_results.c
+    bucket = bucket_for(until - since)
+    b = _bucket(store, c.finished_at, bucket).label("b")
+    q = (
+        sa.select(c.suite, e.expectation, e.column_name, b, sa.func.avg(e.unexpected_percent))
+        .select_from(expectation_results.join(check_runs, e.check_run_id == c.id))
+        .where(c.finished_at >= since, c.finished_at < until, e.unexpected_percent.is_not(None))
+        .group_by(c.suite, e.expectation, e.column_name, b)
+        .order_by(b)
+    )
+    if suite:
+        q = q.where(c.suite == suite)
+    series: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    with store.begin() as conn:
+        for name, expectation, column, at, pct in conn.execute(q):
+            label = f"{expectation}({column})" if column else str(expectation)
+            if not suite:
+                label = f"{name}: {label}"
+            series[label].append((str(at), float(pct)))
+    return Trend(bucket, _top(series, key=lambda n: -max(v for _, v in series[n])))
