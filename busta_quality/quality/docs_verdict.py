@@ -268,6 +268,7 @@ def enable() -> None:
     with _lock:
         if _enabled:
             return
+        from great_expectations.render.components import RenderedDocumentContent
         from great_expectations.render.renderer import (
             SiteIndexPageRenderer,
             ValidationResultsPageRenderer,
@@ -282,15 +283,19 @@ def enable() -> None:
             except Exception:
                 log.warning("busta's verdict could not be added to a page", exc_info=True)
                 return document
-            gx_json = document.to_json_dict
-
-            def to_json_dict() -> dict[str, Any]:
-                return {**gx_json(), "busta": part}
-
-            document.to_json_dict = to_json_dict
+            document.busta_part = part  # written out by to_json_dict (below)
             return document
 
-        gx_index = SiteIndexPageRenderer.render.__func__  # a classmethod
+        gx_json = RenderedDocumentContent.to_json_dict
+
+        def to_json_dict(self: Any) -> dict[str, Any]:
+            out: dict[str, Any] = gx_json(self)
+            part = getattr(self, "busta_part", None)
+            if part is not None:
+                out["busta"] = part
+            return out
+
+        gx_index = SiteIndexPageRenderer.render.__func__  # type: ignore[attr-defined]
 
         def render_index(cls: Any, index_links_dict: Any, *args: Any, **kwargs: Any) -> Any:
             document = gx_index(cls, index_links_dict, *args, **kwargs)
@@ -300,6 +305,8 @@ def enable() -> None:
                 log.warning("busta's verdicts could not be added to the index", exc_info=True)
             return document
 
+        to_json_dict.__wrapped__ = gx_json  # type: ignore[attr-defined]
+        RenderedDocumentContent.to_json_dict = to_json_dict  # type: ignore[method-assign]
         render_page.__wrapped__ = gx_page  # type: ignore[attr-defined]
         render_index.__wrapped__ = gx_index  # type: ignore[attr-defined]
         ValidationResultsPageRenderer.render = render_page  # type: ignore[method-assign]
