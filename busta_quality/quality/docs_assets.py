@@ -210,7 +210,7 @@ def root_of(renderer_type: str | None, suite: str | None) -> str:
     kind = renderer_type or ""
     parts = len((suite or "").split(".")) if suite else 1
     if "ValidationResults" in kind or "ProfilingResults" in kind:
-        return "../" * (parts + 4)
+        return "../" * (parts + 3)
     if "ExpectationSuite" in kind:
         return "../" * parts
     return ""
@@ -227,7 +227,7 @@ def _link(static: str, package: str, path: str) -> str:
 
 
 def _own_script(static: str, name: str) -> str:
-    return f'<script src="{static}{name}" data-integrity="{integrity(name)}"></script>'
+    return f'<script src="{static}{name}" data-integrity="{integrity(name)}" defer></script>'
 
 
 def _own_link(static: str, name: str) -> str:

@@ -83,7 +83,6 @@ def _render(document: Any, *, escaped: bool = True) -> str:
     from great_expectations.render.view.view import DefaultJinjaView
 
     from busta_quality.quality import docs_escape
-
     from busta_quality.quality.docs_assets import use_busta_templates
 
     docs_escape.enable()

@@ -71,6 +71,7 @@
       var spec = readJson(el);
       if (!spec) return;
       var table = $(document.getElementById(spec.id));
+      if (table.data("bootstrap.table")) table.bootstrapTable("destroy"); // auto-initialised
       table.bootstrapTable(Object.assign(
         { columns: spec.columns, data: spec.data, toolbar: "#" + spec.toolbar },
         spec.options || {}
@@ -131,10 +132,17 @@
     }
   }
 
-  $(function () {
+  // a deferred script: the page is parsed, and bootstrap-table's own set-up of
+  // data-toggle="table" (on DOM ready) has not run yet, as with GX's inline scripts
+  function init() {
     tables();
     charts();
     buttons();
     ctaFooter();
-  });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
 })();
