@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -241,11 +242,20 @@ def _local_css(css: str, root: str) -> str:
 def _json_block(value: object) -> str:
     """``value`` as JSON for a ``<script type="application/json">`` block: no value can end
     the element (``<``, ``>``, ``&`` as ``\\u003c``…); a non-finite number becomes its text."""
-    from busta_quality.quality.docs_escape import script_json
+    if isinstance(value, str):  # a chart's spec, already JSON
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return "null"
+    text = json.dumps(_finite(value), default=str, allow_nan=False)
+    for char, esc in SCRIPT_UNSAFE.items():
+        text = text.replace(char, esc)
+    return text
 
-    if isinstance(value, str):
-        return script_json(value)  # a chart's spec, already JSON
-    return script_json(_finite(value))
+
+#: the JSON characters that could end or open markup inside a <script> element
+SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
+                  "\u2029": "\\u2029"}  # fmt: skip
 
 
 def _finite(value: object) -> object:

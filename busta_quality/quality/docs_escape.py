@@ -34,6 +34,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from busta_quality.quality.docs_assets import SCRIPT_UNSAFE as _SCRIPT_UNSAFE
+
 #: keys whose values are GX's own markup or configuration, never data: left as GX made them
 _GX_MARKUP_KEYS = frozenset(
     {
@@ -48,9 +50,6 @@ _GX_MARKUP_KEYS = frozenset(
 )
 #: the markup GX writes into a string template's text itself (escaped, then restored)
 _TEMPLATE_MARKUP = ("<br>", '<span class="mr-3 triangle"></span>')
-#: the JSON characters that could end or open markup inside a <script> element
-_SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
-                  "\u2029": "\\u2029"}  # fmt: skip
 
 _lock = threading.Lock()
 _enabled = False
