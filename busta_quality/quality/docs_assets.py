@@ -171,7 +171,8 @@ def install_assets(site: Path) -> Path:
             pass
         dst.parent.mkdir(parents=True, exist_ok=True)
         tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
-        shutil.copy2(src, tmp)
+        shutil.copyfile(src, tmp)  # the mode of a new file (the umask busta's security sets)
+        os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))  # the time the check above compares
         os.replace(tmp, dst)
     return dest
 
