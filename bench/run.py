@@ -8,6 +8,8 @@
 5. alert latency: failing result → Slack stand-in (p50/p95 against its 2 s target).
 6. gate + merge (``busta ingest``) into Delta tables of 10 vs 10,000 prior batches
    (bench/merge.py; the big tables are cached in bench/.cache/).
+7. one ``busta monitor`` probe cycle over 1,000 loopback HTTP sources answering after 50 ms
+   (bench/monitor.py): cycle wall time and recorded p95 response time vs the 50 ms floor.
 
 Every sample is a fresh process; each figure is the median of the paired ratios of at least
 5 samples, with min and max beside it. The projects use the shipped busta.yml (Data Docs on,
@@ -41,6 +43,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import differential, uniqueness  # noqa: E402
+from bench import monitor as monitor_bench  # noqa: E402
 from bench import seed as seeding  # noqa: E402
 from bench.alert_latency import ALERTING, TARGET_S  # noqa: E402
 
@@ -49,7 +52,7 @@ BUSTA = str(Path(PY).parent / "busta")
 SUITE = ROOT / "expectations" / "bronze" / "odds_api.json"
 MIN_REPEAT = 5
 #: sections in their own modules: NAME, run(), figures(), details()
-MODULES = (uniqueness, differential)
+MODULES = (uniqueness, differential, monitor_bench)
 SECTIONS = ["engines", "history", "startup", "alerts", "merge", *(m.NAME for m in MODULES)]
 
 

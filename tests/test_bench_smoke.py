@@ -26,6 +26,7 @@ FIGURES = {
     "uniqueness: duckdb gate / GROUP BY floor (time)",
     "uniqueness: rows flagged, duckdb gate / floor",
     "uniqueness: duckdb gate / pandas gate (peak RSS)",
+    "monitor: recorded response time p95 / 50 ms floor",
 }
 
 
@@ -78,6 +79,9 @@ def test_bench_smoke_writes_a_well_formed_results_file(tmp_path: Path) -> None:
     assert {r["evaluator"] for r in unique["duckdb"]} == {"onepass"}
     assert {r["unexpected"] for r in unique["duckdb"]} == {unique["seed"]["duplicated_rows"]}
     assert {r["unexpected"] for r in unique["pandas"]} == {unique["seed"]["duplicated_rows"]}
+    # the monitor cycle probed every source once, all up
+    [cycle] = doc["monitor"]["cycles"]
+    assert cycle["probes"] == doc["monitor"]["sources"] and cycle["failed"] == 0
     # the differential test ran and wrote what it compared (too few tables to pass at smoke size)
     diff = doc["differential"]
     assert diff["tables"] >= diff["examples"] >= 1, diff.get("output")

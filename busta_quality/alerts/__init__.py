@@ -20,7 +20,7 @@ from busta_quality.alerts.operations import (
     resolve,
     tick,
 )
-from busta_quality.alerts.signals import signals_from_check
+from busta_quality.alerts.signals import signal_for_input, signals_from_check
 
 __all__ = [
     "acknowledge",
@@ -28,6 +28,7 @@ __all__ = [
     "handle_check_result",
     "handle_signals",
     "resolve",
+    "signal_for_input",
     "signals_from_check",
     "tick",
 ]

@@ -58,6 +58,15 @@ class Engine:
         #: open alerts an evaluation of this pass judged (not superseded by it)
         self.judged: set[int] = set()
         self._windows: list[Window] | None = None
+        self._open_fps: set[str] | None = None
+
+    @property
+    def open_fingerprints(self) -> set[str]:
+        """Fingerprints of the alerts open when the pass began or opened by it (a superset
+        of those open now: one query per pass instead of one per signal)."""
+        if self._open_fps is None:
+            self._open_fps = {a.fingerprint for a in self.tx.open_alerts()}
+        return self._open_fps
 
     # windows ---------------------------------------------------------------------
     @property
@@ -74,13 +83,18 @@ class Engine:
         labels = {k: str(sig.labels[k]) for k in keys if k in sig.labels}
         labels.update(rule.labels)
         fp = fingerprint(rule.name, labels)
+        if rule.absent_for_td is not None:
+            self.tx.touch_arrival(fp, rule.name, labels, self.now)
+        value = float(sig.value)
+        limits = sig_limits(sig)
+        fires = rule.fires(value, limits)
+        if not fires and fp not in self.open_fingerprints:
+            return  # no alert to judge, none to open (no query per quiet signal)
         a = self.tx.open_alert(fp)
         if a is not None and older(sig.seq, a.batch_seq):
             return  # an older batch never changes an alert raised by newer data
         if a is not None:
             self.judged.add(a.id)
-        value = float(sig.value)
-        fires = rule.fires(value)
         common: dict[str, Any] = {"last_seen": self.now, "value": value, "updated_at": self.now}
         if sig.seq is not None:
             common["batch_seq"] = sig.seq
@@ -99,7 +113,7 @@ class Engine:
                 self._maybe_fire(a, rule)
             elif a.state is AlertState.SUPPRESSED:
                 self._release(a)
-        elif rule.resolves(value):
+        elif rule.resolves(value, limits):
             if a.state is AlertState.PENDING:
                 self.tx.delete_alert(a.id)
                 self.changed.pop(a.id, None)
@@ -131,7 +145,7 @@ class Engine:
             "labels": labels,
             "summary": rule.summary or f"{rule.name}: {rule.when}",
             "condition": rule.when,
-            "threshold": rule.threshold,
+            "threshold": rule.threshold_for(sig_limits(sig)),
             "first_seen": self.now,
             "notified": False,
             "occurrences": 1,
@@ -142,6 +156,7 @@ class Engine:
         }
         row.setdefault("detail", dict(sig.detail))
         alert_id = self.tx.insert_alert(row)
+        self.open_fingerprints.add(fp)
         self.judged.add(alert_id)
         self.tx.add_event(alert_id, self.now, None, AlertState.PENDING, note=f"value {value:g}")
         a = Alert(id=alert_id, **row)
@@ -282,6 +297,7 @@ class Engine:
         """``for:`` durations, windows ending, inhibitors resolving, escalation, reminders;
         then the notification groups that are due send their message (``run_ended``: the
         groups a run opened, or closed, do not wait; see :mod:`.grouping`)."""
+        self._absences()
         for a in self.tx.open_alerts():
             rule = self.cfg.rule(a.rule)
             if a.state is AlertState.PENDING:
@@ -291,6 +307,47 @@ class Engine:
             elif a.state is AlertState.FIRING:
                 self._remind(a, rule)
         self.flush_groups(run_ended=run_ended)
+
+    def _absences(self) -> None:
+        """Rules with ``absent_for``: a subject whose signal stopped arriving that long ago
+        opens its rule's alert (same fingerprint: the next signal about it judges it)."""
+        for rule in self.cfg.effective_rules():
+            gap = rule.absent_for_td
+            if gap is None:
+                continue
+            for fp, labels, last in self.tx.silent_since(rule.name, self.now - gap):
+                if self.tx.open_alert(fp) is not None:
+                    continue
+                age = (self.now - last).total_seconds()
+                note = f"no {rule.signal} signal for {age:.0f}s (absent_for {rule.absent_for})"
+                row: dict[str, Any] = {
+                    "fingerprint": fp,
+                    "active_fingerprint": fp,
+                    "rule": rule.name,
+                    "state": AlertState.PENDING,
+                    "severity": Severity(rule.severity),
+                    "original_severity": Severity(rule.severity),
+                    "labels": labels,
+                    "summary": f"{rule.summary or rule.name}: no signal for {rule.absent_for}",
+                    "condition": f"absent_for: {rule.absent_for}",
+                    "threshold": gap.total_seconds(),
+                    "first_seen": self.now,
+                    "last_seen": last,
+                    "value": age,
+                    "updated_at": self.now,
+                    "notified": False,
+                    "occurrences": 1,
+                    "streak": 1,
+                    "seq": 0,
+                    "shadow": rule.mode == "shadow",
+                    "detail": {"absent": True, "last_arrival": last.isoformat()},
+                }
+                alert_id = self.tx.insert_alert(row)
+                self.open_fingerprints.add(fp)
+                self.tx.add_event(alert_id, self.now, None, AlertState.PENDING, note=note)
+                new = Alert(id=alert_id, **row)
+                self._changed(new)
+                self._maybe_fire(new, rule)
 
     def flush_groups(self, *, run_ended: bool = False) -> None:
         """The notification groups that are due send their message (:mod:`.grouping`)."""
@@ -335,6 +392,14 @@ class Engine:
         else:  # resolved / acknowledged go where the alert was announced
             groups.join(a, event, routed=False, also_current=True)
         return a
+
+
+def sig_limits(sig: Signal) -> dict[str, float] | None:
+    """The SLA targets a signal carries (``detail["sla"]``: what ``sla`` thresholds use)."""
+    raw = sig.detail.get("sla") if sig.detail else None
+    if not isinstance(raw, dict):
+        return None
+    return {str(k): float(v) for k, v in raw.items() if isinstance(v, int | float)}
 
 
 def older(seq: int | None, than: int | None) -> bool:

@@ -25,6 +25,7 @@ from busta_quality.models import (
     as_utc,
     utcnow,
 )
+from busta_quality.settings.alerting import RuleConfig
 from busta_quality.settings.conditions import labels_match
 from busta_quality.store.alerts import AlertTx, transaction
 
@@ -53,13 +54,15 @@ def handle_signals(
     acfg = config.alerting
     if not acfg.enabled or not signals:
         return []
-    rules = acfg.effective_rules()
+    by_signal: dict[str, list[RuleConfig]] = {}
+    for rule in acfg.effective_rules():
+        by_signal.setdefault(rule.signal, []).append(rule)
     with transaction(store) as tx:
         eng = Engine(acfg, tx, _clock(now), channels)
         replaced: dict[str, tuple[dict[str, str], int]] = {}
         for sig in signals:
-            for rule in rules:
-                if rule.signal == sig.kind and labels_match(rule.match, sig.labels):
+            for rule in by_signal.get(sig.kind, ()):
+                if labels_match(rule.match, sig.labels):
                     eng.evaluate(rule, sig)
             if sig.seq is not None and sig.detail.get("decision") != "quarantined":
                 key = repr(sorted(sig.labels.items()))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from datetime import datetime
+from pathlib import PurePath
 from types import MappingProxyType
 from typing import Any
 
@@ -28,6 +30,11 @@ SIGNALS: Mapping[str, str] = MappingProxyType(
         "response_time": "a source probe's response time, seconds",
         "probe_failure_rate": "failed probes of a source over the window, 0..1",
         "freshness_age": "age of a source's newest data, seconds",
+        "input_rejected": "1 when a landing file was refused before it became a batch "
+        "(over a limit, not decodable, not the format), 0 when the same file name is read",
+        "anomaly": "1 when a data metric is an anomaly against its baseline, else 0",
+        "anomaly_score": "a data metric's robust score: SDs (1.4826 MAD) from its baseline",
+        "probe_up": "1 when a source probe succeeded, 0 when it failed",
     }
 )
 
@@ -81,6 +88,27 @@ def signals_from_check(result: CheckResult) -> list[Signal]:
 
 #: the labels every gate signal carries before its partition's
 SUBJECT_KEYS = ("source", "layer", "dataset", "suite")
+
+
+def signal_for_input(
+    source: str,
+    path: str,
+    *,
+    rejected: bool,
+    at: datetime,
+    detail: Mapping[str, Any] | None = None,
+    seq: int | None = None,
+) -> Signal:
+    """``input_rejected``: 1 for a landing file refused before it became a batch, 0 when a
+    file of the same name (re-landed, fixed) is read. The labels are the source and the
+    file's name, so the alert of one bad file is resolved by that file alone."""
+    labels = {
+        "source": source,
+        "layer": "bronze",
+        "dataset": source,
+        "input": PurePath(path).name,
+    }
+    return Signal("input_rejected", 1.0 if rejected else 0.0, labels, at, dict(detail or {}), seq)
 
 
 def subject_labels(result: CheckResult) -> dict[str, str]:

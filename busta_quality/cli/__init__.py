@@ -29,9 +29,10 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 
 
 def _register() -> None:
-    from busta_quality.cli import alerts, project, quarantine, run, sources
+    from busta_quality.cli import alerts, project, quarantine, report, run, sources
+    from busta_quality.cli import monitor as monitor_cli
 
-    for module in (run, alerts, project, quarantine, sources):
+    for module in (run, alerts, project, quarantine, sources, report, monitor_cli):
         module.register(main)
 
 

@@ -574,9 +574,29 @@ def _probe_facts(m: dict[str, Any]) -> str:
 
 def sources_health(doc: dict[str, Any]) -> None:
     """``busta sources health``."""
+    con = console()
+    con.print(health_table(doc))
+    for s in doc["sources"]:
+        if s["status"] != "up":
+            con.print(f"  {_cell(s['source'])}: {_status(s['status'])}: {_cell(s['reason'])}")
+    for s in doc["sources"]:
+        for f in s.get("freshness") or []:
+            verdict = "" if f.get("basis") == "none" else ", stale" if f["stale"] else ", fresh"
+            due = f", expected by {_ts(f['expected_by'])} UTC" if f.get("expected_by") else ""
+            con.print(
+                f"  {_cell(s['source'])}.{_cell(f['probe'])}: freshness: {_cell(f['note'])}"
+                f"{verdict}{due}"
+            )
+        base = s.get("response_time_baseline")
+        if base:
+            con.print(f"  {_cell(s['source'])}: {_cell(base['reason'])}")
+
+
+def health_table(doc: dict[str, Any], title: str | None = None) -> Any:
+    """The table of ``busta sources health`` (and of ``--watch``)."""
     from rich.table import Table
 
-    table = Table(title=f"source health at {_ts(doc['at'])}")
+    table = Table(title=title or f"source health at {_ts(doc['at'])}")
     cols = ("source", "status", "last probe", "response", "fail 24h", "up 24h", "up 7d",
             "up 30d", "freshness", "quality", "alerts")  # fmt: skip
     for col in cols:
@@ -598,8 +618,60 @@ def sources_health(doc: dict[str, Any]) -> None:
             _share(s["quality_score"]),
             str(s["open_alerts"]),
         )
-    con = console()
-    con.print(table)
-    for s in doc["sources"]:
-        if s["status"] != "up":
-            con.print(f"  {_cell(s['source'])}: {_status(s['status'])}: {_cell(s['reason'])}")
+    return table
+
+
+class HealthWatch:
+    """``busta sources health --watch``: one live table, redrawn in place (rich ``Live``)
+    on a terminal; on a pipe each refresh prints the table once more."""
+
+    def __init__(self) -> None:
+        from rich.live import Live
+
+        self.console = console()
+        self.live = Live(console=self.console, auto_refresh=False, transient=False)
+
+    def __enter__(self) -> HealthWatch:
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.live.__exit__(*exc)
+        if not self.console.is_terminal:
+            self.console.line()
+
+    def show(self, doc: dict[str, Any]) -> None:
+        from rich.console import Group
+        from rich.text import Text
+
+        reasons = [
+            Text.from_markup(
+                f"  {_cell(s['source'])}: {_status(s['status'])}: {_cell(s['reason'])}"
+            )
+            for s in doc["sources"]
+            if s["status"] != "up"
+        ]
+        title = f"source health at {_ts(doc['at'])} (watching; Ctrl-C stops)"
+        self.live.update(Group(health_table(doc, title), *reasons), refresh=True)
+
+
+def monitor_report(doc: dict[str, Any]) -> None:
+    """``busta monitor``: what it did."""
+    info(
+        f"busta monitor stopped: {doc['runs']} source run(s), {doc['probes']} probe(s), "
+        f"{doc['failed']} failed, {doc['skipped']} slot(s) probed by another monitor, "
+        f"{doc['abandoned']} given up; {doc['alerts_changed']} alert change(s), "
+        f"{doc['delivered']} notification(s) delivered, {doc['pending']} pending"
+    )
+    for e in doc["errors"][:10]:
+        info(f"  {e}")
+
+
+def weekly_report(doc: dict[str, Any], lines: list[str]) -> None:
+    """``busta report weekly``: the summary, where the page is, what each channel did."""
+    for line in lines:
+        info(_one_line(line))
+    info(f"report: {_one_line(doc['html'])}")
+    for d in doc["deliveries"]:
+        state = "sent" if d["ok"] else "FAILED"
+        info(f"{_one_line(d['channel'])} ({d['type']}): {state}: {_one_line(d['detail'])}")

@@ -5,13 +5,15 @@ from __future__ import annotations
 import glob
 import os
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, field_validator
 
+from busta_quality.health import freshness
 from busta_quality.health.base import Measurement, Probe, ProbeContext, ProbeSettings, human_age
-from busta_quality.settings.health import duration_text, seconds
+from busta_quality.settings.health import duration_text
 
 _GLOB = set("*?[")
 
@@ -22,7 +24,8 @@ class FileSettings(ProbeSettings):
     path: str = Field(min_length=1)
     #: the files of a folder ``path`` that count
     pattern: str = "*"
-    #: fail when the newest file is older (the drop's expected cadence plus slack)
+    #: fail when the newest file is older (the drop's expected cadence plus slack; the
+    #: source's ``freshness`` calendar, when it has one, judges first)
     max_age: str | None = None
     #: fail with fewer matching files
     min_files: int = Field(default=1, ge=0)
@@ -99,15 +102,14 @@ class FileProbe(Probe):
         age = ctx.clock().timestamp() - mtime
         m.metrics.update(freshness_s=age, newest_bytes=size)
         m.detail["newest"] = _shown(name, ctx)
-        if s.max_age is not None:
-            ok = age <= seconds(s.max_age)
-            m.check(
-                "freshness",
-                ok,
-                round(age, 1),
-                f"<= {s.max_age}",
-                "" if ok else f"newest file is {human_age(age)} old (max_age {s.max_age})",
-            )
+        freshness.record(
+            m,
+            freshness.judge(
+                ctx, datetime.fromtimestamp(mtime, UTC), s.max_age, "newest file is {age} old"
+            ),
+            s.max_age,
+            f"newest file is {human_age(age)} old (max_age {s.max_age})",
+        )
         if s.min_size is not None:
             ok = size >= s.min_size
             m.check(

@@ -11,14 +11,16 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from busta_quality.health import freshness
 from busta_quality.health.base import Measurement, Probe, ProbeContext, ProbeSettings, human_age
-from busta_quality.settings.health import duration_text, seconds, share
+from busta_quality.settings.health import duration_text, share
 
 
 class LakeSettings(ProbeSettings):
     #: the layer whose promoted batches count (default: the first of the source's ``feeds``)
     layer: Literal["bronze", "silver", "gold"] | None = None
-    #: fail when the last promoted batch is older
+    #: fail when the last promoted batch is older (the source's ``freshness`` calendar,
+    #: when it has one, judges first: docs/sources.md)
     max_age: str | None = None
     #: fail when the last promoted batch has fewer rows
     min_rows: int | None = Field(default=None, ge=0)
@@ -75,17 +77,14 @@ class LakeProbe(Probe):
             batches=len(deliveries),
         )
         m.detail.update(last_run=last.run_id, last_promoted_at=last.finished_at.isoformat())
-        if s.max_age is not None:
-            ok = age <= seconds(s.max_age)
-            m.check(
-                "freshness",
-                ok,
-                round(age, 1),
-                f"<= {s.max_age}",
-                ""
-                if ok
-                else f"last batch promoted into {layer} {human_age(age)} ago (max_age {s.max_age})",
-            )
+        freshness.record(
+            m,
+            freshness.judge(
+                ctx, last.finished_at, s.max_age, f"last batch promoted into {layer} {{age}} ago"
+            ),
+            s.max_age,
+            f"last batch promoted into {layer} {human_age(age)} ago (max_age {s.max_age})",
+        )
         if s.min_rows is not None:
             ok = last.rows >= s.min_rows
             m.check(

@@ -2,8 +2,9 @@
 
 Each probe gets its own total deadline (its ``timeout``, else the source's) and the newest
 recorded result of itself (``ctx.previous``: the quota burn rate between two runs). The
-probes of a source run one after the other here; the monitor (later) runs sources
-concurrently with the same :func:`run_probes`.
+probes of a source run one after the other here; the monitor
+(:mod:`busta_quality.orchestration.monitor`) runs many sources concurrently with the same
+probes (:func:`source_probes`) and records their results in batches.
 """
 
 from __future__ import annotations

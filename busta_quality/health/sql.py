@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from busta_quality.health import freshness
 from busta_quality.health.base import (
     Measurement,
     Probe,
@@ -26,7 +27,7 @@ from busta_quality.health.base import (
 )
 from busta_quality.health.masking import mask_url, one_line, url_secrets
 from busta_quality.health.watchdog import Watchdog
-from busta_quality.settings.health import duration_text, seconds
+from busta_quality.settings.health import duration_text
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection
@@ -194,17 +195,13 @@ class SqlProbe(Probe):
         age = (ctx.clock() - at).total_seconds()
         m.metrics["freshness_s"] = age
         m.detail["newest"] = at.isoformat()
-        if self.settings.max_age is not None:
-            ok = age <= seconds(self.settings.max_age)
-            m.check(
-                "freshness",
-                ok,
-                round(age, 1),
-                f"<= {self.settings.max_age}",
-                ""
-                if ok
-                else f"newest data is {human_age(age)} old (max_age {self.settings.max_age})",
-            )
+        max_age = self.settings.max_age
+        freshness.record(
+            m,
+            freshness.judge(ctx, at, max_age, "newest data is {age} old"),
+            max_age,
+            f"newest data is {human_age(age)} old (max_age {max_age})",
+        )
 
     def _rows(self, m: Measurement, value: Any) -> None:
         try:

@@ -8,7 +8,8 @@
 * **response time**: the slowest of the newest results that measured one; the windows
   carry p50/p95.
 * **freshness**: the oldest data age the newest results measured (file, sql, lake probes),
-  as of when they ran.
+  as of when they ran, and each one's verdict on its basis (fixtures, cron, max_age) with
+  the fallback said (:mod:`.freshness`).
 * **quality**: the lowest dataset score of the source's latest gate run in each layer it
   feeds, from the gate's own records (with or without a lake probe).
 """
@@ -32,6 +33,8 @@ WINDOWS: dict[str, timedelta] = {
     "7d": timedelta(days=7),
     "30d": timedelta(days=30),
 }
+#: the window whose p50/p95 response time is a source's baseline
+BASELINE_WINDOW = "30d"
 #: newest results older than this many intervals make the status ``unknown``
 STALE_INTERVALS = 3
 
@@ -94,6 +97,28 @@ class SourceHealth:
     def freshness_s(self) -> float | None:
         return self._max_metric("freshness_s")
 
+    @property
+    def freshness(self) -> list[dict[str, Any]]:
+        """Each newest result's freshness verdict (``detail.freshness``: basis, age,
+        expected_by, stale, note), as of when it ran."""
+        out = []
+        for r in self.probes:
+            verdict = r.detail.get("freshness") if isinstance(r.detail, dict) else None
+            if isinstance(verdict, dict):
+                keys = ("basis", "freshness_age", "expected_by", "stale", "note")
+                out.append({"probe": r.probe, **{k: verdict.get(k) for k in keys}})
+        return out
+
+    @property
+    def response_time_baseline(self) -> dict[str, Any] | None:
+        """The newest response time against the 30-day p50/p95 (None without either)."""
+        from busta_quality.health.anomaly import versus_baseline
+
+        w = self.windows[BASELINE_WINDOW]
+        return versus_baseline(
+            self.response_time_s, w.p50_response_time_s, w.p95_response_time_s, BASELINE_WINDOW
+        )
+
     def to_json(self) -> dict[str, Any]:
         last = self.last_probe_at
         return {
@@ -106,7 +131,9 @@ class SourceHealth:
             "interval_s": self.interval_s,
             "last_probe_at": None if last is None else last.isoformat(),
             "response_time_s": self.response_time_s,
+            "response_time_baseline": self.response_time_baseline,
             "freshness_s": self.freshness_s,
+            "freshness": self.freshness,
             "failures_24h": self.windows["24h"].failures,
             "uptime": {k: w.uptime for k, w in self.windows.items()},
             "windows": {k: w.to_json() for k, w in self.windows.items()},

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from dataclasses import replace
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Literal
@@ -59,9 +60,19 @@ class EmailChannel(Channel):
         return msg
 
     def send(self, notification: Notification) -> Delivery:
-        s = self.settings
         try:
             msg = self.build(notification)
+        except Exception as exc:
+            return Delivery.failed(f"{type(exc).__name__}: {exc}")
+        d = self.submit(msg)
+        if d.ok and notification.thread_ref:
+            return replace(d, ref=notification.thread_ref)
+        return d
+
+    def submit(self, msg: EmailMessage) -> Delivery:
+        """Send a built message (an alert's, a report's); never raises."""
+        s = self.settings
+        try:
             ctx = ssl.create_default_context()
             if s.security == "ssl":
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -77,7 +88,7 @@ class EmailChannel(Channel):
                 smtp.send_message(msg)
             return Delivery(
                 ok=True,
-                ref=notification.thread_ref or str(msg["Message-ID"]),
+                ref=str(msg["Message-ID"]),
                 detail=f"sent to {len(s.to)} recipient(s)",
             )
         except (smtplib.SMTPAuthenticationError, smtplib.SMTPRecipientsRefused) as exc:

@@ -141,7 +141,7 @@ def facts(alert: AlertJSON) -> list[tuple[str, str]]:
         ("value", _num(alert.get("value"))),
     ]
     out += [(k, str(v)) for k, v in sorted(labels.items())]
-    for key in ("batch", "run_id"):
+    for key in ("reason", "batch", "run_id"):
         if detail.get(key):
             out.append((key, str(detail[key])))
     out.append(("first seen", str(alert.get("first_seen"))))

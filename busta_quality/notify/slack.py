@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from pydantic import SecretStr, model_validator
@@ -84,8 +85,22 @@ class SlackChannel(Channel):
         return msg
 
     def _send(self, n: Notification) -> Delivery:
-        s = self.settings
         msg = self._message(n)
+        if self.settings.webhook_url is None and n.thread_ref:
+            # a follow-up (a group's later messages too) threads under the first
+            msg["thread_ts"] = n.thread_ref
+            if n.event in (AlertEvent.RESOLVED, AlertEvent.ESCALATED):
+                msg["reply_broadcast"] = n.event == AlertEvent.ESCALATED
+        d = self.post(msg)
+        # follow-ups thread under the first message, so its ts is the alert's reference
+        if d.ok and n.thread_ref and self.settings.webhook_url is None:
+            return replace(d, ref=n.thread_ref)
+        return d
+
+    def post(self, msg: dict[str, Any]) -> Delivery:
+        """Post one message (an alert's, a report's) by webhook or Web API; raises only what
+        the client raises unexpectedly (``send`` catches it)."""
+        s = self.settings
         if s.webhook_url is not None:
             from slack_sdk.webhook import WebhookClient
 
@@ -114,10 +129,6 @@ class SlackChannel(Channel):
             timeout=self.timeout_s,  # type: ignore[arg-type]  # urllib takes float seconds
             retry_handlers=[],
         )
-        if n.thread_ref:  # a follow-up (a group's later messages too) threads under the first
-            msg["thread_ts"] = n.thread_ref
-            if n.event in (AlertEvent.RESOLVED, AlertEvent.ESCALATED):
-                msg["reply_broadcast"] = n.event == AlertEvent.ESCALATED
         try:
             resp = client.chat_postMessage(channel=s.channel, **msg)
         except SlackApiError as exc:
@@ -138,7 +149,4 @@ class SlackChannel(Channel):
                 retry_after=parse_retry_after(ra),
             )
         ts = resp.get("ts")
-        # follow-ups thread under the first message, so its ts is the alert's reference
-        return Delivery(
-            ok=True, http_status=resp.status_code, ref=n.thread_ref or ts, detail=f"posted ts={ts}"
-        )
+        return Delivery(ok=True, http_status=resp.status_code, ref=ts, detail=f"posted ts={ts}")

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from busta_quality.lake import TABLE_LAYERS, Lake
-from busta_quality.models import CheckResult, Decision, StagedBatch
+from busta_quality.models import CheckResult, Decision, Signal, StagedBatch
 from busta_quality.settings import BustaConfig
 
 if TYPE_CHECKING:
@@ -311,6 +311,18 @@ def feed_alerts(cfg: BustaConfig, store: Store, results: Sequence[CheckResult]) 
             handle_check_result(cfg, store, r, channels)
         except Exception:
             log.exception("alert evaluation failed for %s (the result is recorded)", r.suite)
+
+
+def feed_signals(cfg: BustaConfig, store: Store, signals: Sequence[Signal]) -> None:
+    """Hand signals other than a gate result's (a rejected input) to the alert rules; a
+    failure there is logged and never undoes what the signals report."""
+    from busta_quality.alerts import handle_signals
+    from busta_quality.notify.registry import catalog
+
+    try:
+        handle_signals(cfg, store, signals, catalog(cfg.alerting))
+    except Exception:
+        log.exception("alert evaluation failed for %s", ", ".join(s.kind for s in signals))
 
 
 def refresh_catalog(run: RunContext, layer: str | None = None) -> None:

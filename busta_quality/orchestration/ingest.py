@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from busta_quality.alerts import signal_for_input
 from busta_quality.errors import (
     BustaError,
     InputError,
@@ -26,7 +27,8 @@ from busta_quality.errors import (
 )
 from busta_quality.lake import new_run_id
 from busta_quality.models import CheckResult, Decision, StagedBatch
-from busta_quality.orchestration.gate import LayerOutcome, RunContext, run_gate
+from busta_quality.orchestration.gate import LayerOutcome, RunContext, feed_signals, run_gate
+from busta_quality.orchestration.metrics import Measured, measure_batch, observe_run
 from busta_quality.orchestration.teams import build_silver, learn_teams
 from busta_quality.settings import BustaConfig, InputLimits
 
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
     from busta_quality.pipeline.kinds import DatasetSpec, SourceKind
     from busta_quality.store import Store
+    from busta_quality.store.data_metrics import DataMetric
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +89,18 @@ class IngestReport:
     errors: list[BustaError] = field(default_factory=list)
     #: one per file (and per empty directory), in the order they were ingested
     inputs: list[InputOutcome] = field(default_factory=list)
+    #: the gate runs' data metrics, until the run is over and they are judged
+    measured: list[Measured] = field(default_factory=list)
+    #: data anomalies and bookmakers that left the feed (orchestration/metrics.py)
+    findings: list[DataMetric] = field(default_factory=list)
 
     def extend(self, other: IngestReport) -> None:
         self.runs += other.runs
         self.layers += other.layers
         self.errors += other.errors
         self.inputs += other.inputs
+        self.measured += other.measured
+        self.findings += other.findings
 
 
 def expand_paths(kind: SourceKind, paths: list[Path]) -> list[Path | InputOutcome]:
@@ -231,6 +240,13 @@ def ingest_file(
         return IngestReport(
             errors=[exc], inputs=[InputOutcome(where, outcome, error=exc, message=exc.message)]
         )
+    # the file is read: an open alert of an earlier rejection of this file name resolves
+    feed_signals(
+        run.cfg,
+        run.store,
+        [signal_for_input(source, where, rejected=False, at=datetime.now(UTC),
+                          detail={"run_id": run_id, "input": where})],
+    )  # fmt: skip
     try:
         report = run_pipeline(run, source, bronze, run_id=run_id)
     except BustaError:
@@ -296,6 +312,18 @@ def reject_input(
         "quarantined_at": datetime.now(UTC).isoformat(),
     }
     run.lake.quarantine("bronze", source, run_id, reason, seq)
+    detail = {
+        "run_id": run_id,
+        "input": where,
+        "problem": exc.to_dict().get("problem"),
+        "reason": exc.message,
+        "decision": Decision.QUARANTINED.value,
+    }
+    feed_signals(
+        run.cfg,
+        run.store,
+        [signal_for_input(source, where, rejected=True, at=datetime.now(UTC), detail=detail)],
+    )
     return IngestReport(
         errors=[exc],
         inputs=[
@@ -321,9 +349,13 @@ def _run_pipeline(
     if seq is None:
         seq = run.store.next_batch_seq(run_id, source, datetime.now(UTC))
     report = IngestReport()
-    if not _gate(run, report, source, "bronze", {source: bronze}, run_id=run_id, seq=seq):
-        return report
-    report.extend(build_downstream(run, source, "bronze", {source: bronze}, run_id=run_id, seq=seq))
+    if _gate(run, report, source, "bronze", {source: bronze}, run_id=run_id, seq=seq):
+        report.extend(
+            build_downstream(run, source, "bronze", {source: bronze}, run_id=run_id, seq=seq)
+        )
+    # the run is over: its metrics are judged with the season its layers found
+    report.findings += observe_run(run.cfg, run.store, report.measured)
+    report.measured = []
     return report
 
 
@@ -352,6 +384,11 @@ def _gate(
     outcome = run_gate(run, layer, staged)
     report.layers.append(outcome)
     report.runs.extend(outcome.results)
+    if run.cfg.anomaly.enabled:
+        for batch, result in zip(staged, outcome.results, strict=True):
+            measured = measure_batch(result, batch.frame, batch.row_keys)
+            if measured is not None:
+                report.measured.append(measured)
     return not outcome.halted
 
 

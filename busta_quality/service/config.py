@@ -68,6 +68,33 @@ def plugin_problems(raw: dict[str, Any]) -> list[ConfigProblem]:
         for name, settings in chans.items():
             for keys, message in channels.raw_channel_problems(str(name), settings):
                 problems.append(ConfigProblem(("alerting", "channels", str(name), *keys), message))
+    problems += _report_channel_problems(raw, chans if isinstance(chans, dict) else {})
+    return problems
+
+
+def _report_channel_problems(raw: dict[str, Any], chans: dict[str, Any]) -> list[ConfigProblem]:
+    """``report.channels`` names channels defined under ``alerting.channels`` whose type can
+    carry a report (docs/reports.md)."""
+    from busta_quality.settings.report import CARRIERS
+
+    report = raw.get("report")
+    names = report.get("channels") if isinstance(report, dict) else None
+    problems: list[ConfigProblem] = []
+    for i, name in enumerate(names if isinstance(names, list) else []):
+        where = ("report", "channels", str(i))
+        if not isinstance(name, str):
+            continue  # phase one reports the type
+        channel = chans.get(name)
+        if channel is None:
+            defined = "defined: " + (", ".join(sorted(str(c) for c in chans)) or "none")
+            message = f"channel {name!r} is not defined under alerting.channels ({defined})"
+            problems.append(ConfigProblem(where, message))
+        elif isinstance(channel, dict) and channel.get("type") not in CARRIERS:
+            message = (
+                f"channel {name!r} ({channel.get('type')}) cannot carry a report; "
+                f"types that can: {', '.join(CARRIERS)}"
+            )
+            problems.append(ConfigProblem(where, message))
     return problems
 
 
@@ -87,10 +114,11 @@ def _rule_signal_problems(rules: list[Any]) -> list[ConfigProblem]:
             if not isinstance(expr, str):
                 continue
             try:
-                signal = parse_condition(expr).signal
+                cond = parse_condition(expr)
             except ValueError:
                 continue  # phase one reports the syntax
-            if signal not in SIGNALS:
+            signal = cond.signal
+            if cond.fn is None and signal not in SIGNALS:
                 close = difflib.get_close_matches(signal, list(SIGNALS), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 problems.append(

@@ -3,6 +3,7 @@ their health from the store (docs/sources.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,8 @@ class SourceInfo:
     labels: dict[str, str]
     feeds: list[str]
     sla: dict[str, Any]
+    #: ``freshness`` as configured (None: the probes' ``max_age`` only)
+    freshness: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +54,7 @@ class SourceInfo:
             "labels": dict(self.labels),
             "feeds": list(self.feeds),
             "sla": dict(self.sla),
+            "freshness": self.freshness,
         }
 
 
@@ -85,6 +89,9 @@ def list_sources(cfg: BustaConfig) -> SourceList:
                     "response_time_s": src.sla.response_time_s,
                     "failure_rate": src.sla.failure_rate,
                 },
+                freshness=None
+                if src.freshness is None
+                else src.freshness.model_dump(mode="json", exclude_none=True),
             )
         )
     return SourceList(out)
@@ -110,9 +117,16 @@ class ProbeRun:
         }
 
 
-def probe_source(cfg: BustaConfig, store: Store, source: str) -> ProbeRun:
-    """Run ``source``'s probes once, record the results; NotFoundError for an unknown
-    source, UsageError for a source without probes (both exit 2)."""
+def probe_source(
+    cfg: BustaConfig,
+    store: Store,
+    source: str,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> ProbeRun:
+    """Run ``source``'s probes once (at ``clock``'s time: freshness is judged against it),
+    record the results; NotFoundError for an unknown source, UsageError for a source
+    without probes (both exit 2)."""
     from busta_quality.health.runner import run_probes
 
     _known(cfg, source)
@@ -121,7 +135,7 @@ def probe_source(cfg: BustaConfig, store: Store, source: str) -> ProbeRun:
             f"source {source!r} has no probes",
             f"add probes under sources.{source}.probes in {cfg.source_path} (docs/sources.md)",
         )
-    return ProbeRun(source, run_probes(cfg, store, source))
+    return ProbeRun(source, run_probes(cfg, store, source, clock=clock))
 
 
 @dataclass(frozen=True)

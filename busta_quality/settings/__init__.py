@@ -20,16 +20,20 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from busta_quality.errors import ConfigError
 from busta_quality.settings import masking
 from busta_quality.settings.alerting import AlertingConfig
+from busta_quality.settings.anomaly import AnomalyConfig
 from busta_quality.settings.base import Model
 from busta_quality.settings.durations import parse_duration
 from busta_quality.settings.health import (
     DEFAULT_INTERVAL,
     DEFAULT_TIMEOUT,
+    FreshnessConfig,
+    MonitorConfig,
     ProbeConfig,
     SlaConfig,
     duration_text,
     seconds,
 )
+from busta_quality.settings.report import ReportConfig
 from busta_quality.settings.security import SecurityConfig
 
 DEFAULT_CONFIG = "busta.yml"
@@ -210,6 +214,8 @@ class SourceConfig(_Strict):
     #: the lake layers the source's data feeds
     feeds: list[Literal["bronze", "silver", "gold"]] = ["bronze", "silver", "gold"]
     sla: SlaConfig = SlaConfig()
+    #: when new data is due: a fixture calendar and/or a cron schedule (docs/sources.md)
+    freshness: FreshnessConfig | None = None
 
     @field_validator("interval", "timeout", mode="before")
     @classmethod
@@ -293,8 +299,14 @@ class BustaConfig(_Strict):
     ingest: IngestConfig = IngestConfig()
     sources: dict[str, SourceConfig] = Field(default_factory=_default_sources)
     alerting: AlertingConfig = AlertingConfig()
+    #: baselines and anomaly detection on data metrics (docs/sources.md, "Anomalies")
+    anomaly: AnomalyConfig = AnomalyConfig()
     #: modes of the files and directories busta creates (owner-only by default)
     security: SecurityConfig = SecurityConfig()
+    #: ``busta report weekly --send``: channels and the link base (docs/reports.md)
+    report: ReportConfig = ReportConfig()
+    #: how ``busta monitor`` runs the sources' probes (docs/sources.md)
+    monitor: MonitorConfig = MonitorConfig()
 
     #: directory paths in the file are relative to (not part of the YAML)
     base_dir: Path = Field(default=Path("."), exclude=True)
@@ -307,6 +319,21 @@ class BustaConfig(_Strict):
         for name in v:
             if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
                 raise ValueError(f"source name {name!r} must match [a-z][a-z0-9_]*")
+        return v
+
+    @field_validator("sources")
+    @classmethod
+    def _fixture_sources(cls, v: dict[str, SourceConfig]) -> dict[str, SourceConfig]:
+        for name, src in v.items():
+            fixtures = src.freshness.fixtures if src.freshness else None
+            for other in (fixtures.sources or []) if fixtures else []:
+                if other == name or other not in v:
+                    why = "is the source itself" if other == name else "is not a source"
+                    known = ", ".join(sorted(n for n in v if n != name)) or "(none)"
+                    raise ValueError(
+                        f"{name}.freshness.fixtures.sources: {other!r} {why} "
+                        f"(name sources whose silver matches are the fixtures: {known})"
+                    )
         return v
 
     def path(self, value: str) -> Path:

@@ -13,6 +13,8 @@ same strictness. Options may hold secrets and never appear in reprs, logs or ``-
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -36,6 +38,14 @@ class _Strict(Model):
 
 def _duration_or_none(v: str | None) -> timedelta | None:
     return None if v is None else parse_duration(v)
+
+
+def _limit(cond: Condition, limits: Mapping[str, float] | None) -> float | None:
+    """An ``sla`` condition's threshold from a signal's targets (NaN when it has none)."""
+    if not cond.sla:
+        return None
+    value = (limits or {}).get(cond.signal)
+    return math.nan if value is None else float(value)
 
 
 class RuleConfig(_Strict):
@@ -63,6 +73,9 @@ class RuleConfig(_Strict):
     #: ``live`` alerts are sent; ``shadow`` alerts are evaluated and recorded, never sent
     #: (``busta alerts list --shadow``), for trying a new threshold out
     mode: Literal["live", "shadow"] = "live"
+    #: also fire when no signal this rule evaluates arrived for this long for a subject it
+    #: saw before ("data stopped arriving"); resolves when one arrives again
+    absent_for: str | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -72,6 +85,7 @@ class RuleConfig(_Strict):
     _for_duration: timedelta | None = PrivateAttr(default=None)
     _escalate_after: timedelta | None = PrivateAttr(default=None)
     _repeat_interval: timedelta | None = PrivateAttr(default=None)
+    _absent_for: timedelta | None = PrivateAttr(default=None)
 
     @field_validator("when", "resolve_when")
     @classmethod
@@ -80,7 +94,7 @@ class RuleConfig(_Strict):
             parse_condition(v)
         return v
 
-    @field_validator("escalate_after", "repeat_interval")
+    @field_validator("escalate_after", "repeat_interval", "absent_for")
     @classmethod
     def _dur(cls, v: str | None) -> str | None:
         if v is not None:
@@ -102,12 +116,15 @@ class RuleConfig(_Strict):
         self._fires = parse_condition(self.when)
         if self.resolve_when is not None:
             self._resolves = parse_condition(self.resolve_when)
-            a, b = self._fires.signal, self._resolves.signal
+            a, b = self._fires.key, self._resolves.key
             if a != b:
                 raise ValueError(f"resolve_when must test the same signal as when ({a}), not {b}")
         self._for_duration = None if isinstance(self.for_, int) else parse_duration(self.for_)
         self._escalate_after = _duration_or_none(self.escalate_after)
         self._repeat_interval = _duration_or_none(self.repeat_interval)
+        self._absent_for = _duration_or_none(self.absent_for)
+        if self._absent_for is not None and self._absent_for.total_seconds() <= 0:
+            raise ValueError("absent_for must be longer than 0")
         return self
 
     # parsed views -------------------------------------------------------------------
@@ -123,19 +140,35 @@ class RuleConfig(_Strict):
 
     @property
     def signal(self) -> str:
-        return self._fires.signal
+        """The signal kind the rule evaluates (``avg(response_time,900s)`` for a window
+        function: :attr:`Condition.key`)."""
+        return self._fires.key
 
     @property
     def threshold(self) -> float:
         return self._fires.threshold
 
-    def fires(self, value: float) -> bool:
-        return self._fires.holds(value)
+    def fires(self, value: float, limits: Mapping[str, float] | None = None) -> bool:
+        """``when`` holds for ``value``; ``limits``: the signal's SLA targets, by signal
+        (what an ``sla`` threshold compares with; a signal without one never fires it)."""
+        return self._fires.holds(value, _limit(self._fires, limits))
 
-    def resolves(self, value: float) -> bool:
+    def resolves(self, value: float, limits: Mapping[str, float] | None = None) -> bool:
         if self._resolves is None:
-            return not self._fires.holds(value)
-        return self._resolves.holds(value)
+            limit = _limit(self._fires, limits)
+            if limit is not None and math.isnan(limit):
+                return False  # no target carried: the signal judges nothing
+            return not self._fires.holds(value, limit)
+        return self._resolves.holds(value, _limit(self._resolves, limits))
+
+    def threshold_for(self, limits: Mapping[str, float] | None = None) -> float:
+        """The threshold ``when`` compares with (an ``sla`` one: the signal's target)."""
+        limit = _limit(self._fires, limits)
+        return self._fires.threshold if limit is None else limit
+
+    @property
+    def absent_for_td(self) -> timedelta | None:
+        return self._absent_for
 
     @property
     def for_count(self) -> int:
@@ -180,6 +213,33 @@ DEFAULT_RULES: tuple[RuleConfig, ...] = (
         when="check_errors > 0",
         severity="critical",
         summary="a check could not be evaluated",
+    ),
+    RuleConfig(
+        name="input_rejected",
+        when="input_rejected > 0",
+        severity="critical",
+        summary="a landing file was rejected before it became a batch",
+    ),
+    RuleConfig(
+        name="price_coverage_drop",
+        when="anomaly > 0",
+        severity="warning",
+        match={"metric": "price_coverage"},
+        summary="a bookmaker's price coverage fell far below its usual range",
+    ),
+    # source health (``busta monitor``): the thresholds are each source's SLA targets
+    # (``sources.<name>.sla``: 5 s and 5 % unless a source sets its own)
+    RuleConfig(
+        name="source_slow",
+        when="response_time > sla",
+        severity="warning",
+        summary="a source answers slower than its SLA response time",
+    ),
+    RuleConfig(
+        name="source_failing",
+        when="probe_failure_rate > sla",
+        severity="warning",
+        summary="a source's probes fail more often than its SLA failure rate",
     ),
 )
 

@@ -3,17 +3,29 @@
 A condition is ``SIGNAL OP NUMBER[UNIT]`` (``quality_score < 0.90``, ``response_time > 5s``,
 ``probe_failure_rate > 5%``); it is parsed once, when busta.yml is loaded, into a
 :class:`Condition` that rules evaluate with :meth:`Condition.holds`.
+
+Two more forms (docs/alerting.md, "Rules on patterns"):
+
+* a window function over a probe signal, computed from the store's probe results:
+  ``avg(response_time, 15m) > 5s``, ``rate(probe_failures, 1h) > 5%``, ``max(...)``,
+  ``min(...)`` (:data:`WINDOW_FUNCTIONS`, :data:`WINDOW_SIGNALS`);
+* ``sla`` as the threshold: the source's own SLA target for that signal
+  (``response_time > sla`` compares with ``sources.<name>.sla.response_time``).
+
+``ratio(SIGNAL, baseline)`` is reserved for baselines (a ratio to a source's normal range);
+it is refused with a clear message until baselines exist.
 """
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Literal, NamedTuple, cast
 
-from busta_quality.settings.durations import UNIT_SECONDS
+from busta_quality.settings.durations import UNIT_SECONDS, parse_duration
 
 Op = Literal["<", "<=", ">", ">=", "==", "!="]
 
@@ -26,21 +38,69 @@ _COMPARE: dict[str, Callable[[float, float], bool]] = {
     "!=": operator.ne,
 }
 _EXPR = re.compile(
-    r"^\s*(?P<signal>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op><=|>=|==|!=|<|>)\s*"
-    r"(?P<num>-?[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>%|ms|s|m|h|d)?\s*$"
+    r"^\s*(?:(?P<fn>[a-z]+)\(\s*(?P<wsignal>[A-Za-z_][A-Za-z0-9_]*)\s*,\s*"
+    r"(?P<window>[^)]*?)\s*\)|(?P<signal>[A-Za-z_][A-Za-z0-9_]*))"
+    r"\s*(?P<op><=|>=|==|!=|<|>)\s*"
+    r"(?:(?P<num>-?[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>%|ms|s|m|h|d)?|(?P<sla>sla))\s*$"
 )
 
+#: window functions: ``avg``/``min``/``max`` of a probe signal's values in the window;
+#: ``rate``: the share of probes in the window that failed (``probe_failures``) or were up
+WINDOW_FUNCTIONS: tuple[str, ...] = ("avg", "rate", "min", "max")
+#: what a window function reads from the store's probe results: a numeric signal (its
+#: column) or a 0/1 outcome (``probe_failures``, ``probe_up``)
+WINDOW_SIGNALS: tuple[str, ...] = ("response_time", "freshness_age", "probe_failures", "probe_up")
+_OUTCOMES = ("probe_failures", "probe_up")
 
-class Condition(NamedTuple):
-    """A parsed condition: the signal it tests, the comparison and the threshold (in base
-    units: ``5%`` is 0.05, ``5s`` is 5.0, ``2m`` is 120.0)."""
 
+class _Comparison(NamedTuple):
     signal: str
     op: Op
     threshold: float
 
-    def holds(self, value: float) -> bool:
-        return _COMPARE[self.op](value, self.threshold)
+
+class Condition(_Comparison):
+    """A parsed condition: the signal it tests, the comparison and the threshold (in base
+    units: ``5%`` is 0.05, ``5s`` is 5.0, ``2m`` is 120.0). It is the 3-tuple
+    ``(signal, op, threshold)``; the pattern forms add attributes:
+
+    ``fn``/``window_s``: a window function over the signal (``avg(response_time, 15m)``);
+    ``sla``: the threshold is the source's SLA target, carried by each signal
+    (``threshold`` is NaN then)."""
+
+    fn: str | None
+    window_s: float | None
+    sla: bool
+
+    def __new__(
+        cls,
+        signal: str,
+        op: Op,
+        threshold: float,
+        fn: str | None = None,
+        window_s: float | None = None,
+        sla: bool = False,
+    ) -> Condition:
+        self = super().__new__(cls, signal, op, threshold)
+        self.fn = fn
+        self.window_s = window_s
+        self.sla = sla
+        return self
+
+    @property
+    def key(self) -> str:
+        """The signal kind a rule with this condition matches: the signal, or for a window
+        function ``avg(response_time,900s)`` (what the monitor emits for it)."""
+        if self.fn is None:
+            return self.signal
+        return f"{self.fn}({self.signal},{self.window_s:g}s)"
+
+    def holds(self, value: float, threshold: float | None = None) -> bool:
+        """``value OP threshold`` (``threshold`` given: an ``sla`` condition's target)."""
+        limit = self.threshold if threshold is None else threshold
+        if math.isnan(limit):
+            return False
+        return _COMPARE[self.op](value, limit)
 
 
 @lru_cache(maxsize=512)
@@ -53,15 +113,51 @@ def parse_condition(expr: str) -> Condition:
     if not m:
         raise ValueError(
             f"{expr!r} is not a condition; write SIGNAL OP NUMBER[UNIT], "
-            "e.g. 'quality_score < 0.90', 'response_time > 5s', 'probe_failure_rate > 5%'"
+            "e.g. 'quality_score < 0.90', 'response_time > 5s', 'probe_failure_rate > 5%', "
+            "'avg(response_time, 15m) > 5s', 'rate(probe_failures, 1h) > 5%'"
         )
-    num = float(m["num"])
-    unit = m["unit"]
-    if unit == "%":
-        num /= 100.0
-    elif unit:
-        num *= UNIT_SECONDS[unit]
-    return Condition(m["signal"], cast(Op, m["op"]), num)
+    op = cast(Op, m["op"])
+    num = math.nan
+    if m["sla"] is None:
+        num = float(m["num"])
+        unit = m["unit"]
+        if unit == "%":
+            num /= 100.0
+        elif unit:
+            num *= UNIT_SECONDS[unit]
+    sla = m["sla"] is not None
+    fn = m["fn"]
+    if fn is None:
+        return Condition(m["signal"], op, num, sla=sla)
+    signal = m["wsignal"]
+    if fn == "ratio":
+        raise ValueError(
+            f"{expr!r}: ratio(SIGNAL, baseline) needs per-source baselines, which this "
+            "version does not compute yet; use avg(...) or rate(...) with a threshold"
+        )
+    if fn not in WINDOW_FUNCTIONS:
+        raise ValueError(
+            f"{expr!r}: unknown window function {fn!r}; use one of {', '.join(WINDOW_FUNCTIONS)}"
+        )
+    if signal not in WINDOW_SIGNALS:
+        raise ValueError(
+            f"{expr!r}: {fn}() reads probe results: the signal must be one of "
+            f"{', '.join(WINDOW_SIGNALS)}, not {signal!r}"
+        )
+    if (fn == "rate") != (signal in _OUTCOMES):
+        raise ValueError(
+            f"{expr!r}: rate() takes probe_failures or probe_up; "
+            f"avg/min/max take response_time or freshness_age"
+        )
+    try:
+        window = parse_duration(m["window"]).total_seconds()
+    except ValueError:
+        raise ValueError(
+            f"{expr!r}: {m['window']!r} is not a window (write e.g. 15m, 1h)"
+        ) from None
+    if window <= 0:
+        raise ValueError(f"{expr!r}: the window must be longer than 0")
+    return Condition(signal, op, num, fn=fn, window_s=window, sla=sla)
 
 
 #: label matchers: a label name → an exact value, or a list of values (any of)

@@ -15,6 +15,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from busta_quality.settings.base import Model
 from busta_quality.settings.durations import parse_duration
+from busta_quality.settings.schedule import parse_cron, zone
 
 #: keys of a probe that busta types itself; every other key belongs to the probe type
 PROBE_COMMON_KEYS: tuple[str, ...] = ("type", "name", "timeout")
@@ -115,3 +116,91 @@ class SlaConfig(Model):
     @property
     def response_time_s(self) -> float:
         return seconds(self.response_time)
+
+
+class FixturesConfig(Model):
+    """The fixture calendar a source's freshness follows (``sources.<name>.freshness.fixtures``):
+    the kick-offs in the silver ``matches`` of the fixture sources."""
+
+    #: the sources whose silver matches are the fixtures; default: every ``odds_api`` source
+    #: of the same league (the events The Odds API lists are scheduled matches)
+    sources: list[str] | None = None
+    #: after the last kick-off of a match day, new data is due within this
+    results_within: str = "6h"
+
+    @field_validator("results_within", mode="before")
+    @classmethod
+    def _duration(cls, v: Any) -> str:
+        return duration_text(v)
+
+    @property
+    def results_within_s(self) -> float:
+        return seconds(self.results_within)
+
+
+class FreshnessConfig(Model):
+    """When a source's new data is due (``sources.<name>.freshness``), judged by its
+    ``file``, ``sql`` and ``lake`` probes: the fixture calendar while future fixtures are
+    known, else the ``schedule``, else the probe's ``max_age`` (docs/sources.md)."""
+
+    #: follow the fixture calendar (no games, no staleness)
+    fixtures: FixturesConfig | None = None
+    #: five-field cron: when new data is due to land (``0 9 * * 1``: Mondays 09:00)
+    schedule: str | None = None
+    #: the IANA time zone of ``schedule`` and of match days
+    timezone: str = "UTC"
+    #: how late after a scheduled time new data may land
+    grace: str = "1h"
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        if not parse_cron(v).fires():
+            raise ValueError(f"cron {v!r} never fires (no such day in those months)")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        zone(v)
+        return v
+
+    @field_validator("grace", mode="before")
+    @classmethod
+    def _grace(cls, v: Any) -> str:
+        return duration_text(v)
+
+    @model_validator(mode="after")
+    def _something(self) -> FreshnessConfig:
+        if self.fixtures is None and self.schedule is None:
+            raise ValueError("freshness needs fixtures, a schedule, or both")
+        return self
+
+    @property
+    def grace_s(self) -> float:
+        return seconds(self.grace)
+
+
+class MonitorConfig(Model):
+    """``monitor:``: how ``busta monitor`` (and ``busta sources health --watch``) runs the
+    probes (docs/sources.md, "The monitor")."""
+
+    #: sources probed at the same time at most (one thread each)
+    concurrency: int = Field(default=64, ge=1, le=1024)
+    #: the window of the ``probe_failure_rate`` signal (failed / all probes of a source's
+    #: probe started in it)
+    failure_window: str = "1h"
+    #: seconds the monitor spends delivering notifications per round; the outbox keeps
+    #: what is left for the next round
+    delivery_deadline_s: float = Field(default=10.0, gt=0, le=300)
+
+    @field_validator("failure_window", mode="before")
+    @classmethod
+    def _window(cls, v: Any) -> str:
+        return duration_text(v)
+
+    @property
+    def failure_window_s(self) -> float:
+        return seconds(self.failure_window)

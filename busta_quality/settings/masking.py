@@ -3,7 +3,8 @@
 A secret can sit anywhere in a channel's settings (or a store or engine URL): a ``SecretStr``
 setting (tokens, routing keys, passwords, a Slack webhook URL), any HTTP header value
 (``Authorization``, ``X-Api-Key``, every other header too: busta cannot know which one a
-receiver treats as a credential), a URL's userinfo (``user:pw@``) and its query values
+receiver treats as a credential; only the standard headers of :data:`PUBLIC_HEADERS`, which
+describe the content and never carry one, are shown), a URL's userinfo (``user:pw@``) and its query values
 (``?token=…``). What busta shows of a configuration (:func:`mask_value`, ``busta channels
 list``) is masked by that structure; free text (a delivery's detail, an error message, a log
 record) is masked by value: every secret found in the loaded configuration is registered
@@ -26,6 +27,23 @@ from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 #: what a masked secret reads as
 MASK = "**********"
+#: standard headers that describe a request and never carry a credential: shown as they are
+#: (every other header value is a secret)
+PUBLIC_HEADERS = frozenset(
+    {
+        "accept",
+        "accept-charset",
+        "accept-encoding",
+        "accept-language",
+        "cache-control",
+        "connection",
+        "content-encoding",
+        "content-language",
+        "content-type",
+        "pragma",
+        "user-agent",
+    }
+)
 #: values shorter than this are not searched for in free text (``x=1`` would mask every 1)
 MIN_SECRET_LEN = 6
 #: a query value this long is taken for a token whatever its parameter's name
@@ -136,6 +154,8 @@ def secrets_in(value: Any, key: str = "") -> list[str]:
         out: list[str] = []
         headers = key.lower() == "headers"
         for k, v in value.items():
+            if headers and str(k).lower() in PUBLIC_HEADERS:
+                continue
             if headers and isinstance(v, str | bytes):
                 out.append(v.decode("utf-8", "replace") if isinstance(v, bytes) else v)
                 out += _auth_values(str(v))
@@ -149,6 +169,10 @@ def secrets_in(value: Any, key: str = "") -> list[str]:
             return [value, *url_secrets(value)]
         return url_secrets(value)
     return []
+
+
+def _is_secret(value: Any) -> bool:
+    return _plain(value) is not value  # a SecretStr is a secret under any header name
 
 
 def _auth_values(header: str) -> list[str]:
@@ -167,7 +191,12 @@ def mask_value(value: Any, key: str = "") -> Any:
         return MASK if plain else plain
     if isinstance(value, Mapping):
         if key.lower() == "headers":
-            return {str(k): MASK for k in value}
+            return {
+                str(k): (
+                    _plain(v) if str(k).lower() in PUBLIC_HEADERS and not _is_secret(v) else MASK
+                )
+                for k, v in value.items()
+            }
         return {str(k): mask_value(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [mask_value(v, key) for v in value]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -95,6 +95,36 @@ class Cron:
         if not matching or (len(matching) == 1 and len(in_day) == 1):
             return None
         return timedelta(minutes=min(gaps)) if gaps else None
+
+    def next_after(self, t: datetime, tz: ZoneInfo) -> datetime | None:
+        """The first start strictly after the aware ``t``, as an aware UTC time; None when
+        there is none within :data:`HORIZON_DAYS`.
+
+        Starts are wall-clock times in ``tz``: a start in the hour skipped when the clocks go
+        forward happens that many minutes later in real time (``30 1 * * *`` in
+        Europe/London on the last Sunday of March: 02:30 BST, 01:30 UTC), a start in the hour
+        repeated when they go back happens once, at its first occurrence.
+        """
+        t = t.astimezone(UTC)
+        in_day = sorted(h * 60 + m for h in self.hour for m in self.minute)
+        # a day before t's local date too: a gap start of that day may map past midnight
+        first = t.astimezone(tz).date() - timedelta(days=1)
+        for i in range(HORIZON_DAYS + 2):
+            d = first + timedelta(days=i)
+            if not self._day_matches(d):
+                continue
+            starts = [
+                datetime(d.year, d.month, d.day, hm // 60, hm % 60, tzinfo=tz).astimezone(UTC)
+                for hm in in_day
+            ]
+            later = [s for s in starts if s > t]
+            if later:
+                return min(later)
+        return None
+
+
+#: how far :meth:`Cron.next_after` looks (the 29th of February comes within eight years)
+HORIZON_DAYS = 8 * 366
 
 
 def _value(tok: str, lo: int, hi: int) -> int:

@@ -7,6 +7,7 @@ at all, serialised by a lock row (several processes may evaluate at once).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -15,7 +16,7 @@ from typing import Any, TypedDict, cast
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from busta_quality.models import Alert, AlertEvent, AlertState, Severity
+from busta_quality.models import Alert, AlertEvent, AlertState, Severity, as_utc
 from busta_quality.store import outbox as _outbox
 from busta_quality.store import windows as _windows
 from busta_quality.store.alert_rows import dump, inserted_id, row_values
@@ -28,6 +29,7 @@ from busta_quality.store.alert_tables import (
     alerts,
 )
 from busta_quality.store.db import Store
+from busta_quality.store.tables import signal_arrivals
 
 
 class EventRow(TypedDict):
@@ -251,6 +253,38 @@ class AlertTx:
 
     def windows(self, *, include_ended: bool = False) -> list[_windows.WindowRow]:
         return _windows.window_rows(self.conn, include_ended=include_ended)
+
+    # signal arrivals (rules with absent_for) ------------------------------------------
+    def touch_arrival(
+        self, fingerprint: str, rule: str, labels: Mapping[str, str], at: datetime
+    ) -> None:
+        """A signal of ``rule`` about ``labels`` arrived at ``at``."""
+        c = signal_arrivals.c
+        res = self.conn.execute(
+            signal_arrivals.update().where(c.fingerprint == fingerprint).values(last_at=at)
+        )
+        if res.rowcount == 0:
+            self.conn.execute(
+                signal_arrivals.insert().values(
+                    fingerprint=fingerprint,
+                    rule=rule,
+                    labels=json.dumps(dict(labels), sort_keys=True),
+                    last_at=at,
+                )
+            )
+
+    def silent_since(
+        self, rule: str, before: datetime
+    ) -> list[tuple[str, dict[str, str], datetime]]:
+        """(fingerprint, labels, last arrival) of ``rule``'s subjects silent since before
+        ``before`` (indexed on rule, last_at)."""
+        c = signal_arrivals.c
+        rows = self.conn.execute(
+            sa.select(c.fingerprint, c.labels, c.last_at).where(
+                (c.rule == rule) & (c.last_at < before)
+            )
+        )
+        return [(r[0], json.loads(r[1]), as_utc(r[2])) for r in rows]
 
 
 @contextmanager

@@ -67,12 +67,12 @@ def _result(row: Any) -> ProbeResult:
 
 def record_probe_results(store: Store, results: Sequence[ProbeResult]) -> list[int]:
     """Write ``results`` in one transaction; their row ids, in order."""
-    ids: list[int] = []
-    with store.begin() as conn:
-        for r in results:
-            key = conn.execute(probe_results.insert().values(**_values(r))).inserted_primary_key
-            assert key is not None
-            ids.append(int(key[0]))
+    if not results:
+        return []
+    stmt = probe_results.insert().returning(probe_results.c.id, sort_by_parameter_order=True)
+    with store.begin() as conn:  # one statement for the batch (insertmanyvalues)
+        ids = [int(i) for i in conn.execute(stmt, [_values(r) for r in results]).scalars()]
+    assert len(ids) == len(results)
     return ids
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -174,4 +175,26 @@ probe_results = Table(
     Column("origin", String(16), nullable=False),  # cli | monitor
     Index("ix_probe_results_source_started", "source", "started_at"),
     Index("ix_probe_results_source_probe_started", "source", "probe", "started_at"),
+)
+
+# ``busta monitor`` (0009): one probe run per source and interval slot across monitors
+monitor_leases = Table(
+    "monitor_leases",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("slot", BigInteger, primary_key=True),  # floor(epoch seconds / interval)
+    Column("owner", String(96), nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Index("ix_monitor_leases_claimed", "claimed_at"),
+)
+
+# when a rule with ``absent_for`` last saw a signal of each subject (0009)
+signal_arrivals = Table(
+    "signal_arrivals",
+    metadata,
+    Column("fingerprint", String(64), primary_key=True),
+    Column("rule", String(128), nullable=False),
+    Column("labels", Text, nullable=False),  # JSON object
+    Column("last_at", DateTime(timezone=True), nullable=False),
+    Index("ix_signal_arrivals_rule_last", "rule", "last_at"),
 )

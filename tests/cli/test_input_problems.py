@@ -286,3 +286,36 @@ def test_a_rejected_file_is_replayed_after_the_limit_is_raised(project, tmp_path
     assert {r["batch_seq"] for r in doc["runs"]} == {1}  # the number it was given at ingest
     _, listed, _ = busta(config, "quarantine", "list", "--json")
     assert listed["quarantined"] == []
+
+
+def test_a_rejected_file_raises_an_alert_that_its_fixed_copy_resolves(
+    project, tmp_path: Path
+) -> None:
+    """A file refused before it became a batch is a critical ``input_rejected`` alert naming
+    the file and the problem; a readable file of the same name resolves it, and a bad file of
+    another name is an alert of its own."""
+    config = project()
+    land = tmp_path / "land"
+    land.mkdir()
+    bad = _binary(land / "E0.csv")
+    other = _binary(land / "E1.csv")
+    code, _, _ = busta(config, "ingest", "football_data", str(bad), str(other), "--json")
+    assert code == 1
+    _, listed, _ = busta(config, "alerts", "list", "--json")
+    rejected = [a for a in listed["alerts"] if a["rule"] == "input_rejected"]
+    assert sorted(a["labels"]["input"] for a in rejected) == ["E0.csv", "E1.csv"]
+    assert {a["severity"] for a in rejected} == {"critical"}
+    assert {a["state"] for a in rejected} == {"firing"}
+    first = next(a for a in rejected if a["labels"]["input"] == "E0.csv")
+    _, shown, _ = busta(config, "alerts", "show", str(first["id"]), "--json")
+    assert shown["detail"]["input"] == str(bad)
+    assert shown["detail"]["problem"] == "not_text"
+
+    _season(bad)  # the same name, now a real season
+    code, _, _ = busta(config, "ingest", "football_data", str(bad), "--json")
+    assert code in (0, 1)  # the gates judge the data; the rejection is over either way
+    _, listed, _ = busta(config, "alerts", "list", "--state", "all", "--json")
+    states = {
+        a["labels"]["input"]: a["state"] for a in listed["alerts"] if a["rule"] == "input_rejected"
+    }
+    assert states == {"E0.csv": "resolved", "E1.csv": "firing"}

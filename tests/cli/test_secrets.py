@@ -36,7 +36,11 @@ def _config(tmp_path: Path, standin: StandIn, smtp: SMTPSink) -> Path:
             "type": "webhook",
             "url": f"http://hookuser:HookPw-{MARKER}@{host}/hook?token=QueryTok-{MARKER}&x=1",
             "secret": f"Hmac-{MARKER}",
-            "headers": {"X-Api-Key": f"ApiKey-{MARKER}", "X-Custom": f"Custom-{MARKER}"},
+            "headers": {
+                "X-Api-Key": f"ApiKey-{MARKER}",
+                "X-Custom": f"Custom-{MARKER}",
+                "Content-Type": "application/json",  # a standard content header: shown
+            },
         },
         "badhook": {  # an invalid header value: http.client's error quotes it
             "type": "webhook",
@@ -110,7 +114,11 @@ def test_no_secret_in_output_store_or_log(
 
     listed = json.loads(run("channels", "list", "--json").stdout)
     settings = {c["name"]: c["settings"] for c in listed["channels"]}
-    assert settings["hook"]["headers"] == {"X-Api-Key": "**********", "X-Custom": "**********"}
+    assert settings["hook"]["headers"] == {
+        "X-Api-Key": "**********",
+        "X-Custom": "**********",
+        "Content-Type": "application/json",
+    }
     assert settings["hook"]["url"].startswith("http://hookuser:**********@")
     assert "token=**********" in settings["hook"]["url"]
     assert settings["pd"]["routing_key"] == settings["mail"]["password"] == "**********"

@@ -177,6 +177,15 @@ def test_health_after_probes(env: dict[str, Any]) -> None:
     assert odds["uptime"]["24h"] == pytest.approx((w["count"] - w["failures"]) / w["count"])
     assert odds["response_time_s"] is not None and w["p95_response_time_s"] is not None
     assert odds["open_alerts"] == 0
+    # the newest response time against the 30-day percentiles (the source's baseline)
+    base, month = odds["response_time_baseline"], odds["windows"]["30d"]
+    assert (base["window"], base["current_s"]) == ("30d", odds["response_time_s"])
+    assert (base["p50_s"], base["p95_s"]) == (
+        month["p50_response_time_s"],
+        month["p95_response_time_s"],
+    )
+    assert base["reason"].startswith("response time ") and " vs baseline p50 " in base["reason"]
+    assert fd["response_time_baseline"] is None  # lake and file probes time nothing
 
     idle = by_name["idle"]
     assert (idle["status"], idle["reason"]) == ("unknown", "no probes configured")
@@ -188,4 +197,5 @@ def test_health_after_probes(env: dict[str, Any]) -> None:
     run("sources", "health", "nope", "--json", code=2)
     text = run("sources", "health")
     assert "odds_api: down: http: HTTP 500" in text
+    assert "odds_api: response time " in text
     target.set("ok")

@@ -10,7 +10,12 @@ from busta_quality.cli import main
 from busta_quality.health.http import BodyCondition
 from busta_quality.health.registry import probe_class
 from busta_quality.settings import SourceConfig
-from busta_quality.settings.health import PROBE_COMMON_KEYS, SlaConfig
+from busta_quality.settings.health import (
+    PROBE_COMMON_KEYS,
+    FixturesConfig,
+    FreshnessConfig,
+    SlaConfig,
+)
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "sources.md").read_text()
 HEALTH_KEYS = ("probes", "interval", "timeout", "labels", "owner", "feeds")
@@ -42,3 +47,14 @@ def test_every_sources_command_is_documented():
     assert set(group.commands) == {"list", "probe", "health"}
     for sub in group.commands:
         assert f"`busta sources {sub}" in DOC, sub
+
+
+def test_every_freshness_key_is_documented():
+    section = DOC.split("## Freshness that knows the calendar", 1)[1].split("\n## ", 1)[0]
+    assert "| `freshness` |" in DOC
+    for name in FreshnessConfig.model_fields:
+        assert f"| `freshness.{name}` |" in section, name
+    for name in FixturesConfig.model_fields:
+        assert f"| `freshness.fixtures.{name}` |" in section, name
+    for field in ("basis", "freshness_age", "expected_by", "stale", "note"):
+        assert f"| `{field}` |" in section, field

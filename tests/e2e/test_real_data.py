@@ -263,3 +263,68 @@ def test_a_misspelt_club_is_a_warning_naming_the_club(real, tmp_path) -> None:
     _, warnings = _team_findings(report.runs)
     assert len(warnings) == 1
     assert "Burnely" not in league_seasons(store, "E0")["2016-17"]  # a warning: nothing learned
+
+
+# data anomalies: every real season replayed in order ---------------------------------------
+#: every data anomaly the real E0 seasons raise, in landing order: (metric, item, season)
+REAL_ANOMALIES = [
+    ("price_coverage", "WH", "2007-08"),  # William Hill priced 72% of the matches
+    ("price_coverage", "SJ", "2014-15"),  # Stan James 11%, its last season
+    ("rows", "", "2020-21"),  # a part-season file: 184 matches (bronze)
+    ("rows", "", "2020-21"),  # silver.matches
+    ("rows", "", "2020-21"),  # gold.consensus
+    ("price_coverage", "BW", "2024-25"),  # bwin 63%
+    ("price_coverage", "WH", "2024-25"),  # William Hill 76%
+]
+#: bookmakers whose columns are absent from a whole file after one where they had prices
+REAL_LEFT_FEED = [
+    ("SY", "2002-03"),
+    ("SO", "2004-05"),
+    ("SB", "2012-13"),
+    ("BS", "2013-14"),
+    ("GB", "2013-14"),
+    ("SJ", "2015-16"),
+    ("LB", "2018-19"),
+    ("IW", "2024-25"),
+    ("VC", "2024-25"),
+]
+
+
+def test_real_seasons_raise_only_the_anomalies_they_have(real, record_property) -> None:
+    """The replay of every season in order: a bookmaker absent from a whole file left the
+    feed (info), never a coverage anomaly; the anomalies found, each with its reason, are
+    the real ones listed above."""
+    from busta_quality.store.alerts import list_alerts
+    from busta_quality.store.data_metrics import data_findings
+
+    report, _, root = real
+    store = open_store(load_config(root / "busta.yml").store_url)
+    replay = {r.run_id for r in report.runs}  # other tests of the module ingest more later
+    found = [f for f in data_findings(store) if f.run_id in replay]
+    record_property("data_findings", [f"{f.verdict}: {f.reason}" for f in found])
+    anomalies = [f for f in found if f.verdict == "anomaly"]
+    left = [f for f in found if f.verdict == "left_feed"]
+    assert [(f.metric, f.item, f.partition.get("season")) for f in anomalies] == REAL_ANOMALIES, [
+        f.reason for f in anomalies
+    ]
+    assert all(f.severity == "warning" for f in anomalies)
+    assert [(f.item, f.partition.get("season")) for f in left] == REAL_LEFT_FEED
+    assert all(f.severity == "info" and f.value is None for f in left)
+    assert all("left the feed" in f.reason for f in left)
+    gone = {(f.item, f.partition.get("season")) for f in left}
+    assert not gone & {(f.item, f.partition.get("season")) for f in anomalies}
+    first = anomalies[0].reason
+    assert first.startswith("WH price coverage 72% vs usual 98-100%, ")
+    assert first.endswith(" robust SDs below (Div E0, season 2007-08)")
+    # each coverage drop is a warning of the default rule, still firing after the replay:
+    # later seasons (2019-20 spans two) are other subjects and supersede none of them
+    drops = sorted(
+        (a.labels["season"], a.labels["bookmaker"], a.severity.value, a.state.value)
+        for a in list_alerts(store, limit=10_000)
+        if a.rule == "price_coverage_drop" and a.detail.get("run_id") in replay
+    )
+    assert drops == sorted(
+        (season, item, "warning", "firing")
+        for metric, item, season in REAL_ANOMALIES
+        if metric == "price_coverage"
+    )

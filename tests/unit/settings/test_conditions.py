@@ -118,3 +118,45 @@ def test_a_parsed_condition_compares_like_its_parts() -> None:
 )
 def test_labels_match(matchers: dict, labels: dict, match: bool) -> None:
     assert labels_match(matchers, labels) is match
+
+
+# rules on patterns: window functions and sla thresholds ---------------------------------
+@pytest.mark.parametrize(
+    ("expr", "key", "fn", "signal", "window_s", "threshold"),
+    [
+        ("avg(response_time, 15m) > 5s", "avg(response_time,900s)", "avg", "response_time", 900.0, 5.0),
+        ("rate(probe_failures, 1h) > 5%", "rate(probe_failures,3600s)", "rate", "probe_failures", 3600.0, 0.05),
+        ("rate(probe_up,30m) < 99%", "rate(probe_up,1800s)", "rate", "probe_up", 1800.0, 0.99),
+        ("max( freshness_age , 2h ) > 1d", "max(freshness_age,7200s)", "max", "freshness_age", 7200.0, 86400.0),
+        ("min(response_time, 90s) >= 250ms", "min(response_time,90s)", "min", "response_time", 90.0, 0.25),
+    ],
+)  # fmt: skip
+def test_window_functions(expr, key, fn, signal, window_s, threshold) -> None:
+    cond = parse_condition(expr)
+    assert (cond.key, cond.fn, cond.signal, cond.window_s) == (key, fn, signal, window_s)
+    assert cond.threshold == pytest.approx(threshold)
+
+
+@pytest.mark.parametrize(
+    ("expr", "message"),
+    [
+        ("avg(quality_score, 1h) < 0.9", "reads probe results"),
+        ("rate(response_time, 1h) > 5%", "rate\\(\\) takes probe_failures or probe_up"),
+        ("avg(probe_failures, 1h) > 5%", "avg/min/max take response_time"),
+        ("sum(response_time, 1h) > 5s", "unknown window function 'sum'"),
+        ("avg(response_time, soon) > 5s", "is not a window"),
+        ("ratio(response_time, baseline) > 2", "needs per-source baselines"),
+    ],
+)
+def test_bad_window_functions_say_why(expr: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_condition(expr)
+
+
+def test_an_sla_threshold_comes_with_the_signal() -> None:
+    cond = parse_condition("response_time > sla")
+    assert cond.sla and cond.key == "response_time"
+    assert cond.holds(6.0, 5.0) and not cond.holds(4.0, 5.0)
+    assert not cond.holds(6.0)  # no target carried: never fires
+    # a plain condition is still the 3-tuple it always was
+    assert parse_condition("response_time > 5s") == ("response_time", ">", 5.0)
