@@ -276,6 +276,7 @@ def check_lake(
             result = replace(result, batch=name)
         run.store.record_check(result, seq=batch.seq)
         results.append(result)
+    run.pages.judge(results)  # not gated: the pages say so, with the score
     run.pages.prune()
     if alerts:
         feed_alerts(cfg, run.store, results)

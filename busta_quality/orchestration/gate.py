@@ -117,6 +117,7 @@ def _outcome(
     )
     if released is not None and decision is not Decision.QUARANTINED:
         reasons = f"released: {released}"
+    run.pages.judge(final)  # the pages show each result's decision and score
     run.pages.prune()
     if released is None:
         feed_alerts(run.cfg, run.store, final)

@@ -121,9 +121,24 @@ def record_plain_run(results: list[CheckResult], config_path: str | None) -> Non
 
     masking.install_log_filter()  # no log record shows a secret of busta.yml
     cfg = load_config(cli_value=config_path)
+    _install_docs_assets(cfg)
     with file_modes(cfg.security):  # a new store file is owner-only, as busta's own
         store = open_store(cfg.store_url)
         for r in results:
             store.record_check(r)
         feed_alerts(cfg, store, results)
         deliver_alerts(cfg, store)
+
+
+def _install_docs_assets(cfg: Any) -> None:
+    """The pages GX's ``update_data_docs`` just wrote load their scripts and styles from the
+    site's ``static/busta/`` (busta's templates): copy them there, as busta's commands do."""
+    from busta_quality.quality.docs import site_dir
+    from busta_quality.quality.docs_assets import install_assets
+
+    site = site_dir(cfg)
+    if site.is_dir():
+        try:
+            install_assets(site)
+        except OSError:
+            log.warning("could not copy the Data Docs assets into %s", site, exc_info=True)

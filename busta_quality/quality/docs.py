@@ -1,5 +1,8 @@
 """Data Docs: where the site is, and keeping its build time independent of history.
 
+Every render also copies the vendored assets into the site (:mod:`.docs_assets`: the pages
+work offline) and shows busta's verdicts (:mod:`.docs_verdict`). See docs/data-docs.md.
+
 GX re-renders the index from every stored validation result on each update; busta keeps at
 most ``gx.data_docs.retention`` results per suite (older results and their pages are removed;
 the long history lives in busta's SQL store). Within that bound, an update reads little per
@@ -18,13 +21,18 @@ import logging
 import os
 import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from busta_quality.models import CheckResult
 from busta_quality.quality.context import get_context
+from busta_quality.quality.docs_assets import install_assets
+from busta_quality.quality.docs_verdict import VERDICTS, page_path, rendering, verdict_of
+from busta_quality.quality.docs_verdict import load as load_verdicts
+from busta_quality.quality.docs_verdict import save as save_verdicts
 from busta_quality.settings import BustaConfig
 
 log = logging.getLogger(__name__)
@@ -34,17 +42,30 @@ SUMMARIES = "busta_index_summaries.json"
 
 
 class Pages:
-    """The Data Docs pages of one command: results are queued as they are validated, and
-    rendered together (with the index once, after pruning) by :meth:`flush`."""
+    """The Data Docs pages of one command: results are queued as they are validated, judged
+    by the gate (:meth:`judge`), and rendered together (with the index once, after pruning)
+    by :meth:`flush`."""
 
     def __init__(self, cfg: BustaConfig) -> None:
         self.cfg = cfg
         self.keys: list[Any] = []
+        self.by_url: dict[str, Any] = {}
+        self.verdicts: dict[str, Any] = {}
 
     def add(self, key: Any) -> str | None:
         """Queue the page of one validation result; its URL (rendered by :meth:`flush`)."""
         self.keys.append(key)
-        return url_for(self.cfg, key)
+        url = url_for(self.cfg, key)
+        if url is not None:
+            self.by_url[url] = key
+        return url
+
+    def judge(self, results: Sequence[CheckResult]) -> None:
+        """busta's decision and quality score of queued results, shown on their pages."""
+        for r in results:
+            key = self.by_url.get(r.data_docs or "")
+            if key is not None:
+                self.verdicts[page_path(key.to_tuple())] = verdict_of(r)
 
     def prune(self) -> int:
         return prune(self.cfg)
@@ -52,7 +73,9 @@ class Pages:
     def flush(self) -> Path | None:
         """Render the queued pages and the index; nothing when Data Docs are off."""
         keys, self.keys = self.keys, []
-        return update(self.cfg, keys)
+        verdicts, self.verdicts = self.verdicts, {}
+        self.by_url = {}
+        return update(self.cfg, keys, verdicts)
 
 
 def site_dir(cfg: BustaConfig) -> Path:
@@ -63,10 +86,16 @@ def index_path(cfg: BustaConfig) -> Path:
     return site_dir(cfg) / "index.html"
 
 
+def verdicts_path(cfg: BustaConfig) -> Path:
+    return cfg.gx_dir / "uncommitted" / VERDICTS
+
+
 def build(cfg: BustaConfig) -> Path:
     """Rebuild the whole site (suites and the retained results)."""
     ctx = get_context(str(cfg.gx_dir))
-    ctx.build_data_docs()
+    install_assets(site_dir(cfg))
+    with rendering(load_verdicts(verdicts_path(cfg))):
+        ctx.build_data_docs()
     return index_path(cfg)
 
 
@@ -77,21 +106,31 @@ def url_for(cfg: BustaConfig, key: Any) -> str | None:
     return urls[0]["site_url"] if urls else None
 
 
-def update(cfg: BustaConfig, keys: list[Any]) -> Path | None:
-    """Render the pages of ``keys`` (validation results) and the index once."""
+def update(
+    cfg: BustaConfig, keys: list[Any], verdicts: dict[str, Any] | None = None
+) -> Path | None:
+    """Render the pages of ``keys`` (validation results) and the index once; ``verdicts``:
+    busta's verdicts on them (page path → :func:`~.docs_verdict.verdict_of`), kept with the
+    retained results' in ``gx/uncommitted/busta_verdicts.json``."""
     if not cfg.gx.data_docs.enabled:
         return None
     ctx = get_context(str(cfg.gx_dir))
-    if not index_path(cfg).exists():
-        ctx.build_data_docs()  # first build: suites, retained results and the index
-        return index_path(cfg)
-    # pruned meanwhile: nothing to render. has_key per pending key, not list_keys(): listing
-    # parses every stored key (a date parse each), which grows with the history
-    store = ctx.validation_results_store
-    keys = [k for k in keys if store.has_key(k)]
-    if keys:
-        with _index_reads(ctx, cfg.gx_dir / "uncommitted" / SUMMARIES):
-            ctx.build_data_docs(resource_identifiers=keys)
+    install_assets(site_dir(cfg))
+    shown = load_verdicts(verdicts_path(cfg))
+    if verdicts:
+        shown.update(verdicts)
+        save_verdicts(verdicts_path(cfg), shown)
+    with rendering(shown):
+        if not index_path(cfg).exists():
+            ctx.build_data_docs()  # first build: suites, retained results and the index
+            return index_path(cfg)
+        # pruned meanwhile: nothing to render. has_key per pending key, not list_keys():
+        # listing parses every stored key (a date parse each), which grows with the history
+        store = ctx.validation_results_store
+        keys = [k for k in keys if store.has_key(k)]
+        if keys:
+            with _index_reads(ctx, cfg.gx_dir / "uncommitted" / SUMMARIES):
+                ctx.build_data_docs(resource_identifiers=keys)
     return index_path(cfg)
 
 
@@ -307,6 +346,7 @@ def prune(cfg: BustaConfig) -> int:
     base = getattr(store.store_backend, "full_base_directory", None)
     pages = site_dir(cfg) / "validations"
     removed = 0
+    gone: list[str] = []
     for raws in by_suite.values():
         if len(raws) <= keep:
             continue
@@ -325,9 +365,14 @@ def prune(cfg: BustaConfig) -> int:
                 _remove_empty_parents(pages / parts, pages)
                 if base:
                     _remove_empty_parents(Path(base) / parts, Path(base))
+                gone.append(page_path(key.to_tuple()))
                 removed += 1
             except Exception:
                 log.warning("could not prune validation result %s", raw, exc_info=True)
+    if gone:
+        verdicts = load_verdicts(verdicts_path(cfg))
+        if any(verdicts.pop(p, None) is not None for p in gone):
+            save_verdicts(verdicts_path(cfg), verdicts)
     return removed
 
 

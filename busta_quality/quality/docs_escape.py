@@ -19,8 +19,10 @@ string); a chart's spec becomes JSON with ``<``, ``>`` and ``&`` written as ``\\
 string without ``& < > " '``, so a page of ordinary data is byte for byte what GX writes.
 
 :func:`enable` wraps the page view's ``render`` once per process (busta's own context opens it,
-and ``gx/plugins/busta_action.py`` does for a plain GX client); the index page is left to GX
-(its cells are busta's ids and names). GX private names used here are guarded by
+and ``gx/plugins/busta_action.py`` does for a plain GX client); the index page is escaped like
+every other page (its cells name suites, runs, assets and batches). The same wrapper renders
+with busta's templates (vendored assets, no inline script: :mod:`.docs_assets`) and enables
+busta's verdict on the pages (:mod:`.docs_verdict`). GX private names used here are guarded by
 tests/quality/test_gx_private_guard.py.
 """
 
@@ -31,6 +33,8 @@ import json
 import threading
 from collections.abc import Callable
 from typing import Any
+
+from busta_quality.quality.docs_assets import SCRIPT_UNSAFE as _SCRIPT_UNSAFE
 
 #: keys whose values are GX's own markup or configuration, never data: left as GX made them
 _GX_MARKUP_KEYS = frozenset(
@@ -46,11 +50,6 @@ _GX_MARKUP_KEYS = frozenset(
 )
 #: the markup GX writes into a string template's text itself (escaped, then restored)
 _TEMPLATE_MARKUP = ("<br>", '<span class="mr-3 triangle"></span>')
-#: the JSON characters that could end or open markup inside a <script> element
-_SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
-                  "\u2029": "\\u2029"}  # fmt: skip
-#: documents the index view renders (its own structure; busta's ids and names only)
-_INDEX_RENDERERS = frozenset({"SiteIndexPageRenderer"})
 
 _lock = threading.Lock()
 _enabled = False
@@ -231,6 +230,11 @@ def enable() -> None:
         from great_expectations.render.components import RenderedContent
         from great_expectations.render.view.view import DefaultJinjaView
 
+        from busta_quality.quality import docs_verdict
+        from busta_quality.quality.docs_assets import use_busta_templates
+
+        docs_verdict.enable()
+
         trusted = frozenset(getattr(DefaultJinjaView, "_TRUSTED_HTML_PARAMS", frozenset()))
         gx_render: Callable[..., Any] = DefaultJinjaView.render
 
@@ -239,10 +243,9 @@ def enable() -> None:
             self._validate_document(document)
             if isinstance(document, RenderedContent):
                 document = document.to_json_dict()
-            if isinstance(document, dict) and document.get("renderer_type") not in (
-                _INDEX_RENDERERS
-            ):
+            if isinstance(document, dict):
                 document = escape_document(document, trusted)
+            use_busta_templates(self)  # vendored assets, no inline script (docs_assets)
             jinja = self._get_template(self._template if template is None else template)
             return jinja.render(document, **kwargs)
 

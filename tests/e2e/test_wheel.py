@@ -137,6 +137,10 @@ def test_the_wheel_installs_and_runs_init_and_demo_in_an_empty_folder(tmp_path: 
     index = folder / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     assert index.is_file(), demo.stdout
     assert str(index) in demo.stdout
+    # the wheel ships the Data Docs assets, and the site gets them (it works offline)
+    vendored = index.parent / "static" / "busta" / "vendor" / "jquery-3.7.1" / "dist"
+    assert (vendored / "jquery.min.js").is_file()
+    assert "static/busta/vendor/" in index.read_text(encoding="utf-8")
 
     again = run([busta, "init"], cwd=folder, env=env, timeout=60)
     assert again.returncode == 2, again.stdout + again.stderr

@@ -83,11 +83,13 @@ def _render(document: Any, *, escaped: bool = True) -> str:
     from great_expectations.render.view.view import DefaultJinjaView
 
     from busta_quality.quality import docs_escape
+    from busta_quality.quality.docs_assets import use_busta_templates
 
     docs_escape.enable()
     view = DefaultJinjaPageView()
     if escaped:
         return str(view.render(copy.deepcopy(document)))
+    use_busta_templates(view)  # busta's templates, without its escaping
     return str(DefaultJinjaView.render.__wrapped__(view, copy.deepcopy(document)))  # type: ignore[attr-defined]
 
 
@@ -129,13 +131,13 @@ def _dom(page: str) -> list[tuple[str, dict[str, str], str]]:
 
 def test_ordinary_values_render_as_gx_renders_them() -> None:
     """Escaping changes nothing a reader sees on ordinary data (quotes and ampersands
-    included), only the chart's spec becomes JSON (GX writes a Python repr)."""
+    included), nor the chart's spec."""
     document = _validation_page_document(
         ["Arsenal", "Nott'm Forest", "Brighton & Hove", 'a"b'], column="Nott'm & co"
     )
-    ours, gx_own = _render(document), _render(document, escaped=False)
-    assert _dom(ours) == _dom(gx_own)
-    assert "vlSpec = {'config'" in gx_own and 'vlSpec = {"config"' in ours
+    ours, unescaped = _render(document), _render(document, escaped=False)
+    assert _dom(ours) == _dom(unescaped)
+    assert parse(ours).charts() == parse(unescaped).charts() != []
 
 
 def _hostile_season(path: Path) -> Path:
@@ -196,3 +198,42 @@ def test_ingested_hostile_team_names_stay_text_in_data_docs(tmp_path: Path) -> N
         row.get("values") for chart in charts for rows in chart["datasets"].values() for row in rows
     }
     assert set(PAYLOADS) <= shown
+
+
+def test_the_index_is_escaped_too() -> None:
+    """The index's cells (suite, run, asset and batch names) are escaped like a page's."""
+    from datetime import UTC, datetime
+
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.render.renderer import SiteIndexPageRenderer
+    from great_expectations.render.view import DefaultJinjaIndexPageView
+
+    from busta_quality.quality import docs_escape
+
+    docs_escape.enable()
+    hostile = PAYLOADS[1]
+    run_id = RunIdentifier(run_name=hostile, run_time=datetime(2024, 1, 1, tzinfo=UTC))
+    links = {
+        "validations_links": [
+            {
+                "expectation_suite_name": "bronze.x",
+                "filepath": "validations/bronze/x/r/t/b.html",
+                "run_id": run_id,
+                "batch_identifier": hostile,
+                "validation_success": False,
+                "run_time": run_id.run_time,
+                "run_name": hostile,
+                "asset_name": hostile,
+                "batch_kwargs": {},
+                "batch_spec": {},
+                "expectation_suite_filepath": "expectations/bronze/x.html",
+            }
+        ],
+        "expectations_links": [],
+        "site_name": "local_site",
+    }
+    page = parse(str(DefaultJinjaIndexPageView().render(SiteIndexPageRenderer.render(links))))
+    assert injected(page) == []
+    (table,) = [json.loads(t) for a, t in page.data_blocks if "data-busta-table" in a]
+    assert hostile not in json.dumps(table)  # only as text: &lt;img …
+    assert table["data"][0]["_busta_decision_text"] == "not gated"

@@ -30,10 +30,17 @@ class Page:
     text: str
     elements: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     scripts: list[str] = field(default_factory=list)
+    #: ``<script type="application/json">`` data blocks (busta's pages: tables and charts),
+    #: as (attributes, text); never executed
+    data_blocks: list[tuple[dict[str, str], str]] = field(default_factory=list)
 
     def charts(self) -> list[Any]:
-        """The Vega-Lite specs GX embeds in the page (``vlSpec = {...};``), parsed as JSON."""
-        return [json.loads(m) for s in self.scripts for m in _VLSPEC.findall(s)]
+        """The Vega-Lite specs of the page's charts, parsed as JSON: busta's data blocks
+        (``data-busta-chart``), or GX's own inline ``vlSpec = {...};``."""
+        specs = [
+            json.loads(text) for attrs, text in self.data_blocks if "data-busta-chart" in attrs
+        ]
+        return specs + [json.loads(m) for s in self.scripts for m in _VLSPEC.findall(s)]
 
 
 def parse(page: str) -> Page:
@@ -46,7 +53,9 @@ def parse(page: str) -> Page:
     def walk(el: Any) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
         out.elements.append((tag, {str(k): str(v) for k, v in el.attrib.items()}))
-        if tag == "script":
+        if tag == "script" and el.attrib.get("type") == "application/json":
+            out.data_blocks.append(({str(k): str(v) for k, v in el.attrib.items()}, el.text or ""))
+        elif tag == "script":
             out.scripts.append(el.text or "")
         elif tag not in ("style", "title") and el.text:
             texts.append(el.text)
@@ -70,8 +79,10 @@ def injected(page: Page) -> list[str]:
                 found.append(f"<{tag} {name}={value!r}>")
         if tag.startswith(_SVG) or tag == "svg":
             found.append(f"<svg {attrs}>")
-        if tag == "img" and not attrs.get("src", "").startswith(
-            "https://great-expectations-web-assets"
+        src = attrs.get("src", "")
+        if tag == "img" and not (
+            src.startswith("https://great-expectations-web-assets")
+            or src.endswith("static/images/logo-long.png")  # busta's pages: GX's own copy
         ):
             found.append(f"<img {attrs}>")
     for script in page.scripts:
@@ -79,6 +90,9 @@ def injected(page: Page) -> list[str]:
             found.append(f"<script>{script[:80]}")
         if "</script" in script.lower() or "<script" in script.lower():
             found.append(f"script text holds markup: {script[:80]}")
+    for _, block in page.data_blocks:
+        if "</script" in block.lower() or "<script" in block.lower() or "<!--" in block:
+            found.append(f"data block holds markup: {block[:80]}")
     return found
 
 
