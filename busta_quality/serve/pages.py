@@ -75,9 +75,16 @@ def data_docs_index() -> RedirectResponse:
 
 
 @router.get("/data-docs/{rel:path}", include_in_schema=False)
-def data_docs(request: Request, rel: str, _who: Reader) -> FileResponse:
-    """A file of the Data Docs site."""
+def data_docs(request: Request, rel: str, _who: Reader) -> Response:
+    """A file of the Data Docs site, under the Data Docs policy (docs/data-docs.md): a page
+    gets its assets' ``integrity`` attributes (they work only when served)."""
+    from busta_quality.quality.docs_assets import DATA_DOCS_CSP, for_serving
+
     st = state_of(request)
     target = resolve_under(data_docs_root(st.cfg), rel)
     kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-    return FileResponse(target, media_type=kind, headers={"X-Content-Type-Options": "nosniff"})
+    headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": DATA_DOCS_CSP}
+    if kind == "text/html":
+        page = for_serving(target.read_text(encoding="utf-8", errors="replace"))
+        return Response(page, media_type="text/html; charset=utf-8", headers=headers)
+    return FileResponse(target, media_type=kind, headers=headers)

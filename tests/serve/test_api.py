@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from busta_quality.quality.docs_assets import DATA_DOCS_CSP
 from busta_quality.serve.app import create_app
 from busta_quality.settings import BustaConfig
 from busta_quality.store import open_store
@@ -231,11 +232,18 @@ def test_data_docs_never_leave_the_site(
 ) -> None:
     site = cfg.gx_dir / "uncommitted" / "data_docs" / "local_site"
     site.mkdir(parents=True)
-    (site / "index.html").write_text("<html>docs</html>", encoding="utf-8")
+    page = '<html><script src="static/busta/a.js" data-integrity="sha384-AbC="></script></html>'
+    (site / "index.html").write_text(page, encoding="utf-8")
+    (site / "a.js").write_text("1;", encoding="utf-8")
     (tmp_path / "secret.txt").write_text("secret", encoding="utf-8")
     os.symlink(tmp_path / "secret.txt", site / "leak.txt")
     h = bearer(READER)
-    assert client.get("/data-docs/", headers=h).text == "<html>docs</html>"
+    served = client.get("/data-docs/", headers=h)
+    # served, a page checks its assets (integrity works only over HTTP) under the docs policy
+    assert served.text == page.replace("data-integrity=", "integrity=")
+    assert served.headers["content-security-policy"] == DATA_DOCS_CSP
+    script = client.get("/data-docs/a.js", headers=h)
+    assert script.text == "1;" and script.headers["content-security-policy"] == DATA_DOCS_CSP
     assert client.get("/data-docs/index.html", headers=h).status_code == 200
     _error(client.get("/data-docs/index.html"), 401, "unauthorized")
     for rel in (
