@@ -42,10 +42,13 @@ class Background(Protocol):
 
 
 def start_monitor(cfg: BustaConfig, store: Store) -> Background | None:
-    """THE MONITOR HOOK: start ``busta monitor``'s loop (probes, rules, timers, outbox) in
-    this process and return it; ``busta serve --no-monitor`` never calls this. The loop's own
-    leases keep its work single across replicas. Until the monitor exists, nothing runs."""
-    return None
+    """Start ``busta monitor``'s loop (probes, rules, timers, outbox) in this process and
+    return it (None when no source has probes); ``busta serve --no-monitor`` never calls
+    this. The loop's leases keep its work single across replicas on PostgreSQL; on SQLite a
+    second monitor (another server, ``busta monitor``) refuses to run, logged here."""
+    from busta_quality.service.monitor import start_background_monitor
+
+    return start_background_monitor(cfg, store)
 
 
 # errors ----------------------------------------------------------------------------------

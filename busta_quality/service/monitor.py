@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -14,6 +15,8 @@ from busta_quality.settings import BustaConfig
 if TYPE_CHECKING:
     from busta_quality.orchestration.monitor import Monitor, MonitorReport
     from busta_quality.store import Store
+
+log = logging.getLogger(__name__)
 
 
 def _monitor(
@@ -93,3 +96,38 @@ def watch_health(
         raise errors[0]
     show(sources_health(cfg, store, source))
     return out[0]
+
+
+class BackgroundMonitor:
+    """The monitor loop in a thread of a long-running process (``busta serve``):
+    :meth:`stop` asks it to finish (probes in flight are recorded, the outbox keeps what is
+    not delivered) and waits for it."""
+
+    def __init__(self, cfg: BustaConfig, store: Store) -> None:
+        self.monitor = _monitor(cfg, store, None)
+        self.stopping = threading.Event()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="busta-monitor", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.monitor.run_forever(self.stopping)
+        except BaseException as exc:  # reported by the caller, never lost in the thread
+            self.error = exc
+            log.error("the monitor loop stopped: %s", exc)
+
+    def start(self) -> BackgroundMonitor:
+        self.thread.start()
+        return self
+
+    def stop(self, timeout_s: float) -> None:
+        self.stopping.set()
+        self.thread.join(timeout_s)
+
+
+def start_background_monitor(cfg: BustaConfig, store: Store) -> BackgroundMonitor | None:
+    """Start the monitor loop beside a server; None when no source has probes (logged)."""
+    if not any(s.probes for s in cfg.sources.values()):
+        log.info("no source has probes: the monitor loop does not run")
+        return None
+    return BackgroundMonitor(cfg, store).start()
