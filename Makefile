@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench bench-crash lint install clean
+.PHONY: demo serve test test-fast bench bench-crash lint install clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (set PYTHON=...)"; exit 3; }
@@ -18,6 +18,17 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/busta --config busta.yml demo
 	$(VENV)/bin/busta --config busta.yml alerts list
+	@echo "next: make serve, then open http://127.0.0.1:8080/ (the dashboard, the API and Data Docs on the demo data)"
+
+# busta serve on the demo project with a sign-in token made for this run: busta.serve.yml is
+# busta.yml plus a serve.tokens entry holding only the token's hash (owner-only, git-ignored)
+serve: $(STAMP)
+	@token=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))'); \
+	hash=$$(printf %s "$$token" | sha256sum | cut -d' ' -f1); \
+	(umask 077; { cat busta.yml; printf '\nserve:\n  tokens:\n    - name: demo\n      sha256: %s\n      scopes: [read, write]\n' "$$hash"; } > busta.serve.yml); \
+	echo "open http://127.0.0.1:8080/ and sign in with this token (valid while busta.serve.yml has its hash):"; \
+	echo "  $$token"; \
+	exec $(VENV)/bin/busta --config busta.serve.yml serve
 
 # everything CI runs: lint (ruff, import contracts, mypy) and the whole suite, two workers
 test: lint
