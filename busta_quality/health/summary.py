@@ -3,10 +3,13 @@
 * **status**: ``unknown`` with no probes configured, none recorded yet, or the newest
   results older than :data:`STALE_INTERVALS` intervals (nobody has probed lately, so busta
   does not know); else ``down`` when the newest result of any probe failed; else ``up``.
-* **uptime** over a window: successful / covered probe results started in it (None when no
-  probe ran: no data is not downtime).
+* **uptime** over a window: ok probe intervals / covered probe intervals (an interval of the
+  source's ``interval`` is covered when a probe ran in it, ok when every result in it was
+  ok; None when none was covered: no data is not downtime), and **coverage**: covered /
+  expected intervals. Read from the hourly/daily rollups and the raw tail
+  (:mod:`busta_quality.store.rollups`), every probe of the source together.
 * **response time**: the slowest of the newest results that measured one; the windows
-  carry p50/p95.
+  carry p50/p95 (from the rollups' response-time histogram).
 * **freshness**: the oldest data age the newest results measured (file, sql, lake probes),
   as of when they ran.
 * **quality**: the lowest dataset score of the source's latest gate run in each layer it
@@ -23,8 +26,9 @@ from busta_quality.health.base import human_age
 from busta_quality.models import ProbeResult
 from busta_quality.settings import BustaConfig
 from busta_quality.store import Store
-from busta_quality.store.probes import WindowStats, latest_probe_results, probe_window
-from busta_quality.store.sources import QualityScore, latest_quality, open_alert_count
+from busta_quality.store.probes import latest_probe_results, latest_probe_results_since
+from busta_quality.store.rollups import Usage, usage
+from busta_quality.store.sources import QualityScore, latest_quality, open_alert_counts
 
 #: the windows ``busta sources health`` reports
 WINDOWS: dict[str, timedelta] = {
@@ -73,7 +77,7 @@ class SourceHealth:
     interval_s: float
     probes: list[ProbeResult]
     never_probed: list[str]
-    windows: dict[str, WindowStats]
+    windows: dict[str, Usage]
     quality: QualityScore | None
     open_alerts: int
     sla: dict[str, Target]
@@ -108,7 +112,8 @@ class SourceHealth:
             "response_time_s": self.response_time_s,
             "freshness_s": self.freshness_s,
             "failures_24h": self.windows["24h"].failures,
-            "uptime": {k: w.uptime for k, w in self.windows.items()},
+            "uptime": {k: _r(w.uptime) for k, w in self.windows.items()},
+            "coverage": {k: _r(w.coverage) for k, w in self.windows.items()},
             "windows": {k: w.to_json() for k, w in self.windows.items()},
             "quality_score": None if self.quality is None else round(self.quality.score, 4),
             "quality": None if self.quality is None else self.quality.to_json(),
@@ -144,36 +149,62 @@ def _status(
     return "up", f"{len(latest)} probe(s) ok"
 
 
+def _r(v: float | None) -> float | None:
+    return None if v is None else round(v, 6)
+
+
 def source_health(cfg: BustaConfig, store: Store, source: str, now: datetime) -> SourceHealth:
     """The health of one configured source at ``now``."""
-    src = cfg.source(source)
-    names = [p.label for p in src.probes]
-    latest = latest_probe_results(store, source, names) if names else []
-    windows = {
-        label: probe_window(store, source, now - span, now, probes=names)
-        for label, span in WINDOWS.items()
-    }
-    status, reason = _status(names, latest, src.interval_s, now)
-    sla = {
-        "uptime": Target(src.sla.uptime, windows["30d"].uptime, "30d", "min"),
-        "response_time": Target(
-            src.sla.response_time_s, windows["24h"].p95_response_time_s, "24h", "max"
-        ),
-        "failure_rate": Target(src.sla.failure_rate, windows["24h"].failure_rate, "24h", "max"),
-    }
-    seen = {r.probe for r in latest}
-    return SourceHealth(
-        source=source,
-        kind=src.kind,
-        status=status,
-        reason=reason,
-        owner=src.owner,
-        labels=dict(src.labels),
-        interval_s=src.interval_s,
-        probes=latest,
-        never_probed=[n for n in names if n not in seen],
-        windows=windows,
-        quality=latest_quality(store, source, src.feeds),
-        open_alerts=open_alert_count(store, source),
-        sla=sla,
+    return sources_health(cfg, store, [source], now)[0]
+
+
+def sources_health(
+    cfg: BustaConfig, store: Store, sources: list[str], now: datetime
+) -> list[SourceHealth]:
+    """The health of configured ``sources`` at ``now``: the windows of all of them in a few
+    grouped queries (rollups plus the raw tail), the latest results in one."""
+    intervals = {n: cfg.source(n).interval_s for n in sources}
+    windows = {label: usage(store, intervals, now - span, now) for label, span in WINDOWS.items()}
+    recent = (
+        latest_probe_results_since(
+            store, sources, now - timedelta(seconds=STALE_INTERVALS * max(intervals.values()))
+        )
+        if sources
+        else {}
     )
+    alerts = open_alert_counts(store)
+    out = []
+    for source in sources:
+        src = cfg.source(source)
+        names = [p.label for p in src.probes]
+        latest = [r for r in recent.get(source, []) if r.probe in names]
+        if names and {r.probe for r in latest} != set(names):
+            latest = latest_probe_results(store, source, names)  # not probed lately
+        own = {label: w[source] for label, w in windows.items()}
+        status, reason = _status(names, latest, src.interval_s, now)
+        sla = {
+            "uptime": Target(src.sla.uptime, own["30d"].uptime, "30d", "min"),
+            "response_time": Target(
+                src.sla.response_time_s, own["24h"].quantile(0.95), "24h", "max"
+            ),
+            "failure_rate": Target(src.sla.failure_rate, own["24h"].failure_rate, "24h", "max"),
+        }
+        seen = {r.probe for r in latest}
+        out.append(
+            SourceHealth(
+                source=source,
+                kind=src.kind,
+                status=status,
+                reason=reason,
+                owner=src.owner,
+                labels=dict(src.labels),
+                interval_s=src.interval_s,
+                probes=latest,
+                never_probed=[n for n in names if n not in seen],
+                windows=own,
+                quality=latest_quality(store, source, src.feeds),
+                open_alerts=alerts.get(source, 0),
+                sla=sla,
+            )
+        )
+    return out

@@ -26,6 +26,7 @@ from busta_quality.settings.health import (
     DEFAULT_INTERVAL,
     DEFAULT_TIMEOUT,
     ProbeConfig,
+    ProbeRetentionConfig,
     SlaConfig,
     duration_text,
     seconds,
@@ -82,6 +83,8 @@ class LakeConfig(_Strict):
 
 class StoreConfig(_Strict):
     url: str = "sqlite:///.busta/busta.db"
+    #: how long raw probe results and their hourly / daily rollups are kept
+    probe_retention: ProbeRetentionConfig = ProbeRetentionConfig()
 
 
 class DataDocsConfig(_Strict):

@@ -214,3 +214,25 @@ def probe_window(
         p50_response_time_s=p50,
         p95_response_time_s=p95,
     )
+
+
+def latest_probe_results_since(
+    store: Store, sources: Sequence[str], since: datetime
+) -> dict[str, list[ProbeResult]]:
+    """The newest result of each probe of each of ``sources`` among those started at or after
+    ``since`` (one query over the recent rows; a source with none is absent)."""
+    c = probe_results.c
+    out: dict[str, list[ProbeResult]] = {}
+    if not sources:
+        return out
+    newest = (
+        sa.select(sa.func.max(c.id))
+        .where((c.started_at >= since) & c.source.in_(list(sources)))
+        .group_by(c.source, c.probe)
+    )
+    q = sa.select(probe_results).where(c.id.in_(newest.scalar_subquery())).order_by(c.probe)
+    with store.begin() as conn:
+        for row in conn.execute(q):
+            r = _result(row)
+            out.setdefault(r.source, []).append(r)
+    return out

@@ -190,7 +190,7 @@ def _clamp(v: float, lo: float | None, hi: float | None) -> float:
     return v
 
 
-def _usage_row(m: Mapping[str, Any]) -> Usage:
+def _usage_row(m: Any) -> Usage:
     return Usage(
         count=int(m["count"] or 0),
         ok_count=int(m["ok_count"] or 0),
@@ -558,15 +558,20 @@ def _raw_usage(
             if not group:
                 continue
         where, params = _source_filter(group, exclude)
+        # complete intervals in [a, b); the interval still running at ``end`` counts once a
+        # probe ran in it (so a result recorded now shows at once)
         a, b = ceil_to(start, slot_s), floor_to(end, slot_s)
-        if a >= b:
+        if a >= end:
             continue
         sql = _slot_sql(conn, slot_s, f"started_at >= :a AND started_at < :b AND {where}")
-        for r in conn.execute(sa.text(sql), {"a": a, "b": b, **params}).mappings():
+        for r in conn.execute(sa.text(sql), {"a": a, "b": end, **params}).mappings():
+            slot_start = _dt(int(r["slot"]) * slot_s)
             spans = excluded.get(r["source"], ())
-            if spans and _in_any(_dt(int(r["slot"]) * slot_s), spans):
+            if spans and _in_any(slot_start, spans):
                 continue
             u = out[r["source"]]
+            if slot_start >= b:
+                u.slots_expected += 1
             u.add(
                 Usage(
                     count=int(r["n"]),
@@ -582,7 +587,7 @@ def _raw_usage(
             )
         # expected intervals of every source in the group
         targets = group if group is not None else [n for n in intervals if n not in exclude]
-        total = (_ts(b) - _ts(a)) / slot_s
+        total = max(0, _ts(b) - _ts(a)) / slot_s
         for n in targets:
             spans = excluded.get(n, ())
             gone = _excluded_slots(a, b, slot_s, spans) if spans else 0
@@ -594,6 +599,8 @@ def _raw_usage(
 def _excluded_slots(a: datetime, b: datetime, slot_s: int, spans: Sequence[Span]) -> int:
     """Intervals of ``[a, b)`` (aligned) whose start lies in one of ``spans``."""
     starts: set[int] = set()
+    if a >= b:
+        return 0
     for s, e in spans:
         lo, hi = max(s, a), min(e, b)
         if lo >= hi:
@@ -656,8 +663,8 @@ def usage(
             while t < hi:
                 nxt = t + timedelta(hours=1)
                 if not _overlaps((t, nxt), spans):
-                    u = hours.get(t)
-                    out[n].add(u if u is not None else Usage(slots_expected=HOUR / ints[n]))
+                    row = hours.get(t)
+                    out[n].add(row if row is not None else Usage(slots_expected=HOUR / ints[n]))
                 elif m.raw_deleted_before is None or t >= m.raw_deleted_before:
                     extra_raw[n].append((t, nxt))
                 else:

@@ -113,3 +113,17 @@ def open_alert_count(store: Store, source: str) -> int:
     with store.begin() as conn:
         labels = [json.loads(v or "{}") for (v,) in conn.execute(q)]
     return sum(1 for lab in labels if isinstance(lab, dict) and lab.get("source") == source)
+
+
+def open_alert_counts(store: Store) -> dict[str, int]:
+    """Open live alerts per ``source`` label (one query)."""
+    q = sa.select(alerts.c.labels).where(
+        alerts.c.state.in_([str(s) for s in OPEN_STATES]) & alerts.c.shadow.is_(sa.false())
+    )
+    out: dict[str, int] = {}
+    with store.begin() as conn:
+        for (v,) in conn.execute(q):
+            lab = json.loads(v or "{}")
+            if isinstance(lab, dict) and isinstance(lab.get("source"), str):
+                out[lab["source"]] = out.get(lab["source"], 0) + 1
+    return out
