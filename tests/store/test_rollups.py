@@ -57,7 +57,7 @@ def row(source: str, at: datetime, ok: bool, rt: float | None) -> dict[str, Any]
         "ok": ok,
         "status": "ok" if ok else "failed",
         "detail": "{}",
-        "metrics": "{}",
+        "metrics": "{}" if rt is None else f'{{"response_time_s": {rt}}}',
         "response_time_s": rt,
         "origin": "monitor",
     }
