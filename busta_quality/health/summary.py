@@ -28,7 +28,7 @@ from busta_quality.settings import BustaConfig
 from busta_quality.store import Store
 from busta_quality.store.probes import latest_probe_results, latest_probe_results_since
 from busta_quality.store.rollups import Usage, usage
-from busta_quality.store.sources import QualityScore, latest_quality, open_alert_counts
+from busta_quality.store.sources import QualityScore, latest_quality_many, open_alert_counts
 
 #: the windows ``busta sources health`` reports
 WINDOWS: dict[str, timedelta] = {
@@ -173,6 +173,7 @@ def sources_health(
         else {}
     )
     alerts = open_alert_counts(store)
+    quality = latest_quality_many(store, {n: cfg.source(n).feeds for n in sources})
     out = []
     for source in sources:
         src = cfg.source(source)
@@ -202,7 +203,7 @@ def sources_health(
                 probes=latest,
                 never_probed=[n for n in names if n not in seen],
                 windows=own,
-                quality=latest_quality(store, source, src.feeds),
+                quality=quality.get(source),
                 open_alerts=alerts.get(source, 0),
                 sla=sla,
             )

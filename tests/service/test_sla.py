@@ -24,6 +24,7 @@ from busta_quality.settings import BustaConfig, load_config
 from busta_quality.store import Store, open_store
 from busta_quality.store import windows as window_store
 from busta_quality.store.rollups import Retention
+from busta_quality.store.sources import latest_quality, latest_quality_many
 from busta_quality.store.tables import probe_results
 from tests.store.test_rollups import fresh_postgres, row
 from tests.support.alerting import clean, failing, result
@@ -192,6 +193,11 @@ def test_sla_and_mttr_equal_the_hand_computed_figures(
     _history(store)
     scores = _gate_runs(store)
     assert scores == [1.0, 0.9, 0.8, 1.0, 0.7]
+    # sources health reads every source's latest gate scores in one query: the same
+    layers = ["bronze", "silver", "gold"]
+    assert latest_quality_many(store, {"feed": layers, "flaky": layers}) == {
+        "feed": latest_quality(store, "feed", layers)
+    }
     _alerts(cfg, store)
     raw = svc.sla_report(cfg, store, window="1d", month="2026-03", now=NOW).to_json()
     _check(raw)
