@@ -40,7 +40,7 @@ RESULTS = BENCH / "results"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import differential, uniqueness  # noqa: E402
+from bench import differential, sla, uniqueness  # noqa: E402
 from bench import seed as seeding  # noqa: E402
 from bench.alert_latency import ALERTING, TARGET_S  # noqa: E402
 
@@ -49,7 +49,7 @@ BUSTA = str(Path(PY).parent / "busta")
 SUITE = ROOT / "expectations" / "bronze" / "odds_api.json"
 MIN_REPEAT = 5
 #: sections in their own modules: NAME, run(), figures(), details()
-MODULES = (uniqueness, differential)
+MODULES = (uniqueness, differential, sla)
 SECTIONS = ["engines", "history", "startup", "alerts", "merge", *(m.NAME for m in MODULES)]
 
 

@@ -16,7 +16,15 @@ from typing import Any
 from busta_quality import alerts
 from busta_quality.alerts.maintenance import Window, window_from_row, windows_from_config
 from busta_quality.errors import NotFoundError, UsageError
-from busta_quality.models import OPEN_STATES, Alert, AlertEvent, AlertState, as_utc, utcnow
+from busta_quality.models import (
+    OPEN_STATES,
+    Alert,
+    AlertEvent,
+    AlertState,
+    as_utc,
+    person_note,
+    utcnow,
+)
 from busta_quality.notify import dispatcher
 from busta_quality.notify.base import Delivery
 from busta_quality.notify.registry import build_channel, catalog, channel_events
@@ -173,7 +181,7 @@ class AlertDetail:
         return [
             {"at": e.at.isoformat(), "by": e.actor, "state": e.to_state, "note": e.note}
             for e in self.history
-            if e.actor and e.note and e.to_state in ("acknowledged", "resolved")
+            if e.to_state in ("acknowledged", "resolved") and person_note(e.note, e.actor)
         ]
 
     def to_json(self) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from busta_quality.models import as_utc
+from busta_quality.models import as_utc, person_note
 from busta_quality.store.alert_tables import alert_events, alerts
 from busta_quality.store.db import Store
 from busta_quality.store.tables import check_runs
@@ -182,12 +182,12 @@ def incidents(store: Store, since: datetime, until: datetime) -> list[Incident]:
                 started_at=as_utc(r.fired_at or r.first_seen),
                 acknowledged_at=None if r.acknowledged_at is None else as_utc(r.acknowledged_at),
                 acknowledged_by=r.acknowledged_by or ack_actor,
-                ack_note=ack_note,
+                ack_note=person_note(ack_note, ack_actor),
                 resolved_at=None
                 if r.resolved_at is None or r.state not in CLOSED
                 else as_utc(r.resolved_at),
                 resolved_by=res_actor if r.state in CLOSED else None,
-                resolve_note=res_note if r.state in CLOSED else None,
+                resolve_note=person_note(res_note, res_actor) if r.state in CLOSED else None,
             )
         )
     return out
