@@ -26,7 +26,7 @@ from busta_quality.health.base import human_age
 from busta_quality.models import ProbeResult
 from busta_quality.settings import BustaConfig
 from busta_quality.store import Store
-from busta_quality.store.probes import latest_probe_results, latest_probe_results_since
+from busta_quality.store.probes import latest_of_probes, latest_probe_results_since
 from busta_quality.store.rollups import Usage, usage
 from busta_quality.store.sources import QualityScore, latest_quality_many, open_alert_counts
 
@@ -172,15 +172,23 @@ def sources_health(
         if sources
         else {}
     )
+    stale = [
+        (n, p.label)
+        for n in sources
+        for p in cfg.source(n).probes
+        if p.label not in {r.probe for r in recent.get(n, [])}
+    ]
+    older = latest_of_probes(store, stale) if stale else {}  # not probed lately
     alerts = open_alert_counts(store)
     quality = latest_quality_many(store, {n: cfg.source(n).feeds for n in sources})
     out = []
     for source in sources:
         src = cfg.source(source)
         names = [p.label for p in src.probes]
-        latest = [r for r in recent.get(source, []) if r.probe in names]
-        if names and {r.probe for r in latest} != set(names):
-            latest = latest_probe_results(store, source, names)  # not probed lately
+        latest = sorted(
+            [r for r in recent.get(source, []) + older.get(source, []) if r.probe in names],
+            key=lambda r: r.probe,
+        )
         own = {label: w[source] for label, w in windows.items()}
         status, reason = _status(names, latest, src.interval_s, now)
         sla = {

@@ -220,19 +220,40 @@ def latest_probe_results_since(
     store: Store, sources: Sequence[str], since: datetime
 ) -> dict[str, list[ProbeResult]]:
     """The newest result of each probe of each of ``sources`` among those started at or after
-    ``since`` (one query over the recent rows; a source with none is absent)."""
+    ``since``; a source with none is absent. One range scan of the recent rows (by
+    ``started_at`` alone: a source filter would let the planner walk a whole index)."""
+    c = probe_results.c
+    wanted = set(sources)
+    newest: dict[tuple[str, str], ProbeResult] = {}
+    # no ORDER BY: SQLite would walk the table in id order rather than the started_at index
+    q = sa.select(probe_results).where(c.started_at >= since)
+    with store.begin() as conn:
+        rows = sorted((row for row in conn.execute(q) if row.source in wanted), key=lambda r: r.id)
+    for row in rows:
+        r = _result(row)
+        newest[(r.source, r.probe)] = r
+    out: dict[str, list[ProbeResult]] = {}
+    for (source, _), r in sorted(newest.items()):
+        out.setdefault(source, []).append(r)
+    return out
+
+
+def latest_of_probes(
+    store: Store, probes: Sequence[tuple[str, str]]
+) -> dict[str, list[ProbeResult]]:
+    """The newest result of each ``(source, probe)``, by source: one index lookup each
+    (``ORDER BY started_at DESC LIMIT 1`` on (source, probe, started_at)) on one
+    connection, so it costs the same whatever the history's length."""
     c = probe_results.c
     out: dict[str, list[ProbeResult]] = {}
-    if not sources:
-        return out
-    newest = (
-        sa.select(sa.func.max(c.id))
-        .where((c.started_at >= since) & c.source.in_(list(sources)))
-        .group_by(c.source, c.probe)
-    )
-    q = sa.select(probe_results).where(c.id.in_(newest.scalar_subquery())).order_by(c.probe)
     with store.begin() as conn:
-        for row in conn.execute(q):
-            r = _result(row)
-            out.setdefault(r.source, []).append(r)
+        for source, probe in probes:
+            row = conn.execute(
+                sa.select(probe_results)
+                .where((c.source == source) & (c.probe == probe))
+                .order_by(c.started_at.desc(), c.id.desc())
+                .limit(1)
+            ).first()
+            if row is not None:
+                out.setdefault(source, []).append(_result(row))
     return out

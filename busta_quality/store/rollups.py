@@ -572,19 +572,18 @@ def _raw_usage(
             u = out[r["source"]]
             if slot_start >= b:
                 u.slots_expected += 1
-            u.add(
-                Usage(
-                    count=int(r["n"]),
-                    ok_count=int(r["okn"] or 0),
-                    slots_covered=1,
-                    slots_ok=int(r["allok"] or 0),
-                    timed=int(r["timed"] or 0),
-                    rt_sum=float(r["rt_sum"] or 0.0),
-                    rt_min=None if r["rt_min"] is None else float(r["rt_min"]),
-                    rt_max=None if r["rt_max"] is None else float(r["rt_max"]),
-                    le=[int(r[c] or 0) for c in ROLLUP_BUCKET_COLUMNS],
-                )
-            )
+            u.count += int(r["n"])
+            u.ok_count += int(r["okn"] or 0)
+            u.slots_covered += 1
+            u.slots_ok += int(r["allok"] or 0)
+            u.timed += int(r["timed"] or 0)
+            u.rt_sum += float(r["rt_sum"] or 0.0)
+            if r["rt_min"] is not None:
+                u.rt_min = _pick(min, u.rt_min, float(r["rt_min"]))
+                u.rt_max = _pick(max, u.rt_max, float(r["rt_max"]))
+            le = u.le
+            for i, col in enumerate(ROLLUP_BUCKET_COLUMNS):
+                le[i] += int(r[col] or 0)
         # expected intervals of every source in the group
         targets = group if group is not None else [n for n in intervals if n not in exclude]
         total = max(0, _ts(b) - _ts(a)) / slot_s
