@@ -371,8 +371,10 @@ def measure(backend: str, sources: int, days: int, repeat: int, server: str | No
     return out
 
 
-def run_all(*, smoke: bool, repeat: int, backends: list[str], scales: list[int]) -> dict:
-    sources, days = (SMOKE_SOURCES, SMOKE_DAYS) if smoke else (SOURCES, DAYS)
+def run_all(
+    *, smoke: bool, repeat: int, backends: list[str], scales: list[int], sources: int = 0
+) -> dict:
+    sources, days = (SMOKE_SOURCES, SMOKE_DAYS) if smoke else (sources or SOURCES, DAYS)
     res: dict[str, Any] = {"smoke": smoke, "days": days, "runs": []}
     pg = postgres(CACHE / "pg") if "postgres" in backends else None
     server = pg.__enter__() if pg is not None else None
@@ -458,6 +460,7 @@ def main() -> None:
     ap.add_argument("--backend", action="append", choices=["sqlite", "postgres"])
     ap.add_argument("--scale", action="append", type=int, help="history multipliers (1, 5)")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--sources", type=int, default=SOURCES, help="sources in the store (1,000)")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     res = run_all(
@@ -465,6 +468,7 @@ def main() -> None:
         repeat=1 if args.smoke else args.repeat,
         backends=args.backend or (["sqlite"] if args.smoke else ["sqlite", "postgres"]),
         scales=args.scale or ([1] if args.smoke else [1, SCALE]),
+        sources=args.sources,
     )
     for line in details({NAME: res}):
         print(line)

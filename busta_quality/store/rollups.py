@@ -564,26 +564,22 @@ def _raw_usage(
         if a >= end:
             continue
         sql = _slot_sql(conn, slot_s, f"started_at >= :a AND started_at < :b AND {where}")
-        for r in conn.execute(sa.text(sql), {"a": a, "b": end, **params}).mappings():
-            slot_start = _dt(int(r["slot"]) * slot_s)
-            spans = excluded.get(r["source"], ())
-            if spans and _in_any(slot_start, spans):
-                continue
-            u = out[r["source"]]
-            if slot_start >= b:
-                u.slots_expected += 1
-            u.count += int(r["n"])
-            u.ok_count += int(r["okn"] or 0)
-            u.slots_covered += 1
-            u.slots_ok += int(r["allok"] or 0)
-            u.timed += int(r["timed"] or 0)
-            u.rt_sum += float(r["rt_sum"] or 0.0)
-            if r["rt_min"] is not None:
-                u.rt_min = _pick(min, u.rt_min, float(r["rt_min"]))
-                u.rt_max = _pick(max, u.rt_max, float(r["rt_max"]))
-            le = u.le
-            for i, col in enumerate(ROLLUP_BUCKET_COLUMNS):
-                le[i] += int(r[col] or 0)
+        members = group if group is not None else None
+        if not any(excluded.get(n) for n in (members or excluded)):
+            # nothing to leave out: sum the intervals in SQL, one row per source
+            cols = ", ".join(f"SUM({c}) AS {c}" for c in ROLLUP_BUCKET_COLUMNS)
+            grouped = (
+                "SELECT source, SUM(n) AS count, SUM(okn) AS ok_count, COUNT(*) AS "
+                "slots_covered, SUM(allok) AS slots_ok, "
+                f"SUM(CASE WHEN slot >= {_ts(b) // slot_s} THEN 1 ELSE 0 END) AS running, "
+                "SUM(timed) AS timed, SUM(rt_sum) AS rt_sum, MIN(rt_min) AS rt_min, "
+                f"MAX(rt_max) AS rt_max, {cols} FROM ({sql}) AS slots GROUP BY source"
+            )
+            for r in conn.execute(sa.text(grouped), {"a": a, "b": end, **params}).mappings():
+                u = _usage_row({**r, "slots_expected": int(r["running"] or 0)})
+                out[r["source"]].add(u)
+        else:
+            _raw_slots(conn, sql, {"a": a, "b": end, **params}, slot_s, b, excluded, out)
         # expected intervals of every source in the group
         targets = group if group is not None else [n for n in intervals if n not in exclude]
         total = max(0, _ts(b) - _ts(a)) / slot_s
@@ -593,6 +589,40 @@ def _raw_usage(
             out[n].slots_expected += total - gone
             out[n].slots_excluded += gone
     return out
+
+
+def _raw_slots(
+    conn: Connection,
+    sql: str,
+    params: Mapping[str, Any],
+    slot_s: int,
+    b: datetime,
+    excluded: Mapping[str, Sequence[Span]],
+    out: dict[str, Usage],
+) -> None:
+    """Add the intervals of ``sql`` (per source and interval) to ``out``, leaving out those
+    that start in an ``excluded`` span; the interval running at ``b`` counts as expected
+    once covered."""
+    for r in conn.execute(sa.text(sql), params).mappings():
+        slot_start = _dt(int(r["slot"]) * slot_s)
+        spans = excluded.get(r["source"], ())
+        if spans and _in_any(slot_start, spans):
+            continue
+        u = out[r["source"]]
+        if slot_start >= b:
+            u.slots_expected += 1
+        u.count += int(r["n"])
+        u.ok_count += int(r["okn"] or 0)
+        u.slots_covered += 1
+        u.slots_ok += int(r["allok"] or 0)
+        u.timed += int(r["timed"] or 0)
+        u.rt_sum += float(r["rt_sum"] or 0.0)
+        if r["rt_min"] is not None:
+            u.rt_min = _pick(min, u.rt_min, float(r["rt_min"]))
+            u.rt_max = _pick(max, u.rt_max, float(r["rt_max"]))
+        le = u.le
+        for i, col in enumerate(ROLLUP_BUCKET_COLUMNS):
+            le[i] += int(r[col] or 0)
 
 
 def _excluded_slots(a: datetime, b: datetime, slot_s: int, spans: Sequence[Span]) -> int:
