@@ -6,17 +6,19 @@ probe results every 5 minutes for each (8,640,000 raw rows: a random second insi
 interval, 0.3% failures, a few hours without probes for 1 source in 50, response times
 spread over the histogram's buckets), bulk-inserted by the database itself (one
 ``INSERT ... SELECT`` over recursive counters in SQLite, over ``generate_series`` in
-PostgreSQL, the indexes built after), then the real rollup job (``busta sources rollup``) run
-over them and its time reported. Raw rows are kept (``store.probe_retention.raw: null``): the worst
-case for the queries, which must read the rollups plus the raw tail, not the raw history. The
-same again with 5x the raw history (150 days, 43,200,000 rows): the 30-day figures must stay
-within 1.3x. Generated stores are cached in ``bench/.cache/sla/`` (a PostgreSQL cluster there
-too, started for the run).
+PostgreSQL, the indexes built after), then the real rollup job (``busta sources rollup``)
+run over them and its time reported. Raw rows are kept (``store.probe_retention.raw:
+null``): the worst case for the queries, which must read the rollups plus the raw tail, not
+the raw history. The same again with 5x the raw history (150 days, 43,200,000 rows): the
+30-day figures must stay within 1.3x (``--sources N`` builds smaller stores). Generated
+stores are cached in ``bench/.cache/sla/`` (a PostgreSQL cluster there too, started for the
+run); a cached store is first caught up to now, as if the monitor had kept probing.
 
 Figures: the store work of each command (its service call timed in-process, the median of
 ``--repeat`` calls after a warm-up) against 1 s, and the wall time of fresh ``busta``
-processes minus that of ``busta alerts list --json`` on the same store (interpreter start-up,
-imports, busta.yml, opening the store: measured in the same run) against 1 s; the 5x run's store work against the 1x run's of the same backend.
+processes minus that of ``busta alerts list --json`` on the same store (interpreter
+start-up, imports, busta.yml, opening the store: measured in the same run) against 1 s; the
+5x run's store work against the 1x run's of the same backend.
 """
 
 from __future__ import annotations
