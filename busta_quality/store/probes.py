@@ -1,8 +1,8 @@
 """Probe results (``probe_results``): record them, read the latest, aggregate a window.
 
-Windows read the raw rows. Hourly and daily rollups (a later migration) will answer the
-whole buckets of a long window from rollup rows and only its ragged edges from raw rows,
-behind the same :func:`probe_window` signature, so callers do not change.
+:func:`probe_window` reads raw rows only (exact nearest-rank percentiles over a short
+window); the windows of ``busta sources health`` and ``busta sla`` come from the hourly and
+daily rollups plus the raw tail (:mod:`busta_quality.store.rollups`).
 """
 
 from __future__ import annotations
