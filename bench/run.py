@@ -42,7 +42,7 @@ RESULTS = BENCH / "results"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import differential, uniqueness  # noqa: E402
+from bench import differential, sla, uniqueness  # noqa: E402
 from bench import monitor as monitor_bench  # noqa: E402
 from bench import seed as seeding  # noqa: E402
 from bench.alert_latency import ALERTING, TARGET_S  # noqa: E402
@@ -52,7 +52,7 @@ BUSTA = str(Path(PY).parent / "busta")
 SUITE = ROOT / "expectations" / "bronze" / "odds_api.json"
 MIN_REPEAT = 5
 #: sections in their own modules: NAME, run(), figures(), details()
-MODULES = (uniqueness, differential, monitor_bench)
+MODULES = (uniqueness, differential, monitor_bench, sla)
 SECTIONS = ["engines", "history", "startup", "alerts", "merge", *(m.NAME for m in MODULES)]
 
 

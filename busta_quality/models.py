@@ -587,3 +587,13 @@ def finite_float(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return out if math.isfinite(out) else None
+
+
+def person_note(note: str | None, actor: str | None) -> str | None:
+    """The note a person wrote on an acknowledge / resolve transition (``--note``); None for
+    the text busta writes when none was given (``acknowledged by X``, ``resolved by hand``)."""
+    if not note or not actor:
+        return None
+    if note in (f"acknowledged by {actor}", "resolved by hand"):
+        return None
+    return note

@@ -282,13 +282,13 @@ class Engine:
                     continue
                 self.resolve(a, note=f"superseded by batch #{seq}", state=AlertState.SUPERSEDED)
 
-    def acknowledge(self, a: Alert, by: str) -> Alert:
+    def acknowledge(self, a: Alert, by: str, note: str | None = None) -> Alert:
         a = self._set_state(
             a,
             AlertState.ACKNOWLEDGED,
             {"acknowledged_at": self.now, "acknowledged_by": by},
             actor=by,
-            note=f"acknowledged by {by}",
+            note=note or f"acknowledged by {by}",
         )
         return self.notify(a, AlertEvent.ACKNOWLEDGED)
 

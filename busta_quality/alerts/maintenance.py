@@ -56,6 +56,37 @@ class Window:
                     return end
         return None
 
+    def occurrences(self, since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
+        """The spans (UTC, clipped to ``[since, until)``) the window is active in, oldest
+        first; a recurring window's starts are walked day by day (bounded by the span)."""
+        since, until = since.astimezone(UTC), until.astimezone(UTC)
+        spans: list[tuple[datetime, datetime]] = []
+        if self.cron is None:
+            if self.starts_at and self.ends_at:
+                spans.append((self.starts_at, self.ends_at))
+        elif self.duration is not None:
+            cron, tz = parse_cron(self.cron), zone(self.timezone)
+            day = (since - self.duration - timedelta(days=1)).astimezone(tz).date()
+            last = (until + timedelta(days=1)).astimezone(tz).date()
+            while day <= last:
+                for hour in sorted(cron.hour):
+                    for minute in sorted(cron.minute):
+                        local = datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
+                        if cron.matches(local):
+                            start = local.astimezone(UTC)
+                            spans.append((start, start + self.duration))
+                day += timedelta(days=1)
+        out: list[tuple[datetime, datetime]] = []
+        for s, e in sorted(spans):
+            s, e = max(s, since), min(e, until)
+            if s >= e:
+                continue
+            if out and s <= out[-1][1]:
+                out[-1] = (out[-1][0], max(out[-1][1], e))
+            else:
+                out.append((s, e))
+        return out
+
     def is_active(self, now: datetime) -> bool:
         return self.active_until(now) is not None
 

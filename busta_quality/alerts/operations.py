@@ -125,9 +125,11 @@ def acknowledge(
     by: str,
     channels: ChannelCatalog,
     *,
+    note: str | None = None,
     now: datetime | None = None,
 ) -> Alert:
-    """Acknowledge: no escalation or reminders; the channels that carried it are told."""
+    """Acknowledge: no escalation or reminders; the channels that carried it are told.
+    ``note`` (what is being done) is kept in the alert's history."""
     with transaction(store) as tx:
         a = _existing(tx, alert_id)
         if a.state not in ACKNOWLEDGEABLE:
@@ -137,7 +139,7 @@ def acknowledge(
                 "see `busta alerts show ID`",
             )
         eng = Engine(config.alerting, tx, _clock(now), channels)
-        a = eng.acknowledge(a, by)
+        a = eng.acknowledge(a, by, note)
         eng.flush_groups()  # a person's action is told at once, not after group_wait
         return a
 
@@ -149,14 +151,16 @@ def resolve(
     channels: ChannelCatalog,
     *,
     by: str | None = None,
+    note: str | None = None,
     now: datetime | None = None,
 ) -> Alert:
-    """Resolve by hand; if the condition still holds, the next evaluation opens a new alert."""
+    """Resolve by hand; if the condition still holds, the next evaluation opens a new alert.
+    ``note`` (how it was resolved) is kept in the alert's history."""
     with transaction(store) as tx:
         a = _existing(tx, alert_id)
         if not a.is_open:
             raise UsageError(f"alert #{alert_id} is already {a.state.value}", "nothing to do")
         eng = Engine(config.alerting, tx, _clock(now), channels)
-        a = eng.resolve(a, note="resolved by hand", actor=by)
+        a = eng.resolve(a, note=note or "resolved by hand", actor=by)
         eng.flush_groups()  # a person's action is told at once, not after group_wait
         return a

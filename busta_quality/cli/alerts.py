@@ -68,24 +68,42 @@ def register(main: click.Group) -> None:
         alerts_group,
         "ack",
         click.argument("alert_id", type=ALERT_ID),
-        click.option("--by", "by", default=None, help="Who acknowledges (default: $USER)."),
+        click.option(
+            "--by",
+            "by",
+            default=None,
+            help="Who acknowledges (default: $BUSTA_ACTOR, then $USER).",
+        ),
+        click.option("--note", default=None, help="What is being done (kept in the history)."),
     )
-    def alerts_ack(app: AppContext, alert_id: int, by: str | None, as_json: bool) -> None:
+    def alerts_ack(
+        app: AppContext, alert_id: int, by: str | None, note: str | None, as_json: bool
+    ) -> None:
         """Acknowledge a firing alert: no escalation or reminders, channels are told."""
         from busta_quality.service import alerts as svc
 
-        a = svc.acknowledge_alert(app.config, app.store, alert_id, by)
+        a = svc.acknowledge_alert(app.config, app.store, alert_id, by, note)
         if as_json:
             output.emit_json(a.to_json())
         else:
             output.info(f"alert #{alert_id} acknowledged by {a.acknowledged_by}")
 
-    @command(alerts_group, "resolve", click.argument("alert_id", type=ALERT_ID))
-    def alerts_resolve(app: AppContext, alert_id: int, as_json: bool) -> None:
+    @command(
+        alerts_group,
+        "resolve",
+        click.argument("alert_id", type=ALERT_ID),
+        click.option(
+            "--by", "by", default=None, help="Who resolves (default: $BUSTA_ACTOR, then $USER)."
+        ),
+        click.option("--note", default=None, help="How it was resolved (history, MTTR breakdown)."),
+    )
+    def alerts_resolve(
+        app: AppContext, alert_id: int, by: str | None, note: str | None, as_json: bool
+    ) -> None:
         """Resolve an alert by hand (a later failing check opens a new one)."""
         from busta_quality.service import alerts as svc
 
-        a = svc.resolve_alert(app.config, app.store, alert_id)
+        a = svc.resolve_alert(app.config, app.store, alert_id, by, note)
         if as_json:
             output.emit_json(a.to_json())
         else:

@@ -303,6 +303,12 @@ def alert_detail(doc: dict[str, Any]) -> None:
         info(f"  acknowledged by: {_one_line(a['acknowledged_by'])}")
     if a["suppressed_reason"]:
         info(f"  suppressed: {_one_line(a['suppressed_reason'])}")
+    res = a.get("resolution")
+    if res:
+        who = f" {_one_line(res['by'])}" if res["by"] else ""
+        info(f"  resolved by {res['how']}{who}: {_one_line(res['note'] or '')}")
+    for n in a.get("notes") or []:
+        info(f"  note ({n['state']}, {_one_line(n['by'])}): {_one_line(n['note'])}")
     info(f"  occurrences: {a['occurrences']}")
     lines = failure_lines(cast(AlertJSON, a))  # the alert's keys, plus history etc.
     if lines:
@@ -751,3 +757,67 @@ def stored_run(doc: dict[str, Any]) -> None:
             "-" if pct is None else f"{pct:.2f}",
         )
     console().print(table)
+
+
+def rollup_report(doc: dict[str, Any]) -> None:
+    """``busta sources rollup``."""
+    d = doc["deleted"]
+    info(
+        f"rolled {doc['hours']} hour(s) into {doc['hourly_rows']} row(s), {doc['days']} day(s) "
+        f"into {doc['daily_rows']} row(s); rolled until {_ts(doc['rolled_until'])}; deleted "
+        f"{d['raw']} raw, {d['hourly']} hourly, {d['daily']} daily row(s) past retention"
+    )
+
+
+def sla_report(doc: dict[str, Any]) -> None:
+    """``busta sla``."""
+    from rich.table import Table
+
+    con = console()
+    for w in doc["windows"]:
+        table = Table(title=f"SLA {w['window']} ({_ts(w['since'])} to {_ts(w['until'])})")
+        cols = ("source", "uptime", "target", "coverage", "no data", "maint.", "p95",
+                "quality", "budget left", "MTTA", "MTTR")  # fmt: skip
+        for col in cols:
+            table.add_column(col, justify="left" if col == "source" else "right")
+        for s in w["sources"]:
+            iv = s["intervals"]
+            up = _share(s["uptime"]) + ("" if s["reliable"] else " (unreliable)")
+            budget = s["error_budget"]["left_ratio"]
+            table.add_row(
+                _cell(s["source"]),
+                up,
+                _share(s["uptime_target"]),
+                _share(s["coverage"]),
+                _cell(f"{iv['no_data']:g}"),
+                _cell(f"{iv['maintenance']:g}"),
+                _seconds(s["probes"]["p95_response_time_s"]),
+                _share(s["quality"]["share"]),
+                _share(budget),
+                _seconds(s["mttr"]["mtta_s"]),
+                _seconds(s["mttr"]["mttr_s"]),
+            )
+        con.print(table)
+        for s in w["sources"]:
+            if s["maintenance_windows"]:
+                names = ", ".join(s["maintenance_windows"])
+                info(f"  {s['source']}: maintenance excluded ({_one_line(names)})")
+            m = s["mttr"]
+            if m["resolved"]:
+                info(
+                    f"  {s['source']}: {m['resolved_by_person']} resolved by a person "
+                    f"(MTTR {_seconds(m['mttr_person_s'])}), {m['resolved_by_data']} by the "
+                    f"data (MTTR {_seconds(m['mttr_data_s'])})"
+                )
+            for n in m.get("notes", []):
+                note = n["resolve_note"] or n["ack_note"] or ""
+                info(f"    #{n['alert']} {_one_line(n['rule'])} ({n['by']}): {_one_line(note)}")
+        for rule, m in w["rules"].items():
+            info(
+                f"  rule {_one_line(rule)}: {m['incidents']} incident(s), MTTA "
+                f"{_seconds(m['mtta_s'])}, MTTR {_seconds(m['mttr_s'])}"
+            )
+    info(
+        f"maintenance windows are {doc['maintenance']}; an uptime over less than "
+        f"{doc['reliable_coverage']:.0%} coverage is marked unreliable"
+    )

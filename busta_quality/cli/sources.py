@@ -73,6 +73,45 @@ def register(main: click.Group) -> None:
         else:
             output.sources_health(doc)
 
+    @command(sources_group, "rollup")
+    def sources_rollup(app: AppContext, as_json: bool) -> None:
+        """Roll probe results up into hourly and daily rows and apply
+        store.probe_retention (idempotent; busta monitor runs it too)."""
+        from busta_quality.service import sla as svc
+
+        report = svc.rollup(app.config, app.store).to_json()
+        if as_json:
+            output.emit_json(report)
+        else:
+            output.rollup_report(report)
+
+    @command(
+        main,
+        "sla",
+        click.option(
+            "--window",
+            default=None,
+            metavar="DURATION",
+            help="Rolling window ending now, e.g. 30d (default: 30d and the current month).",
+        ),
+        click.option("--month", default=None, metavar="YYYY-MM", help="A calendar month (UTC)."),
+        click.option("--source", default=None, help="Only this source."),
+    )
+    def sla(
+        app: AppContext, window: str | None, month: str | None, source: str | None, as_json: bool
+    ) -> None:
+        """Uptime (with coverage), quality SLA, error budget, MTTA and MTTR per source, with
+        maintenance windows left out (docs/sources.md)."""
+        from busta_quality.service import sla as svc
+
+        doc = svc.sla_report(
+            app.config, app.store, window=window, month=month, source=source
+        ).to_json()
+        if as_json:
+            output.emit_json(doc)
+        else:
+            output.sla_report(doc)
+
 
 def _watch(app: AppContext, source: str | None, cycles: int | None) -> None:
     from busta_quality.cli.monitor import stop_on_signals

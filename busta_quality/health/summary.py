@@ -3,10 +3,13 @@
 * **status**: ``unknown`` with no probes configured, none recorded yet, or the newest
   results older than :data:`STALE_INTERVALS` intervals (nobody has probed lately, so busta
   does not know); else ``down`` when the newest result of any probe failed; else ``up``.
-* **uptime** over a window: successful / covered probe results started in it (None when no
-  probe ran: no data is not downtime).
+* **uptime** over a window: ok probe intervals / covered probe intervals (an interval of the
+  source's ``interval`` is covered when a probe ran in it, ok when every result in it was
+  ok; None when none was covered: no data is not downtime), and **coverage**: covered /
+  expected intervals. Read from the hourly/daily rollups and the raw tail
+  (:mod:`busta_quality.store.rollups`), every probe of the source together.
 * **response time**: the slowest of the newest results that measured one; the windows
-  carry p50/p95.
+  carry p50/p95 (from the rollups' response-time histogram).
 * **freshness**: the oldest data age the newest results measured (file, sql, lake probes),
   as of when they ran, and each one's verdict on its basis (fixtures, cron, max_age) with
   the fallback said (:mod:`.freshness`).
@@ -24,8 +27,9 @@ from busta_quality.health.base import human_age
 from busta_quality.models import ProbeResult
 from busta_quality.settings import BustaConfig
 from busta_quality.store import Store
-from busta_quality.store.probes import WindowStats, latest_probe_results, probe_window
-from busta_quality.store.sources import QualityScore, latest_quality, open_alert_count
+from busta_quality.store.probes import latest_of_probes, latest_probe_results_since
+from busta_quality.store.rollups import Usage, usage
+from busta_quality.store.sources import QualityScore, latest_quality_many, open_alert_counts
 
 #: the windows ``busta sources health`` reports
 WINDOWS: dict[str, timedelta] = {
@@ -76,7 +80,7 @@ class SourceHealth:
     interval_s: float
     probes: list[ProbeResult]
     never_probed: list[str]
-    windows: dict[str, WindowStats]
+    windows: dict[str, Usage]
     quality: QualityScore | None
     open_alerts: int
     sla: dict[str, Target]
@@ -116,7 +120,7 @@ class SourceHealth:
 
         w = self.windows[BASELINE_WINDOW]
         return versus_baseline(
-            self.response_time_s, w.p50_response_time_s, w.p95_response_time_s, BASELINE_WINDOW
+            self.response_time_s, w.quantile(0.5), w.quantile(0.95), BASELINE_WINDOW
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -135,7 +139,8 @@ class SourceHealth:
             "freshness_s": self.freshness_s,
             "freshness": self.freshness,
             "failures_24h": self.windows["24h"].failures,
-            "uptime": {k: w.uptime for k, w in self.windows.items()},
+            "uptime": {k: _r(w.uptime) for k, w in self.windows.items()},
+            "coverage": {k: _r(w.coverage) for k, w in self.windows.items()},
             "windows": {k: w.to_json() for k, w in self.windows.items()},
             "quality_score": None if self.quality is None else round(self.quality.score, 4),
             "quality": None if self.quality is None else self.quality.to_json(),
@@ -171,36 +176,71 @@ def _status(
     return "up", f"{len(latest)} probe(s) ok"
 
 
+def _r(v: float | None) -> float | None:
+    return None if v is None else round(v, 6)
+
+
 def source_health(cfg: BustaConfig, store: Store, source: str, now: datetime) -> SourceHealth:
     """The health of one configured source at ``now``."""
-    src = cfg.source(source)
-    names = [p.label for p in src.probes]
-    latest = latest_probe_results(store, source, names) if names else []
-    windows = {
-        label: probe_window(store, source, now - span, now, probes=names)
-        for label, span in WINDOWS.items()
-    }
-    status, reason = _status(names, latest, src.interval_s, now)
-    sla = {
-        "uptime": Target(src.sla.uptime, windows["30d"].uptime, "30d", "min"),
-        "response_time": Target(
-            src.sla.response_time_s, windows["24h"].p95_response_time_s, "24h", "max"
-        ),
-        "failure_rate": Target(src.sla.failure_rate, windows["24h"].failure_rate, "24h", "max"),
-    }
-    seen = {r.probe for r in latest}
-    return SourceHealth(
-        source=source,
-        kind=src.kind,
-        status=status,
-        reason=reason,
-        owner=src.owner,
-        labels=dict(src.labels),
-        interval_s=src.interval_s,
-        probes=latest,
-        never_probed=[n for n in names if n not in seen],
-        windows=windows,
-        quality=latest_quality(store, source, src.feeds),
-        open_alerts=open_alert_count(store, source),
-        sla=sla,
+    return sources_health(cfg, store, [source], now)[0]
+
+
+def sources_health(
+    cfg: BustaConfig, store: Store, sources: list[str], now: datetime
+) -> list[SourceHealth]:
+    """The health of configured ``sources`` at ``now``: the windows of all of them in a few
+    grouped queries (rollups plus the raw tail), the latest results in one."""
+    intervals = {n: cfg.source(n).interval_s for n in sources}
+    windows = {label: usage(store, intervals, now - span, now) for label, span in WINDOWS.items()}
+    recent = (
+        latest_probe_results_since(
+            store, sources, now - timedelta(seconds=STALE_INTERVALS * max(intervals.values()))
+        )
+        if sources
+        else {}
     )
+    stale = [
+        (n, p.label)
+        for n in sources
+        for p in cfg.source(n).probes
+        if p.label not in {r.probe for r in recent.get(n, [])}
+    ]
+    older = latest_of_probes(store, stale) if stale else {}  # not probed lately
+    alerts = open_alert_counts(store)
+    quality = latest_quality_many(store, {n: cfg.source(n).feeds for n in sources})
+    out = []
+    for source in sources:
+        src = cfg.source(source)
+        names = [p.label for p in src.probes]
+        latest = sorted(
+            [r for r in recent.get(source, []) + older.get(source, []) if r.probe in names],
+            key=lambda r: r.probe,
+        )
+        own = {label: w[source] for label, w in windows.items()}
+        status, reason = _status(names, latest, src.interval_s, now)
+        sla = {
+            "uptime": Target(src.sla.uptime, own["30d"].uptime, "30d", "min"),
+            "response_time": Target(
+                src.sla.response_time_s, own["24h"].quantile(0.95), "24h", "max"
+            ),
+            "failure_rate": Target(src.sla.failure_rate, own["24h"].failure_rate, "24h", "max"),
+        }
+        seen = {r.probe for r in latest}
+        out.append(
+            SourceHealth(
+                source=source,
+                kind=src.kind,
+                status=status,
+                reason=reason,
+                owner=src.owner,
+                labels=dict(src.labels),
+                interval_s=src.interval_s,
+                probes=latest,
+                never_probed=[n for n in names if n not in seen],
+                windows=own,
+                quality=quality.get(source),
+                open_alerts=alerts.get(source, 0),
+                sla=sla,
+            )
+        )
+    return out

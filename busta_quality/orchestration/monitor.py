@@ -258,6 +258,13 @@ class MonitorReport:
         }
 
 
+#: how often a monitor rolls probe results up (and applies their retention)
+ROLLUP_EVERY_S = 600
+#: the lease name of the rollup job on a shared store (not a source name: sources are
+#: identifiers, this has a colon)
+ROLLUP_LEASE = ":rollup"
+
+
 class Monitor:
     """``Monitor(cfg, store).run_forever(stop)`` until ``stop`` is set; ``run_once()``.
 
@@ -302,6 +309,7 @@ class Monitor:
         self._first_cycle: set[str] = set(self.sources)
         self._t0: float | None = None
         self._channels: Any = None
+        self._rolled_slot: int | None = None
 
     # public ---------------------------------------------------------------------------
     def run_once(self) -> MonitorReport:
@@ -594,12 +602,35 @@ class Monitor:
             self._error(f"pruning leases: {type(exc).__name__}: {exc}")
 
     # deliverer ----------------------------------------------------------------------------
+    def _rollup(self, now: datetime) -> None:
+        """Every :data:`ROLLUP_EVERY_S`: roll probe results into hourly and daily rows and
+        apply ``store.probe_retention`` (``busta sources rollup``); on a shared store one
+        monitor per period does it (the lease of :data:`ROLLUP_LEASE`)."""
+        from busta_quality.store.rollups import Retention, rollup
+
+        slot = math.floor(now.timestamp() / ROLLUP_EVERY_S)
+        if slot == self._rolled_slot:
+            return
+        self._rolled_slot = slot
+        if self.leases and not claim_slot(self.store, ROLLUP_LEASE, slot, self.owner, now):
+            return
+        try:
+            rollup(
+                self.store,
+                now,
+                intervals={n: src.interval_s for n, src in self.cfg.sources.items()},
+                retention=Retention.of(self.cfg.store.probe_retention),
+            )
+        except Exception as exc:
+            self._error(f"rolling up probe results: {type(exc).__name__}: {exc}")
+
     def _deliver_loop(self) -> None:
         from busta_quality.notify import dispatch
 
         while True:
             self._deliver_now.wait(timeout=1.0)
             self._deliver_now.clear()
+            self._rollup(self.clock())
             final = self._evaluator_done.is_set()
             deadline = (
                 self.cfg.alerting.delivery.run_deadline_s

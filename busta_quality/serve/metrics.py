@@ -1,5 +1,6 @@
-"""``/metrics``: what the serve process knows, in the Prometheus text format. The SLA and
-health metrics (``service/metrics.py``) are rendered here too once they exist."""
+"""``/metrics``: the Prometheus text format of source health, SLA, quality and alerts (read
+from the store when scraped: ``service/metrics.py``, docs/metrics.md) and of what this serve
+process knows (API requests, recorded gate runs)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
 def render(st: ServeState) -> bytes:
-    """The exposition: API requests by method, route and status; recorded gate runs."""
+    """The exposition: every metric of docs/metrics.md; API requests by method, route and
+    status; recorded gate runs."""
     from busta_quality import __version__
+    from busta_quality.service.metrics import StoreCollector
 
     registry = CollectorRegistry(auto_describe=True)
+    registry.register(StoreCollector(st.cfg, st.store))
     info = Gauge("busta_serve_info", "busta serve is up", ["version"], registry=registry)
     info.labels(version=__version__).set(1)
     requests = Counter(

@@ -16,7 +16,15 @@ from typing import Any
 from busta_quality import alerts
 from busta_quality.alerts.maintenance import Window, window_from_row, windows_from_config
 from busta_quality.errors import NotFoundError, UsageError
-from busta_quality.models import OPEN_STATES, Alert, AlertEvent, AlertState, as_utc, utcnow
+from busta_quality.models import (
+    OPEN_STATES,
+    Alert,
+    AlertEvent,
+    AlertState,
+    as_utc,
+    person_note,
+    utcnow,
+)
 from busta_quality.notify import dispatcher
 from busta_quality.notify.base import Delivery
 from busta_quality.notify.registry import build_channel, catalog, channel_events
@@ -37,8 +45,26 @@ def _iso(v: datetime | None) -> str | None:
 
 
 def default_actor() -> str:
-    """Who acts when nobody is named: ``$USER``, else ``cli``."""
-    return env("USER") or "cli"
+    """Who acts when nobody is named: ``$BUSTA_ACTOR``, then ``$USER``, else ``cli``."""
+    return env("BUSTA_ACTOR") or env("USER") or "cli"
+
+
+#: the longest ``--note`` kept
+MAX_NOTE_CHARS = 2000
+
+
+def _note(note: str | None) -> str | None:
+    """A ``--note`` as kept: stripped; UsageError when blank or too long."""
+    if note is None:
+        return None
+    text = note.strip()
+    if not text:
+        raise UsageError("--note is empty", "say what was done, e.g. --note 'rotated the API key'")
+    if len(text) > MAX_NOTE_CHARS:
+        raise UsageError(
+            f"--note has {len(text)} characters", f"keep it to {MAX_NOTE_CHARS} characters"
+        )
+    return text
 
 
 # alerts -----------------------------------------------------------------------------------
@@ -138,9 +164,31 @@ class AlertDetail:
     history: tuple[Transition, ...] = ()
     notifications: tuple[NotificationLog, ...] = ()
 
+    @property
+    def resolution(self) -> dict[str, Any] | None:
+        """How the alert was closed: by a person (with their note) or by the data; None
+        while it is open."""
+        closing = [e for e in self.history if e.to_state in ("resolved", "superseded")]
+        if not closing:
+            return None
+        last = closing[-1]
+        how = "superseded" if last.to_state == "superseded" else "person" if last.actor else "data"
+        return {"how": how, "at": last.at.isoformat(), "by": last.actor, "note": last.note}
+
+    @property
+    def notes(self) -> list[dict[str, Any]]:
+        """What people wrote when they acknowledged or resolved it, oldest first."""
+        return [
+            {"at": e.at.isoformat(), "by": e.actor, "state": e.to_state, "note": e.note}
+            for e in self.history
+            if e.to_state in ("acknowledged", "resolved") and person_note(e.note, e.actor)
+        ]
+
     def to_json(self) -> dict[str, Any]:
         return {
             **self.alert.to_json(),
+            "resolution": self.resolution,
+            "notes": self.notes,
             "history": [e.to_json() for e in self.history],
             "notifications": [n.to_json() for n in self.notifications],
         }
@@ -196,15 +244,31 @@ def show_alert(store: Store, alert_id: int) -> AlertDetail:
 
 
 def acknowledge_alert(
-    cfg: BustaConfig, store: Store, alert_id: int, by: str | None = None
+    cfg: BustaConfig,
+    store: Store,
+    alert_id: int,
+    by: str | None = None,
+    note: str | None = None,
 ) -> Alert:
-    """Acknowledge (by ``by``, default :func:`default_actor`); channels are told."""
-    return alerts.acknowledge(cfg, store, alert_id, by or default_actor(), catalog(cfg.alerting))
+    """Acknowledge (by ``by``, default :func:`default_actor`); channels are told; ``note``
+    (what is being done) goes into the alert's history."""
+    return alerts.acknowledge(
+        cfg, store, alert_id, by or default_actor(), catalog(cfg.alerting), note=_note(note)
+    )
 
 
-def resolve_alert(cfg: BustaConfig, store: Store, alert_id: int, by: str | None = None) -> Alert:
-    """Resolve by hand (a later failing check opens a new alert)."""
-    return alerts.resolve(cfg, store, alert_id, catalog(cfg.alerting), by=by or default_actor())
+def resolve_alert(
+    cfg: BustaConfig,
+    store: Store,
+    alert_id: int,
+    by: str | None = None,
+    note: str | None = None,
+) -> Alert:
+    """Resolve by hand (a later failing check opens a new alert); ``note`` (how it was
+    resolved) goes into the alert's history and the MTTR breakdown of ``busta sla``."""
+    return alerts.resolve(
+        cfg, store, alert_id, catalog(cfg.alerting), by=by or default_actor(), note=_note(note)
+    )
 
 
 @dataclass(frozen=True)

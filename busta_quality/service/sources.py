@@ -153,10 +153,10 @@ def sources_health(
     cfg: BustaConfig, store: Store, source: str | None = None, *, now: datetime | None = None
 ) -> HealthReport:
     """The health of ``source`` (every configured source when None), from the store."""
-    from busta_quality.health.summary import source_health
+    from busta_quality.health.summary import sources_health as many
 
     at = now or utcnow()
     if source is not None:
         _known(cfg, source)
     names = [source] if source is not None else sorted(cfg.sources)
-    return HealthReport(at, [source_health(cfg, store, n, at) for n in names])
+    return HealthReport(at, many(cfg, store, names, at))

@@ -29,6 +29,7 @@ from busta_quality.settings.health import (
     FreshnessConfig,
     MonitorConfig,
     ProbeConfig,
+    ProbeRetentionConfig,
     SlaConfig,
     duration_text,
     seconds,
@@ -87,6 +88,8 @@ class LakeConfig(_Strict):
 
 class StoreConfig(_Strict):
     url: str = "sqlite:///.busta/busta.db"
+    #: how long raw probe results and their hourly / daily rollups are kept
+    probe_retention: ProbeRetentionConfig = ProbeRetentionConfig()
 
 
 class DataDocsConfig(_Strict):

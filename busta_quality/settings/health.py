@@ -102,8 +102,12 @@ class SlaConfig(Model):
     response_time: str = "5s"
     #: the highest acceptable share of failed probes over the window
     failure_rate: float = 0.05
+    #: a gate run meets the quality SLA when its quality score is at least this
+    quality_score: float = 0.90
+    #: the share of gate runs that must meet ``quality_score`` (``busta sla``)
+    quality: float = 0.95
 
-    @field_validator("uptime", "failure_rate", mode="before")
+    @field_validator("uptime", "failure_rate", "quality_score", "quality", mode="before")
     @classmethod
     def _share(cls, v: Any) -> float:
         return share(v)
@@ -204,3 +208,32 @@ class MonitorConfig(Model):
     @property
     def failure_window_s(self) -> float:
         return seconds(self.failure_window)
+
+
+class ProbeRetentionConfig(Model):
+    """How long probe results are kept (``store.probe_retention``): raw rows, then hourly
+    and daily rollups (``null``: forever). The rollup job deletes raw rows only once rolled
+    into hours, hourly rows only once rolled into days."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    raw: str | None = "7d"
+    hourly: str | None = "90d"
+    daily: str | None = "730d"
+
+    @field_validator("raw", "hourly", "daily", mode="before")
+    @classmethod
+    def _duration(cls, v: Any) -> str | None:
+        return None if v is None else duration_text(v)
+
+    @model_validator(mode="after")
+    def _order(self) -> ProbeRetentionConfig:
+        if self.raw is not None and seconds(self.raw) < 7200:
+            raise ValueError(f"raw ({self.raw}) must be at least 2h: the job rolls whole hours")
+        if self.hourly is not None and seconds(self.hourly) < 2 * 86400:
+            raise ValueError(f"hourly ({self.hourly}) must be at least 2d: days are rolled from it")
+        return self
+
+    def seconds_of(self, grain: str) -> float | None:
+        value = getattr(self, grain)
+        return None if value is None else seconds(value)

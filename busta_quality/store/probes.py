@@ -1,8 +1,8 @@
 """Probe results (``probe_results``): record them, read the latest, aggregate a window.
 
-Windows read the raw rows. Hourly and daily rollups (a later migration) will answer the
-whole buckets of a long window from rollup rows and only its ragged edges from raw rows,
-behind the same :func:`probe_window` signature, so callers do not change.
+:func:`probe_window` reads raw rows only (exact nearest-rank percentiles over a short
+window); the windows of ``busta sources health`` and ``busta sla`` come from the hourly and
+daily rollups plus the raw tail (:mod:`busta_quality.store.rollups`).
 """
 
 from __future__ import annotations
@@ -214,3 +214,46 @@ def probe_window(
         p50_response_time_s=p50,
         p95_response_time_s=p95,
     )
+
+
+def latest_probe_results_since(
+    store: Store, sources: Sequence[str], since: datetime
+) -> dict[str, list[ProbeResult]]:
+    """The newest result of each probe of each of ``sources`` among those started at or after
+    ``since``; a source with none is absent. One range scan of the recent rows (by
+    ``started_at`` alone: a source filter would let the planner walk a whole index)."""
+    c = probe_results.c
+    wanted = set(sources)
+    newest: dict[tuple[str, str], ProbeResult] = {}
+    # no ORDER BY: SQLite would walk the table in id order rather than the started_at index
+    q = sa.select(probe_results).where(c.started_at >= since)
+    with store.begin() as conn:
+        rows = sorted((row for row in conn.execute(q) if row.source in wanted), key=lambda r: r.id)
+    for row in rows:
+        r = _result(row)
+        newest[(r.source, r.probe)] = r
+    out: dict[str, list[ProbeResult]] = {}
+    for (source, _), r in sorted(newest.items()):
+        out.setdefault(source, []).append(r)
+    return out
+
+
+def latest_of_probes(
+    store: Store, probes: Sequence[tuple[str, str]]
+) -> dict[str, list[ProbeResult]]:
+    """The newest result of each ``(source, probe)``, by source: one index lookup each
+    (``ORDER BY started_at DESC LIMIT 1`` on (source, probe, started_at)) on one
+    connection, so it costs the same whatever the history's length."""
+    c = probe_results.c
+    out: dict[str, list[ProbeResult]] = {}
+    with store.begin() as conn:
+        for source, probe in probes:
+            row = conn.execute(
+                sa.select(probe_results)
+                .where((c.source == source) & (c.probe == probe))
+                .order_by(c.started_at.desc(), c.id.desc())
+                .limit(1)
+            ).first()
+            if row is not None:
+                out.setdefault(source, []).append(_result(row))
+    return out

@@ -4,7 +4,7 @@ open alerts: read by the ``lake`` probe and by ``busta sources health``."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -113,3 +113,58 @@ def open_alert_count(store: Store, source: str) -> int:
     with store.begin() as conn:
         labels = [json.loads(v or "{}") for (v,) in conn.execute(q)]
     return sum(1 for lab in labels if isinstance(lab, dict) and lab.get("source") == source)
+
+
+def open_alert_counts(store: Store) -> dict[str, int]:
+    """Open live alerts per ``source`` label (one query)."""
+    q = sa.select(alerts.c.labels).where(
+        alerts.c.state.in_([str(s) for s in OPEN_STATES]) & alerts.c.shadow.is_(sa.false())
+    )
+    out: dict[str, int] = {}
+    with store.begin() as conn:
+        for (v,) in conn.execute(q):
+            lab = json.loads(v or "{}")
+            if isinstance(lab, dict) and isinstance(lab.get("source"), str):
+                out[lab["source"]] = out.get(lab["source"], 0) + 1
+    return out
+
+
+def latest_quality_many(
+    store: Store, feeds: Mapping[str, Sequence[str]]
+) -> dict[str, QualityScore]:
+    """:func:`latest_quality` of every source of ``feeds`` (source → its layers) in one query;
+    a source without gate runs is absent."""
+    if not feeds:
+        return {}
+    c = check_runs.c
+    newest = (
+        sa.select(c.source, c.layer, sa.func.max(c.id).label("last_id"))
+        .where(c.source.in_(sorted(feeds)))
+        .group_by(c.source, c.layer)
+        .subquery()
+    )
+    head = sa.select(c.source, c.layer, c.run_id).join(newest, c.id == newest.c.last_id).subquery()
+    q = sa.select(
+        c.source, c.layer, c.dataset, c.run_id, c.quality_score, c.finished_at, c.id
+    ).join(
+        head,
+        (c.source == head.c.source) & (c.layer == head.c.layer) & (c.run_id == head.c.run_id),
+    )
+    by_source: dict[str, list[Any]] = {}
+    with store.begin() as conn:
+        for r in conn.execute(q):
+            if r.layer in feeds.get(r.source, ()):
+                by_source.setdefault(r.source, []).append(r)
+    out: dict[str, QualityScore] = {}
+    for source, rows in by_source.items():
+        parts: dict[str, float] = {}
+        newest_row = max(rows, key=lambda r: r.id)
+        for r in sorted(rows, key=lambda r: r.id):
+            parts[f"{r.layer}.{r.dataset}"] = float(r.quality_score)
+        out[source] = QualityScore(
+            score=min(parts.values()),
+            at=as_utc(newest_row.finished_at),
+            run_id=newest_row.run_id,
+            parts=parts,
+        )
+    return out

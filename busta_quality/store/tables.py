@@ -175,6 +175,65 @@ probe_results = Table(
     Column("origin", String(16), nullable=False),  # cli | monitor
     Index("ix_probe_results_source_started", "source", "started_at"),
     Index("ix_probe_results_source_probe_started", "source", "probe", "started_at"),
+    #: the rollup job and the retention read and delete by time alone (0010)
+    Index("ix_probe_results_started", "started_at"),
+)
+
+#: upper bounds (seconds) of the response-time histogram buckets of the probe rollups
+#: (Prometheus' default buckets); ``le_<i>`` counts the results with a response time at most
+#: ``ROLLUP_BUCKETS[i]`` (cumulative, so merging rollups is a sum); ``timed`` is ``+Inf``
+ROLLUP_BUCKETS: tuple[float, ...] = (
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+)
+ROLLUP_BUCKET_COLUMNS: tuple[str, ...] = tuple(f"le_{i}" for i in range(len(ROLLUP_BUCKETS)))
+
+
+def _rollup_table(name: str) -> Table:
+    """A rollup of ``probe_results``: one row per source and bucket (hour or day), every probe
+    of the source summed (migration 0010, docs/sources.md)."""
+    return Table(
+        name,
+        metadata,
+        Column("source", String(64), primary_key=True),
+        Column("bucket_start", DateTime(timezone=True), primary_key=True),
+        #: probe results started in the bucket, and of them ok
+        Column("count", Integer, nullable=False),
+        Column("ok_count", Integer, nullable=False),
+        #: probe intervals of the bucket with at least one result (covered), and of them those
+        #: whose every result was ok; ``slots_expected``: the bucket's length in intervals
+        Column("slots_covered", Integer, nullable=False),
+        Column("slots_ok", Integer, nullable=False),
+        Column("slots_expected", Float, nullable=False),
+        #: results that measured a response time, their sum, min and max (seconds)
+        Column("timed", Integer, nullable=False),
+        Column("rt_sum", Float, nullable=False),
+        Column("rt_min", Float),
+        Column("rt_max", Float),
+        *(Column(c, Integer, nullable=False) for c in ROLLUP_BUCKET_COLUMNS),
+        Index(f"ix_{name}_bucket", "bucket_start"),
+    )
+
+
+probe_rollups_hourly = _rollup_table("probe_rollups_hourly")
+probe_rollups_daily = _rollup_table("probe_rollups_daily")
+
+#: how far each rollup grain is complete: ``hour``/``day`` → end of the last rolled bucket
+rollup_marks = Table(
+    "rollup_marks",
+    metadata,
+    Column("grain", String(16), primary_key=True),
+    Column("rolled_until", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 # ``busta monitor`` (0009): one probe run per source and interval slot across monitors

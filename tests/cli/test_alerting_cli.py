@@ -54,7 +54,7 @@ def test_alerts_list_show_json_shape(env):
     assert out["alerts"][0]["id"] == alert["id"]
     assert json.loads(run("alerts", "list", "--state", "resolved", "--json").output)["count"] == 0
     shown = json.loads(run("alerts", "show", str(alert["id"]), "--json").output)
-    assert set(shown) == ALERT_KEYS | {"history", "notifications"}
+    assert set(shown) == ALERT_KEYS | {"history", "notifications", "resolution", "notes"}
     assert shown["history"][0]["to_state"] == "pending"
     assert shown["notifications"][0]["status"] == "pending"
     assert "firing" in run("alerts", "list").output

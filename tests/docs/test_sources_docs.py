@@ -44,9 +44,16 @@ def test_every_setting_of_every_built_in_probe_is_documented():
 def test_every_sources_command_is_documented():
     group = main.commands["sources"]
     assert isinstance(group, click.Group)
-    assert set(group.commands) == {"list", "probe", "health", "history"}
+    assert set(group.commands) == {"list", "probe", "health", "history", "rollup"}
     for sub in group.commands:
         assert f"`busta sources {sub}" in DOC, sub
+    sla = main.commands["sla"]
+    assert "`busta sla " in DOC and "## SLA and MTTR" in DOC
+    for param in sla.params:
+        if param.name != "as_json":
+            assert f"--{param.name}" in DOC.split("## SLA and MTTR", 1)[1] or (
+                f"[--{param.name}" in DOC
+            ), param.name
 
 
 def test_every_freshness_key_is_documented():

@@ -364,3 +364,50 @@ def test_the_monitor_tick_raises_absent_for_when_a_source_stops_reporting(tmp_pa
         ("stopped-arriving", {"source": "dropped"}, AlertState.FIRING)
     ]
     assert alerts[0].condition == "absent_for: 2s"
+
+
+def test_the_monitor_rolls_results_up_and_applies_retention(tmp_path, targets):
+    """The monitor runs the rollup job (``busta sources rollup``): results of earlier hours
+    become hourly rows, and raw rows past ``store.probe_retention.raw`` go once rolled."""
+    from datetime import UTC, datetime, timedelta
+
+    from busta_quality.store.tables import probe_rollups_hourly
+
+    cfg = _cfg(tmp_path, {"feed": {"kind": "odds_api", "probes": [_http(targets[0])]}})
+    cfg = cfg.model_copy(
+        update={"store": cfg.store.model_copy(update={"probe_retention": _retention("2h")})}
+    )
+    store = open_store(cfg.store_url)
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    old = [hour - timedelta(hours=5, minutes=m) for m in (10, 20)]  # past raw retention
+    recent = [hour - timedelta(minutes=30)]
+    with store.begin() as conn:
+        conn.execute(
+            probe_results.insert(),
+            [
+                {"source": "feed", "probe": "http", "probe_type": "http", "started_at": at,
+                 "duration_s": 0.1, "ok": True, "status": "ok", "detail": "{}",
+                 "metrics": "{}", "response_time_s": 0.1, "origin": "monitor"}
+                for at in (*old, *recent)
+            ],
+        )  # fmt: skip
+    Monitor(cfg, store, deliver=True).run_once()
+    with store.begin() as conn:
+        hours = conn.execute(
+            sa.select(probe_rollups_hourly.c.bucket_start, probe_rollups_hourly.c.count).where(
+                probe_rollups_hourly.c.source == "feed"
+            )
+        ).all()
+        raw = conn.execute(
+            sa.select(probe_results.c.started_at).where(probe_results.c.source == "feed")
+        ).all()
+    assert sum(n for _, n in hours) >= 3  # the two old hours' and the last hour's results
+    kept = {r[0].replace(tzinfo=UTC) if r[0].tzinfo is None else r[0] for r in raw}
+    assert not any(at in kept for at in old)  # rolled, then deleted by retention
+    assert recent[0] in kept  # inside raw retention
+
+
+def _retention(raw: str) -> Any:
+    from busta_quality.settings.health import ProbeRetentionConfig
+
+    return ProbeRetentionConfig(raw=raw)

@@ -13,6 +13,7 @@ from busta_quality.serve.app import create_app
 from busta_quality.settings import BustaConfig
 from busta_quality.store import open_store
 from tests.serve.conftest import INGESTER, READER, WRITER, bearer, serve_config
+from tests.support.promtool import check_metrics
 
 API = "/api/v1"
 
@@ -264,6 +265,9 @@ def test_metrics_and_openapi(client: TestClient) -> None:
     text = client.get("/metrics", headers=bearer(READER)).text
     assert 'busta_api_requests_total{method="GET",route="/api/v1/alerts",status="200"} 1.0' in text
     assert "busta_check_runs_recorded 6.0" in text
+    assert "# TYPE busta_alerts_firing gauge" in text  # the store's metrics (docs/metrics.md)
+    assert 'busta_alerts_firing{severity="critical"} 1.0' in text
+    check_metrics(text)  # what a Prometheus server scrapes passes promtool
     doc = client.get(f"{API}/openapi.json").json()
     assert {"/api/v1/alerts/{alert_id}/ack", "/api/v1/ingest", "/api/v1/session"} <= set(
         doc["paths"]
