@@ -4,7 +4,6 @@ bounded number of points whatever the length of the history."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,10 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from busta_quality.models import as_utc
 from busta_quality.settings import BustaConfig
 from busta_quality.store import Store
-from busta_quality.store.alert_tables import alerts as alerts_table
 from busta_quality.store.tables import check_runs, expectation_results, probe_results
 
 #: the window of the service-level panel
@@ -30,15 +27,19 @@ MAX_SERIES = 8
 # service levels ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ServiceLevel:
-    """One source's service level over a window: uptime against its target, the error budget
-    (the downtime the target allows) and what is left of it, and the mean time to resolve."""
+    """One source's service level over a window (``busta sla``'s figures, docs/sources.md):
+    uptime over covered probe intervals against its target, the error budget (the downtime
+    the target allows) and what is left of it, and the mean time to resolve."""
 
     source: str
     window: timedelta
     target: float
-    #: successful / all probe results started in the window; None when no probe ran
+    #: ok / covered probe intervals in the window (maintenance left out); None: no data
     uptime: float | None
     probes: int
+    #: covered / expected intervals; below 95% the uptime is unreliable
+    coverage: float | None
+    reliable: bool
     #: alerts about the source resolved in the window, and their mean time to resolve
     incidents: int
     mttr_s: float | None
@@ -65,48 +66,27 @@ class ServiceLevel:
 def service_levels(
     cfg: BustaConfig, store: Store, now: datetime, window: timedelta = SLA_WINDOW
 ) -> list[ServiceLevel]:
-    """Every configured source's SLA, error budget and MTTR over ``window`` up to ``now``.
+    """Every configured source's SLA, error budget and MTTR over ``window`` up to ``now``:
+    the rolling window of ``busta sla`` (:func:`busta_quality.service.sla.sla_report`)."""
+    from busta_quality.service.sla import sla_report
 
-    Computed from the store alone: uptime is successful / all probe results started in the
-    window; MTTR is the mean of (resolved_at - first_seen) over the alerts labelled with the
-    source that were resolved in the window."""
-    since = now - window
-    p = probe_results.c
-    probes: dict[str, tuple[int, int]] = {}
-    q = (
-        sa.select(p.source, sa.func.count(), sa.func.sum(sa.case((p.ok, 1), else_=0)))
-        .where(p.source.in_(sorted(cfg.sources)), p.started_at >= since, p.started_at <= now)
-        .group_by(p.source)
-    )
-    a = alerts_table.c
-    resolved_q = sa.select(a.labels, a.first_seen, a.resolved_at).where(
-        a.resolved_at >= since, a.resolved_at <= now
-    )
-    repair: dict[str, list[float]] = defaultdict(list)
-    with store.begin() as conn:
-        for source, total, good in conn.execute(q):
-            probes[str(source)] = (int(total), int(good or 0))
-        for labels, first_seen, resolved_at in conn.execute(resolved_q):
-            try:
-                source = json.loads(labels or "{}").get("source")
-            except ValueError:
-                continue
-            if source:
-                spent = (as_utc(resolved_at) - as_utc(first_seen)).total_seconds()
-                repair[str(source)].append(max(spent, 0.0))
+    days = max(1, round(window.total_seconds() / 86400))
+    report = sla_report(cfg, store, window=f"{days}d", now=now)
     out = []
-    for name in sorted(cfg.sources):
-        total, good = probes.get(name, (0, 0))
-        times = repair.get(name, [])
+    for s in report.windows[0].sources:
+        doc = s.to_json()
+        mttr = doc["mttr"]
         out.append(
             ServiceLevel(
-                source=name,
+                source=s.source,
                 window=window,
-                target=cfg.sources[name].sla.uptime,
-                uptime=good / total if total else None,
-                probes=total,
-                incidents=len(times),
-                mttr_s=sum(times) / len(times) if times else None,
+                target=s.budget.target,
+                uptime=doc["uptime"],
+                probes=doc["probes"]["count"],
+                coverage=doc["coverage"],
+                reliable=doc["reliable"],
+                incidents=int(mttr["resolved"]),
+                mttr_s=mttr["mttr_s"],
             )
         )
     return out
