@@ -158,15 +158,70 @@ def show_alert(st: State, _who: Reader, alert_id: AlertId) -> Any:
 
 
 @router.post("/alerts/{alert_id}/ack", response_model=s.AlertOut, tags=["alerts"])
-def acknowledge(st: State, who: Writer, alert_id: AlertId) -> Any:
-    """Acknowledge, as the token's name; channels are told (`busta alerts ack`)."""
-    return alert_ops.acknowledge_alert(st.cfg, st.store, alert_id, by=who.name).to_json()
+def acknowledge(st: State, who: Writer, alert_id: AlertId, body: s.NoteIn | None = None) -> Any:
+    """Acknowledge, as the token's name, with an optional note; channels are told
+    (`busta alerts ack --note`)."""
+    note = body.note if body else None
+    return alert_ops.acknowledge_alert(st.cfg, st.store, alert_id, by=who.name, note=note).to_json()
 
 
 @router.post("/alerts/{alert_id}/resolve", response_model=s.AlertOut, tags=["alerts"])
-def resolve(st: State, who: Writer, alert_id: AlertId) -> Any:
-    """Resolve by hand, as the token's name (`busta alerts resolve`)."""
-    return alert_ops.resolve_alert(st.cfg, st.store, alert_id, by=who.name).to_json()
+def resolve(st: State, who: Writer, alert_id: AlertId, body: s.NoteIn | None = None) -> Any:
+    """Resolve by hand, as the token's name, with an optional note of how
+    (`busta alerts resolve --note`)."""
+    note = body.note if body else None
+    return alert_ops.resolve_alert(st.cfg, st.store, alert_id, by=who.name, note=note).to_json()
+
+
+# service levels and trends -------------------------------------------------------------------
+@router.get("/sla", response_model=s.SlaOut, tags=["sources"])
+def sla(
+    st: State,
+    _who: Reader,
+    window: Annotated[str | None, Query(max_length=16, examples=["30d"])] = None,
+    month: Annotated[str | None, Query(max_length=7, examples=["2026-11"])] = None,
+    source: Annotated[str | None, Query(max_length=64)] = None,
+) -> Any:
+    """Uptime with coverage, quality SLA, error budget, MTTA and MTTR per source (`busta
+    sla`): the rolling window (default 30d) and the calendar month."""
+    from busta_quality.service.sla import sla_report
+
+    return sla_report(st.cfg, st.store, window=window, month=month, source=source).to_json()
+
+
+@router.get("/trends", response_model=s.TrendsOut, tags=["runs"])
+def trends(
+    st: State,
+    _who: Reader,
+    since: Annotated[datetime | None, Query(description="from (ISO; default: 30 days ago)")] = None,
+    until: Annotated[datetime | None, Query(description="to (ISO; default: now)")] = None,
+    source: Annotated[str | None, Query(max_length=64)] = None,
+    suite: Annotated[str | None, Query(max_length=128)] = None,
+) -> Any:
+    """Quality score per suite and unexpected % per expectation over time, in hour, day or
+    month buckets by the span (at most 8 series each: the worst); cost independent of
+    history (the dashboard's trend charts)."""
+    from busta_quality.models import as_utc, utcnow
+    from busta_quality.serve import figures
+
+    end = as_utc(until) if until else utcnow()
+    start = as_utc(since) if since else end - figures.SLA_WINDOW
+    if start >= end:
+        raise UsageError("since must be before until", "e.g. since=2026-11-01T00:00:00Z")
+    names = [source] if source else sorted(st.cfg.sources)
+    scores = figures.suite_scores(st.store, names, start, end, suite=suite)
+    unexpected = figures.unexpected_percent(st.store, names, start, end, suite=suite)
+
+    def series(t: Any) -> list[dict[str, Any]]:
+        return [{"name": n, "points": pts} for n, pts in t.series.items()]
+
+    return {
+        "since": start.isoformat(),
+        "until": end.isoformat(),
+        "bucket": scores.bucket,
+        "quality_score": series(scores),
+        "unexpected_percent": series(unexpected),
+    }
 
 
 # maintenance ---------------------------------------------------------------------------------

@@ -182,6 +182,37 @@ class ReasonIn(Closed):
     reason: str | None = Field(default=None, max_length=2000)
 
 
+class NoteIn(Closed):
+    """What is being done (ack) or how it was resolved (resolve): shown in ``alerts show``
+    and in the MTTR breakdown of ``busta sla``."""
+
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class SlaOut(Open):
+    """``busta sla --json`` (docs/sources.md#sla-and-mttr)."""
+
+    at: str
+    maintenance: str
+    reliable_coverage: float
+    windows: list[dict[str, Any]]
+
+
+class TrendSeries(Open):
+    name: str
+    points: list[tuple[str, float]] = Field(description="(bucket start, value) pairs")
+
+
+class TrendsOut(Open):
+    since: str
+    until: str
+    bucket: str = Field(description="hour, day or month: the points' width")
+    quality_score: list[TrendSeries] = Field(description="mean quality score % per suite")
+    unexpected_percent: list[TrendSeries] = Field(
+        description="mean unexpected % per expectation (and column)"
+    )
+
+
 class QuarantineActionOut(Open):
     ok: bool
     exit_code: int

@@ -14,8 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from busta_quality.models import utcnow
+from busta_quality.serve import figures
 from busta_quality.serve.app import create_app
-from busta_quality.serve.dashboard import charts, figures
+from busta_quality.serve.dashboard import charts
 from busta_quality.serve.dashboard.csp import CSP
 from busta_quality.service import alerts as alert_ops
 from busta_quality.settings import BustaConfig

@@ -97,8 +97,10 @@ def test_every_operation_answers_2xx_matching_the_document(
         ("GET", "/api/v1/runs/{run}", {"run": run["id"]}, {}, None, None),
         ("GET", "/api/v1/alerts", {}, {"state": "all"}, None, None),
         ("GET", "/api/v1/alerts/{alert_id}", {"alert_id": firing["id"]}, {}, None, None),
-        ("POST", "/api/v1/alerts/{alert_id}/ack", {"alert_id": firing["id"]}, {}, None, None),
+        ("POST", "/api/v1/alerts/{alert_id}/ack", {"alert_id": firing["id"]}, {}, {"note": "on it"}, None),
         ("POST", "/api/v1/alerts/{alert_id}/resolve", {"alert_id": firing["id"]}, {}, None, None),
+        ("GET", "/api/v1/sla", {}, {"window": "7d"}, None, None),
+        ("GET", "/api/v1/trends", {}, {"source": "football_data"}, None, None),
         ("GET", "/api/v1/maintenance", {}, {"all": True}, None, None),
         ("POST", "/api/v1/maintenance", {}, {}, {"name": "x", "duration": "2h"}, None),
         ("POST", "/api/v1/maintenance/{window_id}/end", {"window_id": made["id"]}, {}, None, None),
@@ -148,6 +150,13 @@ def test_every_operation_answers_2xx_matching_the_document(
 
     ack = answers[("POST", "/api/v1/alerts/{alert_id}/ack")].json()
     assert ack["state"] == "acknowledged" and ack["acknowledged_by"] == "ci"
+    shown = call(server, "GET", f"/api/v1/alerts/{firing['id']}", TOKEN)[1]
+    assert "on it" in json.dumps(shown["notes"])  # the note of the acknowledgement
+    sla = answers[("GET", "/api/v1/sla")].json()
+    assert [w["window"] for w in sla["windows"]] == ["7d"]
+    assert {x["source"] for x in sla["windows"][0]["sources"]} == {"football_data", "odds_api"}
+    trends = answers[("GET", "/api/v1/trends")].json()
+    assert trends["bucket"] == "day" and trends["quality_score"]  # the demo's gate runs
     released = answers[("POST", "/api/v1/quarantine/{run_id}/release")].json()
     assert released["actor"] == "ci" and released["outcome"] == "promoted"
     assert answers[("POST", "/api/v1/channels/{name}/test")].json()["ok"] is True

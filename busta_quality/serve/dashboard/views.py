@@ -17,10 +17,11 @@ from starlette.datastructures import FormData
 
 from busta_quality.errors import BustaError, NotFoundError, UsageError
 from busta_quality.models import utcnow
+from busta_quality.serve import figures
 from busta_quality.serve import schemas as s
 from busta_quality.serve.api import sign_in, state_of
 from busta_quality.serve.auth import AuthError, Principal, same_origin
-from busta_quality.serve.dashboard import charts, figures
+from busta_quality.serve.dashboard import charts
 from busta_quality.serve.pages import data_docs_root
 from busta_quality.serve.state import ServeState
 from busta_quality.service import alerts as alert_ops
