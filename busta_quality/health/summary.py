@@ -120,7 +120,7 @@ class SourceHealth:
 
         w = self.windows[BASELINE_WINDOW]
         return versus_baseline(
-            self.response_time_s, w.quantile(0.5), w.quantile(0.95), BASELINE_WINDOW
+            self.response_time_s, _r6(w.quantile(0.5)), _r6(w.quantile(0.95)), BASELINE_WINDOW
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -244,3 +244,8 @@ def sources_health(
             )
         )
     return out
+
+
+def _r6(value: float | None) -> float | None:
+    """As the windows' JSON shows a figure (six decimals)."""
+    return None if value is None else round(value, 6)
