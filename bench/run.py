@@ -45,6 +45,7 @@ if str(ROOT) not in sys.path:
 from bench import differential, uniqueness  # noqa: E402
 from bench import monitor as monitor_bench  # noqa: E402
 from bench import seed as seeding  # noqa: E402
+from bench import serve as serve_bench  # noqa: E402
 from bench.alert_latency import ALERTING, TARGET_S  # noqa: E402
 
 PY = sys.executable
@@ -52,7 +53,7 @@ BUSTA = str(Path(PY).parent / "busta")
 SUITE = ROOT / "expectations" / "bronze" / "odds_api.json"
 MIN_REPEAT = 5
 #: sections in their own modules: NAME, run(), figures(), details()
-MODULES = (uniqueness, differential, monitor_bench)
+MODULES = (uniqueness, differential, monitor_bench, serve_bench)
 SECTIONS = ["engines", "history", "startup", "alerts", "merge", *(m.NAME for m in MODULES)]
 
 
