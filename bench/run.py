@@ -10,6 +10,10 @@
    (bench/merge.py; the big tables are cached in bench/.cache/).
 7. one ``busta monitor`` probe cycle over 1,000 loopback HTTP sources answering after 50 ms
    (bench/monitor.py): cycle wall time and recorded p95 response time vs the 50 ms floor.
+8. ``busta serve`` (bench/serve.py): warm ``POST /api/v1/ingest`` of a real season vs a cold
+   ``busta ingest``; the dashboard home and ``/api/v1/runs`` on the demo store and on stores
+   of 1,000 sources x 30 and 150 days of probe results (cached in bench/.cache/serve/); the
+   server's RSS over 200 ingests.
 
 Every sample is a fresh process; each figure is the median of the paired ratios of at least
 5 samples, with min and max beside it. The projects use the shipped busta.yml (Data Docs on,
@@ -45,6 +49,7 @@ if str(ROOT) not in sys.path:
 from bench import differential, sla, uniqueness  # noqa: E402
 from bench import monitor as monitor_bench  # noqa: E402
 from bench import seed as seeding  # noqa: E402
+from bench import serve as serve_bench  # noqa: E402
 from bench.alert_latency import ALERTING, TARGET_S  # noqa: E402
 
 PY = sys.executable
@@ -52,7 +57,7 @@ BUSTA = str(Path(PY).parent / "busta")
 SUITE = ROOT / "expectations" / "bronze" / "odds_api.json"
 MIN_REPEAT = 5
 #: sections in their own modules: NAME, run(), figures(), details()
-MODULES = (uniqueness, differential, monitor_bench, sla)
+MODULES = (uniqueness, differential, monitor_bench, sla, serve_bench)
 SECTIONS = ["engines", "history", "startup", "alerts", "merge", *(m.NAME for m in MODULES)]
 
 
@@ -681,11 +686,11 @@ def main(argv: list[str] | None = None) -> int:
     failed = [f["figure"] for f in res["figures"] if f["verdict"] == "FAIL"]
     where = out_path.relative_to(ROOT) if out_path.is_relative_to(ROOT) else out_path
     if smoke:
-        print(f"\nsmoke run: no targets enforced  ({res['seconds']} s, {where})")
+        print(f"\nsmoke run: no targets enforced  (total wall time {res['seconds']} s, {where})")
         return 0
     print(
         f"\n{'FAIL: ' + '; '.join(failed) if failed else 'PASS: every target met'}"
-        f"  ({res['seconds']} s, {where})"
+        f"  (total wall time {res['seconds']} s = {res['seconds'] / 60:.1f} min, {where})"
     )
     return 1 if failed else 0
 

@@ -27,6 +27,10 @@ FIGURES = {
     "uniqueness: rows flagged, duckdb gate / floor",
     "uniqueness: duckdb gate / pandas gate (peak RSS)",
     "monitor: recorded response time p95 / 50 ms floor",
+    "serve: warm POST /api/v1/ingest p95 / 1 s target",
+    "serve: warm POST /api/v1/ingest p95 / cold busta ingest",
+    "serve: GET /dashboard/ p95, 5x / 1x history",
+    "serve: GET /api/v1/runs p95 (1x store) / 300 ms target",
 }
 
 
@@ -82,6 +86,20 @@ def test_bench_smoke_writes_a_well_formed_results_file(tmp_path: Path) -> None:
     # the monitor cycle probed every source once, all up
     [cycle] = doc["monitor"]["cycles"]
     assert cycle["probes"] == doc["monitor"]["sources"] and cycle["failed"] == 0
+    # busta serve: every ingest through the API was a 200 with a report; pages on 3 stores;
+    # the server's RSS read twice from /proc
+    serve = doc["serve"]
+    [ingest] = serve["ingest"]
+    assert ingest["warm_s"] and ingest["cold_exit_code"] in (0, 1)
+    assert set(ingest["exit_codes"]) <= {0, 1}
+    [pages] = serve["pages"]
+    assert set(pages) >= {"demo", "1x", "5x"}
+    assert all(pages[s][p]["n"] >= 1 for s in ("demo", "1x", "5x") for p in ("home", "runs"))
+    assert (
+        serve["setup"]["stores"]["5x"]["probe_results"]
+        == 5 * serve["setup"]["stores"]["1x"]["probe_results"]
+    )
+    assert serve["rss"]["after_mb"] > 0 and serve["rss"]["failed"] == 0
     # the differential test ran and wrote what it compared (too few tables to pass at smoke size)
     diff = doc["differential"]
     assert diff["tables"] >= diff["examples"] >= 1, diff.get("output")

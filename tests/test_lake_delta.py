@@ -206,3 +206,21 @@ def test_the_catalog_views_every_source_of_a_dataset_with_its_partition_values(
             assert got == want, (layer, dataset)
     finally:
         con.close()
+
+
+def test_the_file_lists_a_process_keeps_are_bounded(tmp_path, monkeypatch) -> None:
+    """A long-lived process (busta serve) merges into new versions all day: the per-version
+    file lists it keeps must not grow with them, and an evicted version is read again."""
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    path = tmp_path / "t"
+    for v in range(5):
+        write_deltalake(str(path), pa.table({"x": [v]}), mode="append")
+    monkeypatch.setattr(delta, "_LISTS", {})
+    monkeypatch.setattr(delta, "_LISTS_KEPT", 2)
+    for v in range(5):
+        assert len(delta.files_at(path, v)) == v + 1
+        assert len(delta._LISTS) <= 2
+    assert len(delta.files_at(path, 0)) == 1  # evicted, read from the log again
+    assert (str(path), 0) in delta._LISTS and len(delta._LISTS) == 2

@@ -88,6 +88,8 @@ def files_at(path: Path, version: int) -> tuple[BatchFile, ...]:
     log alone: no data file is opened)."""
     key = (str(path), int(version))
     if key not in _LISTS or _LISTS[key][0] != _identity(path):
+        if key not in _LISTS and len(_LISTS) >= _LISTS_KEPT:
+            _LISTS.pop(next(iter(_LISTS)))  # a long-lived process (busta serve) stays bounded
         _LISTS[key] = (_identity(path), _files(path, _actions(path, int(version))))
     return _LISTS[key][1]
 
@@ -98,6 +100,9 @@ _TABLES: dict[str, tuple[tuple[int, int], Any, Any]] = {}
 #: (table, version) → (identity, its files)
 _LISTS: dict[tuple[str, int], tuple[tuple[int, int], tuple[BatchFile, ...]]] = {}
 _KEPT = 16
+#: file lists kept: every ingest makes new versions, so without a bound a server's would grow
+#: by every version of every table it ever merged into
+_LISTS_KEPT = 64
 
 
 def _identity(path: Path) -> tuple[int, int]:

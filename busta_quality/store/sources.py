@@ -72,19 +72,22 @@ class QualityScore:
 
 
 def latest_quality(store: Store, source: str, layers: Sequence[str]) -> QualityScore | None:
-    """For each of ``layers``, the source's newest gate run (every dataset it checked); the
-    lowest score among them. None before the first gate run."""
+    """For each of ``layers``, the source's newest gate run (the latest finished; every
+    dataset it checked); the lowest score among them. None before the first gate run."""
     c = check_runs.c
-    newest_run = (
-        sa.select(c.layer, sa.func.max(c.id).label("last_id"))
-        .where((c.source == source) & c.layer.in_(list(layers)))
-        .group_by(c.layer)
-        .subquery()
-    )
     with store.begin() as conn:
-        heads = conn.execute(
-            sa.select(c.layer, c.run_id).join(newest_run, c.id == newest_run.c.last_id)
-        ).all()
+        # one indexed lookup per layer, newest first on (source, finished_at): its cost does
+        # not grow with the history (a max(id) grouped by layer scanned every run of a layer)
+        heads = []
+        for layer in dict.fromkeys(layers):
+            head = conn.execute(
+                sa.select(c.layer, c.run_id)
+                .where((c.source == source) & (c.layer == layer))
+                .order_by(c.finished_at.desc(), c.id.desc())
+                .limit(1)
+            ).first()
+            if head is not None:
+                heads.append(head)
         if not heads:
             return None
         rows = conn.execute(

@@ -108,3 +108,34 @@ def test_a_second_process_sees_a_migrated_store_without_alembic(tmp_path) -> Non
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["0", "False"], out.stderr
+
+
+def test_latest_quality_is_each_layers_newest_run_whatever_the_other_sources(tmp_path) -> None:
+    from datetime import timedelta
+
+    from busta_quality.store.sources import latest_quality
+
+    store = open_store(f"sqlite:///{tmp_path}/s.db")
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def run(run_id: str, layer: str, dataset: str, score_rows: int, minutes: int, src: str = "a"):
+        at = t0 + timedelta(minutes=minutes)
+        bad = 10 - score_rows  # the first outcome's unexpected rows out of 10
+        store.record_check(_result(
+            run_id=run_id, layer=layer, dataset=dataset, source=src, started_at=at,
+            finished_at=at, outcomes=(ExpectationOutcome(
+                "expect_column_values_to_not_be_null", "x", "critical",
+                "failed" if bad else "passed", bad, bad * 10.0),),
+        ))  # fmt: skip
+
+    assert latest_quality(store, "a", ["silver", "gold"]) is None
+    run("r1", "silver", "odds", 5, 1)
+    run("r2", "silver", "odds", 10, 2)  # newer: silver is now clean
+    run("r2", "silver", "matches", 9, 2)  # same run, another dataset: counted
+    run("r3", "gold", "consensus", 8, 3)
+    run("r4", "silver", "odds", 1, 4, src="b")  # another source: not counted
+    run("r5", "bronze", "odds_raw", 1, 5)  # a layer not asked for
+    q = latest_quality(store, "a", ["silver", "gold"])
+    assert q is not None
+    assert q.parts == {"silver.odds": 1.0, "silver.matches": 0.9, "gold.consensus": 0.8}
+    assert q.score == 0.8 and q.run_id == "r3"
