@@ -48,6 +48,9 @@ check_runs = Table(
     Index("ix_check_runs_run_id", "run_id"),
     Index("ix_check_runs_layer_dataset_finished", "layer", "dataset", "finished_at"),
     Index("ix_check_runs_source_finished", "source", "finished_at"),
+    # a date range alone, or a layer and a date range (runs pages, 0013)
+    Index("ix_check_runs_finished", "finished_at"),
+    Index("ix_check_runs_layer_finished", "layer", "finished_at"),
 )
 
 expectation_results = Table(

@@ -139,3 +139,32 @@ def test_latest_quality_is_each_layers_newest_run_whatever_the_other_sources(tmp
     assert q is not None
     assert q.parts == {"silver.odds": 1.0, "silver.matches": 0.9, "gold.consensus": 0.8}
     assert q.score == 0.8 and q.run_id == "r3"
+
+
+def test_a_runs_page_by_date_reads_an_index(tmp_path) -> None:
+    """A date range alone, or a layer and a date range (the runs pages of the API, the CLI
+    and the dashboard), searches an index instead of scanning every gate run (0013)."""
+    import datetime as dt
+
+    from sqlalchemy import event
+
+    from busta_quality.store import history
+
+    store = open_store(f"sqlite:///{tmp_path}/s.db")
+    seen: list[tuple[str, object]] = []
+    event.listen(
+        store.engine, "before_cursor_execute", lambda c, cur, s, p, ctx, many: seen.append((s, p))
+    )
+    t = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    week = t + dt.timedelta(days=7)
+    for kw, index in (
+        ({}, "ix_check_runs_finished"),
+        ({"layer": "silver"}, "ix_check_runs_layer_finished"),
+    ):
+        history.check_run_page(store, since=t, until=week, **kw)
+        statement, params = seen[-1]
+        with store.engine.connect() as conn:
+            plan = " ".join(
+                str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+            )
+        assert f"USING INDEX {index}" in plan, plan
