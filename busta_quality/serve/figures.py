@@ -5,7 +5,7 @@ bounded number of points whatever the length of the history."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from busta_quality.settings import BustaConfig
 from busta_quality.store import Store
-from busta_quality.store.tables import check_runs, expectation_results, probe_results
+from busta_quality.store.tables import check_runs, expectation_results
 
 #: the window of the service-level panel
 SLA_WINDOW = timedelta(days=30)
@@ -92,20 +92,16 @@ def service_levels(
     return out
 
 
-def response_baselines(store: Store, sources: Sequence[str], now: datetime) -> dict[str, float]:
-    """Each source's mean measured response time over :data:`BASELINE_WINDOW`."""
-    p = probe_results.c
-    q = (
-        sa.select(p.source, sa.func.avg(p.response_time_s))
-        .where(
-            p.source.in_(sources),
-            p.started_at >= now - BASELINE_WINDOW,
-            p.response_time_s.is_not(None),
-        )
-        .group_by(p.source)
-    )
-    with store.begin() as conn:
-        return {str(s): float(v) for s, v in conn.execute(q) if v is not None}
+def response_baselines(
+    store: Store, intervals: Mapping[str, float], now: datetime
+) -> dict[str, float]:
+    """Each source's mean measured response time over :data:`BASELINE_WINDOW` (``intervals``:
+    source → probe interval, seconds), from the probe rollups plus the raw tail: its cost
+    does not grow with the probe history."""
+    from busta_quality.store.rollups import usage
+
+    used = usage(store, intervals, now - BASELINE_WINDOW, now)
+    return {name: mean for name, u in used.items() if (mean := u.mean_response_time_s) is not None}
 
 
 # trends --------------------------------------------------------------------------------------

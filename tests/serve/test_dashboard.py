@@ -121,6 +121,11 @@ def test_service_levels_and_mttr_from_the_store(dash: tuple[BustaConfig, dict[st
     assert levels["football_data"].uptime == 1.0 and levels["football_data"].budget_used == 0
     assert levels["football_data"].budget_s == pytest.approx(0.005 * 30 * 86400)
     assert levels["odds_api"].mttr_s is None and levels["football_data"].incidents == 0
+    # the cards' response-time baselines: the 7-day mean from the probe rollups and raw tail
+    intervals = {n: src.interval_s for n, src in cfg.sources.items()}
+    baselines = figures.response_baselines(store, intervals, now)
+    assert baselines["odds_api"] == pytest.approx(0.4)  # every odds probe answered in 0.4 s
+    assert 0.2 < baselines["football_data"] < 0.32  # its probes took 0.20-0.31 s
     # resolving the open alert (first seen 30 minutes ago) is an incident of its source
     alert_ops.resolve_alert(cfg, store, dash[1]["alert_id"], by="test")
     level = {lv.source: lv for lv in figures.service_levels(cfg, store, utcnow())}["football_data"]

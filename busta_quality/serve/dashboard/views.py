@@ -207,7 +207,9 @@ def health_page(request: Request) -> Response:
         return early
     now = utcnow()
     report = sources.sources_health(st.cfg, st.store, now=now)
-    baselines = figures.response_baselines(st.store, sorted(st.cfg.sources), now)
+    baselines = figures.response_baselines(
+        st.store, {n: src.interval_s for n, src in st.cfg.sources.items()}, now
+    )
     levels = figures.service_levels(st.cfg, st.store, now)
     open_alerts = alert_ops.list_alerts(st.store, "open", 20).to_json()["alerts"]
     rows = [h.to_json() for h in report.sources]
