@@ -260,6 +260,8 @@ class MonitorReport:
 
 #: how often a monitor rolls probe results up (and applies their retention)
 ROLLUP_EVERY_S = 600
+#: how long a stopping monitor waits for a rollup in progress
+ROLLUP_JOIN_S = 60.0
 #: the lease name of the rollup job on a shared store (not a source name: sources are
 #: identifiers, this has a colon)
 ROLLUP_LEASE = ":rollup"
@@ -310,6 +312,7 @@ class Monitor:
         self._t0: float | None = None
         self._channels: Any = None
         self._rolled_slot: int | None = None
+        self._rollup_thread: threading.Thread | None = None
 
     # public ---------------------------------------------------------------------------
     def run_once(self) -> MonitorReport:
@@ -342,6 +345,8 @@ class Monitor:
                 if self.deliver:
                     self._deliver_now.set()
                     deliverer.join()
+                if self._rollup_thread is not None:  # idempotent: one cut short is redone
+                    self._rollup_thread.join(timeout=ROLLUP_JOIN_S)
         self.report.finished_at = self.clock()
         return self.report
 
@@ -602,16 +607,27 @@ class Monitor:
             self._error(f"pruning leases: {type(exc).__name__}: {exc}")
 
     # deliverer ----------------------------------------------------------------------------
-    def _rollup(self, now: datetime) -> None:
-        """Every :data:`ROLLUP_EVERY_S`: roll probe results into hourly and daily rows and
-        apply ``store.probe_retention`` (``busta sources rollup``); on a shared store one
-        monitor per period does it (the lease of :data:`ROLLUP_LEASE`)."""
-        from busta_quality.store.rollups import Retention, rollup
-
+    def _maybe_rollup(self) -> None:
+        """Every :data:`ROLLUP_EVERY_S`: start the rollup job in a thread of its own (a long
+        first rollup never holds up deliveries), unless the last one still runs."""
+        if self._rollup_thread is not None and self._rollup_thread.is_alive():
+            return
+        now = self.clock()
         slot = math.floor(now.timestamp() / ROLLUP_EVERY_S)
         if slot == self._rolled_slot:
             return
         self._rolled_slot = slot
+        self._rollup_thread = threading.Thread(
+            target=self._rollup, args=(now, slot), name="busta-monitor-rollup", daemon=True
+        )
+        self._rollup_thread.start()
+
+    def _rollup(self, now: datetime, slot: int) -> None:
+        """Roll probe results into hourly and daily rows and apply ``store.probe_retention``
+        (``busta sources rollup``); on a shared store one monitor per period does it (the
+        lease of :data:`ROLLUP_LEASE`)."""
+        from busta_quality.store.rollups import Retention, rollup
+
         if self.leases and not claim_slot(self.store, ROLLUP_LEASE, slot, self.owner, now):
             return
         try:
@@ -630,7 +646,7 @@ class Monitor:
         while True:
             self._deliver_now.wait(timeout=1.0)
             self._deliver_now.clear()
-            self._rollup(self.clock())
+            self._maybe_rollup()
             final = self._evaluator_done.is_set()
             deadline = (
                 self.cfg.alerting.delivery.run_deadline_s
