@@ -4,6 +4,7 @@ library only: a pipeline host needs no web framework). The token comes from
 
 from __future__ import annotations
 
+import http.client
 import json
 import secrets
 import urllib.error
@@ -92,16 +93,30 @@ def remote_ingest(
         method="POST",
         headers={"Content-Type": ctype, "Authorization": f"Bearer {token}"},
     )
+    from busta_quality.notify.deadline import total_deadline
+
+    # the socket timeout bounds each read; the total deadline bounds the whole answer (a
+    # server that drips its response cannot hold the command past timeout_s)
+    cut = f"no complete answer within {timeout_s:g} s"
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            return dict(json.loads(response.read()))
+        with total_deadline(timeout_s) as deadline:
+            try:
+                with urllib.request.urlopen(request, timeout=timeout_s) as response:
+                    raw = response.read()
+            except (OSError, http.client.HTTPException) as exc:
+                if deadline.expired and not isinstance(exc, urllib.error.HTTPError):
+                    raise OSError(cut) from exc
+                raise
+        if deadline.expired:
+            raise OSError(cut)
+        return dict(json.loads(raw))
     except urllib.error.HTTPError as exc:
         try:
             answer = json.loads(exc.read())
         except ValueError:
             answer = {}
         raise RemoteError(exc.code, answer if isinstance(answer, dict) else {}) from None
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise BustaError(
             f"server {url} cannot be reached: {exc}", "check --server and that busta serve runs"
         ) from None
