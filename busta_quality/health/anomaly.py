@@ -240,34 +240,55 @@ def scan(
 ) -> list[Verdict]:
     """Judge every point of a series in order (module docstring); one verdict per point,
     each with its reason in words."""
-    admitted: dict[str, list[float]] = {}
-    streak: dict[str, list[float]] = {}
-    out: list[Verdict] = []
-    for p in points:
+    series = Series(params, unit=unit, direction=direction, label=label)
+    return [series.judge(p) for p in points]
+
+
+class Series:
+    """A series judged point by point as its points arrive (what :func:`scan` does for a
+    whole series at once, with the same verdicts): keeps each seasonal bucket's normal
+    points (at most ``4 * window``) and its current streak of anomalies, nothing else."""
+
+    def __init__(
+        self,
+        params: Params,
+        *,
+        unit: Unit = "count",
+        direction: Direction = "both",
+        label: str = "value",
+    ) -> None:
+        self.params = params
+        self.unit: Unit = unit
+        self.direction: Direction = direction
+        self.label = label
+        self._admitted: dict[str, list[float]] = {}
+        self._streak: dict[str, list[float]] = {}
+
+    def judge(self, p: Point) -> Verdict:
+        """``p`` judged after every point judged before it; it joins the series."""
+        params, unit, label = self.params, self.unit, self.label
         b = bucket_of(p, params.seasonality)
-        normal = admitted.setdefault(b, [])
-        run = streak.setdefault(b, [])
+        normal = self._admitted.setdefault(b, [])
+        run = self._streak.setdefault(b, [])
         value = float(p.value)
         if not math.isfinite(value):
             v = Verdict(value=value, judged=False, bucket=b, history=len(normal))
-            out.append(_with_reason(v, unit, label, params))
-            continue
+            return _with_reason(v, unit, label, params)
         recent = normal[-params.window :]
         if len(recent) < params.min_history:
             normal.append(value)
             run.clear()
             v = Verdict(value=value, judged=False, bucket=b, history=len(recent))
-            out.append(_with_reason(v, unit, label, params))
-            continue
+            return _with_reason(v, unit, label, params)
         base = baseline(recent, unit, params)
         score = (value - base.median) / base.scale
-        if _flagged(score, params.threshold, direction):
+        if _flagged(score, params.threshold, self.direction):
             if run and (run[-1] > base.median) != (value > base.median):
                 run.clear()  # the other side: a new streak
             run.append(value)
             relearned = len(run) >= params.relearn_after
             if relearned:
-                admitted[b] = list(run)
+                self._admitted[b] = list(run)
                 run.clear()
             v = Verdict(
                 value=value,
@@ -292,8 +313,7 @@ def scan(
                 bucket=b,
                 history=len(recent),
             )
-        out.append(_with_reason(v, unit, label, params))
-    return out
+        return _with_reason(v, unit, label, params)
 
 
 def _with_reason(v: Verdict, unit: Unit, label: str, params: Params) -> Verdict:

@@ -12,8 +12,10 @@ Two more forms (docs/alerting.md, "Rules on patterns"):
 * ``sla`` as the threshold: the source's own SLA target for that signal
   (``response_time > sla`` compares with ``sources.<name>.sla.response_time``).
 
-``ratio(SIGNAL, baseline)`` is reserved for baselines (a ratio to a source's normal range);
-it is refused with a clear message until baselines exist.
+and a ratio to a baseline (docs/alerting.md, "Ratios to a baseline"):
+``ratio(response_time, baseline) > 3`` (the newest response time over the source's own
+30-day p50), ``ratio(response_time, type_baseline) > 5`` (over the 30-day p50 of every source
+of its probe type) (:data:`RATIO_SIGNALS`, :data:`RATIO_BASELINES`).
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ WINDOW_FUNCTIONS: tuple[str, ...] = ("avg", "rate", "min", "max")
 #: column) or a 0/1 outcome (``probe_failures``, ``probe_up``)
 WINDOW_SIGNALS: tuple[str, ...] = ("response_time", "freshness_age", "probe_failures", "probe_up")
 _OUTCOMES = ("probe_failures", "probe_up")
+#: what ``ratio(SIGNAL, BASELINE)`` compares: the signals that have a baseline, and the
+#: baselines (the source's own, or that of every source of the probe's type)
+RATIO_SIGNALS: tuple[str, ...] = ("response_time",)
+RATIO_BASELINES: tuple[str, ...] = ("baseline", "type_baseline")
 
 
 class _Comparison(NamedTuple):
@@ -66,11 +72,13 @@ class Condition(_Comparison):
 
     ``fn``/``window_s``: a window function over the signal (``avg(response_time, 15m)``);
     ``sla``: the threshold is the source's SLA target, carried by each signal
-    (``threshold`` is NaN then)."""
+    (``threshold`` is NaN then); ``baseline``: for ``fn == "ratio"``, which baseline the
+    signal is divided by (``baseline`` or ``type_baseline``)."""
 
     fn: str | None
     window_s: float | None
     sla: bool
+    baseline: str | None
 
     def __new__(
         cls,
@@ -80,19 +88,24 @@ class Condition(_Comparison):
         fn: str | None = None,
         window_s: float | None = None,
         sla: bool = False,
+        baseline: str | None = None,
     ) -> Condition:
         self = super().__new__(cls, signal, op, threshold)
         self.fn = fn
         self.window_s = window_s
         self.sla = sla
+        self.baseline = baseline
         return self
 
     @property
     def key(self) -> str:
         """The signal kind a rule with this condition matches: the signal, or for a window
-        function ``avg(response_time,900s)`` (what the monitor emits for it)."""
+        function ``avg(response_time,900s)``, for a ratio ``ratio(response_time,baseline)``
+        (what the monitor emits for it)."""
         if self.fn is None:
             return self.signal
+        if self.fn == "ratio":
+            return f"ratio({self.signal},{self.baseline})"
         return f"{self.fn}({self.signal},{self.window_s:g}s)"
 
     def holds(self, value: float, threshold: float | None = None) -> bool:
@@ -114,7 +127,8 @@ def parse_condition(expr: str) -> Condition:
         raise ValueError(
             f"{expr!r} is not a condition; write SIGNAL OP NUMBER[UNIT], "
             "e.g. 'quality_score < 0.90', 'response_time > 5s', 'probe_failure_rate > 5%', "
-            "'avg(response_time, 15m) > 5s', 'rate(probe_failures, 1h) > 5%'"
+            "'avg(response_time, 15m) > 5s', 'rate(probe_failures, 1h) > 5%', "
+            "'ratio(response_time, baseline) > 3'"
         )
     op = cast(Op, m["op"])
     num = math.nan
@@ -131,10 +145,7 @@ def parse_condition(expr: str) -> Condition:
         return Condition(m["signal"], op, num, sla=sla)
     signal = m["wsignal"]
     if fn == "ratio":
-        raise ValueError(
-            f"{expr!r}: ratio(SIGNAL, baseline) needs per-source baselines, which this "
-            "version does not compute yet; use avg(...) or rate(...) with a threshold"
-        )
+        return _ratio(expr, signal, m["window"], op, num, m["unit"], sla)
     if fn not in WINDOW_FUNCTIONS:
         raise ValueError(
             f"{expr!r}: unknown window function {fn!r}; use one of {', '.join(WINDOW_FUNCTIONS)}"
@@ -158,6 +169,37 @@ def parse_condition(expr: str) -> Condition:
     if window <= 0:
         raise ValueError(f"{expr!r}: the window must be longer than 0")
     return Condition(signal, op, num, fn=fn, window_s=window, sla=sla)
+
+
+def _ratio(
+    expr: str, signal: str, base: str, op: Op, num: float, unit: str | None, sla: bool
+) -> Condition:
+    """``ratio(SIGNAL, BASELINE) OP NUMBER``: checked here, emitted by the monitor."""
+    if signal == "freshness_age":
+        raise ValueError(
+            f"{expr!r}: freshness_age has no baseline (the rollups keep response times "
+            "only); use freshness_age > sla or max(freshness_age, 1h) > 2h"
+        )
+    if signal not in RATIO_SIGNALS:
+        raise ValueError(
+            f"{expr!r}: ratio() takes a signal with a baseline: "
+            f"{', '.join(RATIO_SIGNALS)}, not {signal!r}"
+        )
+    if base not in RATIO_BASELINES:
+        raise ValueError(
+            f"{expr!r}: the second argument of ratio() is {' or '.join(RATIO_BASELINES)} "
+            f"(the source's own 30-day p50, or its probe type's), not {base!r}"
+        )
+    if sla:
+        raise ValueError(f"{expr!r}: a ratio compares with a number (e.g. > 3), not sla")
+    if unit not in (None, "%"):
+        raise ValueError(
+            f"{expr!r}: a ratio has no unit: write a plain number (> 3 means 3 times the "
+            f"baseline), not {unit!r}"
+        )
+    if not num > 0:
+        raise ValueError(f"{expr!r}: a ratio threshold must be above 0")
+    return Condition(signal, op, num, fn="ratio", baseline=base)
 
 
 #: label matchers: a label name → an exact value, or a list of values (any of)

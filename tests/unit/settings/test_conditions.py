@@ -145,7 +145,6 @@ def test_window_functions(expr, key, fn, signal, window_s, threshold) -> None:
         ("avg(probe_failures, 1h) > 5%", "avg/min/max take response_time"),
         ("sum(response_time, 1h) > 5s", "unknown window function 'sum'"),
         ("avg(response_time, soon) > 5s", "is not a window"),
-        ("ratio(response_time, baseline) > 2", "needs per-source baselines"),
     ],
 )
 def test_bad_window_functions_say_why(expr: str, message: str) -> None:
@@ -160,3 +159,42 @@ def test_an_sla_threshold_comes_with_the_signal() -> None:
     assert not cond.holds(6.0)  # no target carried: never fires
     # a plain condition is still the 3-tuple it always was
     assert parse_condition("response_time > 5s") == ("response_time", ">", 5.0)
+
+
+# ratios to a baseline ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("expr", "key", "baseline", "op", "threshold"),
+    [
+        ("ratio(response_time, baseline) > 3", "ratio(response_time,baseline)", "baseline", ">", 3.0),
+        ("ratio( response_time ,type_baseline ) >= 5", "ratio(response_time,type_baseline)", "type_baseline", ">=", 5.0),
+        ("ratio(response_time, baseline) > 250%", "ratio(response_time,baseline)", "baseline", ">", 2.5),
+        ("ratio(response_time, baseline) < 1.5", "ratio(response_time,baseline)", "baseline", "<", 1.5),
+    ],
+)  # fmt: skip
+def test_ratio_conditions(expr, key, baseline, op, threshold) -> None:
+    cond = parse_condition(expr)
+    assert (cond.key, cond.fn, cond.signal, cond.baseline, cond.op) == (
+        key, "ratio", "response_time", baseline, op,
+    )  # fmt: skip
+    assert cond.threshold == pytest.approx(threshold) and cond.window_s is None
+    assert cond.holds(threshold + 1) is (op in (">", ">="))
+
+
+@pytest.mark.parametrize(
+    ("expr", "message"),
+    [
+        ("ratio(freshness_age, baseline) > 2", "freshness_age has no baseline"),
+        ("ratio(probe_up, baseline) > 2", "takes a signal with a baseline: response_time"),
+        ("ratio(quality_score, baseline) > 2", "not 'quality_score'"),
+        ("ratio(response_time, p50) > 2", "second argument of ratio\(\) is baseline or type_baseline"),
+        ("ratio(response_time, ) > 2", "not ''"),
+        ("ratio(response_time, baseline) > sla", "not sla"),
+        ("ratio(response_time, baseline) > 3s", "a ratio has no unit"),
+        ("ratio(response_time, baseline) > 0", "must be above 0"),
+        ("ratio(response_time) > 2", "is not a condition"),
+        ("ratio(response_time, baseline) >", "is not a condition"),
+    ],
+)  # fmt: skip
+def test_bad_ratio_conditions_say_why(expr: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_condition(expr)
