@@ -32,8 +32,10 @@ SIGNALS: Mapping[str, str] = MappingProxyType(
         "freshness_age": "age of a source's newest data, seconds",
         "input_rejected": "1 when a landing file was refused before it became a batch "
         "(over a limit, not decodable, not the format), 0 when the same file name is read",
-        "anomaly": "1 when a data metric is an anomaly against its baseline, else 0",
-        "anomaly_score": "a data metric's robust score: SDs (1.4826 MAD) from its baseline",
+        "anomaly": "1 when a data metric or a probe's response time (label metric) is an "
+        "anomaly against its baseline, else 0",
+        "anomaly_score": "a data metric's or a probe's robust score: SDs (1.4826 MAD) from "
+        "its baseline",
         "probe_up": "1 when a source probe succeeded, 0 when it failed",
     }
 )

@@ -601,6 +601,9 @@ def sources_health(doc: dict[str, Any]) -> None:
         base = s.get("response_time_baseline")
         if base:
             con.print(f"  {_cell(s['source'])}: {_cell(base['reason'])}")
+        bases = s.get("response_time_baselines") or {}
+        if bases.get("reason"):
+            con.print(f"  {_cell(s['source'])}: response time {_cell(bases['reason'])}")
 
 
 def health_table(doc: dict[str, Any], title: str | None = None) -> Any:

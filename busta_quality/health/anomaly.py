@@ -334,11 +334,15 @@ def judge(
 
 
 def versus_baseline(
-    current: float | None, p50: float | None, p95: float | None, window: str
+    current: float | None,
+    p50: float | None,
+    p95: float | None,
+    window: str,
+    p99: float | None = None,
 ) -> dict[str, object] | None:
     """A response time against its baseline percentiles (``busta sources health``):
-    ``{"window", "current_s", "p50_s", "p95_s", "ratio_p50", "above_p95", "reason"}``,
-    None without a current value or a baseline."""
+    ``{"window", "current_s", "p50_s", "p95_s", "p99_s", "ratio_p50", "above_p95",
+    "reason"}``, None without a current value or a baseline."""
     if current is None or p50 is None or p95 is None:
         return None
     ratio = current / p50 if p50 > 0 else None
@@ -351,6 +355,7 @@ def versus_baseline(
         "current_s": current,
         "p50_s": p50,
         "p95_s": p95,
+        "p99_s": p99,
         "ratio_p50": None if ratio is None else round(ratio, 3),
         "above_p95": current > p95,
         "reason": words,

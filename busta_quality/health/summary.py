@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from busta_quality.health.base import human_age
+from busta_quality.health.baselines import RtBaseline, type_baselines_of
 from busta_quality.models import ProbeResult
 from busta_quality.settings import BustaConfig
 from busta_quality.store import Store
@@ -84,6 +85,8 @@ class SourceHealth:
     quality: QualityScore | None
     open_alerts: int
     sla: dict[str, Target]
+    #: the response-time baseline of the source's type (None: no single timed type)
+    type_baseline: RtBaseline | None = None
 
     @property
     def last_probe_at(self) -> datetime | None:
@@ -120,8 +123,26 @@ class SourceHealth:
 
         w = self.windows[BASELINE_WINDOW]
         return versus_baseline(
-            self.response_time_s, _r6(w.quantile(0.5)), _r6(w.quantile(0.95)), BASELINE_WINDOW
+            self.response_time_s,
+            _r6(w.quantile(0.5)),
+            _r6(w.quantile(0.95)),
+            BASELINE_WINDOW,
+            _r6(w.quantile(0.99)),
         )
+
+    @property
+    def response_time_baselines(self) -> dict[str, Any]:
+        """The newest response time against the source's own baseline and its type's
+        (:mod:`busta_quality.health.baselines`)."""
+        from busta_quality.health.baselines import RtBaseline, versus
+
+        own = RtBaseline.of("source", self.source, self.windows[BASELINE_WINDOW])
+        return {
+            "current_s": self.response_time_s,
+            "source": own.to_json(),
+            "type": None if self.type_baseline is None else self.type_baseline.to_json(),
+            "reason": versus(self.response_time_s, own, self.type_baseline),
+        }
 
     def to_json(self) -> dict[str, Any]:
         last = self.last_probe_at
@@ -136,6 +157,7 @@ class SourceHealth:
             "last_probe_at": None if last is None else last.isoformat(),
             "response_time_s": self.response_time_s,
             "response_time_baseline": self.response_time_baseline,
+            "response_time_baselines": self.response_time_baselines,
             "freshness_s": self.freshness_s,
             "freshness": self.freshness,
             "failures_24h": self.windows["24h"].failures,
@@ -208,6 +230,7 @@ def sources_health(
     older = latest_of_probes(store, stale) if stale else {}  # not probed lately
     alerts = open_alert_counts(store)
     quality = latest_quality_many(store, {n: cfg.source(n).feeds for n in sources})
+    types = type_baselines_of(cfg, store, sources, windows[BASELINE_WINDOW], now)
     out = []
     for source in sources:
         src = cfg.source(source)
@@ -241,6 +264,7 @@ def sources_health(
                 quality=quality.get(source),
                 open_alerts=alerts.get(source, 0),
                 sla=sla,
+                type_baseline=types.get(source),
             )
         )
     return out

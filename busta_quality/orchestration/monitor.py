@@ -47,7 +47,9 @@ from busta_quality.errors import UsageError
 from busta_quality.health.base import Probe, ProbeContext
 from busta_quality.health.runner import source_probes
 from busta_quality.models import ProbeResult, ProbeStatus, Signal, utcnow
+from busta_quality.orchestration.probe_judgement import ProbeJudge, judged_signals
 from busta_quality.settings import BustaConfig
+from busta_quality.settings.conditions import WINDOW_FUNCTIONS
 from busta_quality.store import Store
 from busta_quality.store.monitor import claim_slot, prune_leases, window_values
 from busta_quality.store.probes import previous_probe_result, record_probe_results
@@ -93,7 +95,7 @@ def window_rules(cfg: BustaConfig) -> list[tuple[str, str, str, float]]:
     out: dict[str, tuple[str, str, str, float]] = {}
     for rule in cfg.alerting.effective_rules():
         for cond in (rule.condition, rule.resolve_condition):
-            if cond is not None and cond.fn is not None and cond.window_s is not None:
+            if cond is not None and cond.fn in WINDOW_FUNCTIONS and cond.window_s is not None:
                 out[cond.key] = (cond.key, cond.fn, cond.signal, cond.window_s)
     return list(out.values())
 
@@ -106,7 +108,12 @@ def probe_signals(
 
 
 def batch_signals(
-    cfg: BustaConfig, store: Store, results: Sequence[ProbeResult], *, now: datetime | None = None
+    cfg: BustaConfig,
+    store: Store,
+    results: Sequence[ProbeResult],
+    *,
+    now: datetime | None = None,
+    judge: ProbeJudge | None = None,
 ) -> list[Signal]:
     """The signals of recorded probe results (docs/alerting.md, "Signals"), for each:
 
@@ -116,7 +123,11 @@ def batch_signals(
     * ``probe_failure_rate``: failed / all results of this probe in the last
       ``monitor.failure_window`` (ending ``now``, these results included);
     * one signal per window function the rules use (``avg(response_time,900s)``), from the
-      store over the rule's window.
+      store over the rule's window;
+    * one signal per ratio the rules use (``ratio(response_time,baseline)``), and
+      ``anomaly``/``anomaly_score`` of the response time and of what the probe reported in
+      ``detail["anomalies"]`` (:mod:`.probe_judgement`; ``judge``: the monitor's memory of
+      baselines and series, else a fresh one that reads them now).
 
     Each carries the source's SLA targets in ``detail["sla"]`` (what ``sla`` thresholds
     compare with). The windows are one ``GROUP BY`` query per window for the whole batch."""
@@ -131,6 +142,8 @@ def batch_signals(
         since = at - timedelta(seconds=window_s)
         windows.append((kind, window_values(store, keys, fn, signal, since, at), window_s))
     out: list[Signal] = []
+    all_labels: list[dict[str, str]] = []
+    details: list[dict[str, Any]] = []
     for r in results:
         src = cfg.sources.get(r.source)
         labels = probe_labels(cfg, r)
@@ -157,6 +170,13 @@ def batch_signals(
             v = values.get((r.source, r.probe))
             if v is not None:
                 out.append(Signal(kind, v, labels, at, {**detail, "window_s": window_s}))
+        all_labels.append(labels)
+        details.append(detail)
+    judged = judged_signals(
+        cfg, store, results, all_labels, details, at, judge or ProbeJudge(cfg)
+    )
+    for extra in judged:
+        out.extend(extra)
     return out
 
 
@@ -313,6 +333,8 @@ class Monitor:
         self._channels: Any = None
         self._rolled_slot: int | None = None
         self._rollup_thread: threading.Thread | None = None
+        #: baselines and response-time series, kept between batches
+        self._judge = ProbeJudge(cfg)
 
     # public ---------------------------------------------------------------------------
     def run_once(self) -> MonitorReport:
@@ -579,7 +601,7 @@ class Monitor:
         self.report.probes += len(results)
         self.report.failed += sum(1 for r in results if not r.ok)
         now = self.clock()
-        signals = batch_signals(self.cfg, self.store, results, now=now)
+        signals = batch_signals(self.cfg, self.store, results, now=now, judge=self._judge)
         changed = handle_signals(self.cfg, self.store, signals, self._channels, now=now)
         self.report.alerts_changed += len(changed)
         if changed:
@@ -637,6 +659,7 @@ class Monitor:
                 intervals={n: src.interval_s for n, src in self.cfg.sources.items()},
                 retention=Retention.of(self.cfg.store.probe_retention),
             )
+            self._judge.invalidate()  # the baselines read the rollups
         except Exception as exc:
             self._error(f"rolling up probe results: {type(exc).__name__}: {exc}")
 

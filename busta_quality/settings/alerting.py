@@ -241,6 +241,16 @@ DEFAULT_RULES: tuple[RuleConfig, ...] = (
         severity="warning",
         summary="a source's probes fail more often than its SLA failure rate",
     ),
+    # a probe's response time far above its own recent series (``anomaly:`` settings), three
+    # results in a row: one slow probe does not page
+    RuleConfig(
+        name="response_time_anomaly",
+        when="anomaly > 0",
+        severity="warning",
+        match={"metric": "response_time"},
+        for_=3,
+        summary="a source answers far slower than its usual response time",
+    ),
 )
 
 

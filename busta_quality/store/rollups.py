@@ -183,6 +183,7 @@ class Usage:
             "failure_rate": r(self.failure_rate),
             "p50_response_time_s": r(self.quantile(0.5)),
             "p95_response_time_s": r(self.quantile(0.95)),
+            "p99_response_time_s": r(self.quantile(0.99)),
             "mean_response_time_s": r(self.mean_response_time_s),
         }
 
