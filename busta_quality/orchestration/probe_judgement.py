@@ -26,7 +26,7 @@ import logging
 import math
 import time
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from busta_quality.health.anomaly import Params, Point, Series, Verdict
@@ -73,7 +73,8 @@ class ProbeJudge:
         now, over the baseline span ending at ``until`` (the first result being judged: it
         is not part of its own baseline)."""
         if self._baselines is None or time.monotonic() - self._loaded >= self.ttl_s:
-            self._baselines = load_baselines(self.cfg, store, until)
+            # a microsecond before: the span is half-open, and the batch starts at ``until``
+            self._baselines = load_baselines(self.cfg, store, until - timedelta(microseconds=1))
             self._loaded = time.monotonic()
         return self._baselines
 
