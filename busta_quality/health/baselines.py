@@ -211,10 +211,10 @@ def type_baselines_of(
 
 
 def ratio_words(value: float, base: RtBaseline) -> str:
-    """``response time 1.90s is 6.2× its usual 310 ms (30-day p50)``."""
+    """``response time 1.90s is 6.2x its usual 310 ms (30-day p50)``."""
     assert base.p50 is not None
     ratio = value / base.p50
     return (
-        f"response time {fmt(value, 'seconds')} is {ratio:.1f}× its usual "
+        f"response time {fmt(value, 'seconds')} is {ratio:.1f}x its usual "
         f"{fmt(base.p50, 'seconds')} ({base.words})"
     )

@@ -172,9 +172,7 @@ def batch_signals(
                 out.append(Signal(kind, v, labels, at, {**detail, "window_s": window_s}))
         all_labels.append(labels)
         details.append(detail)
-    judged = judged_signals(
-        cfg, store, results, all_labels, details, at, judge or ProbeJudge(cfg)
-    )
+    judged = judged_signals(cfg, store, results, all_labels, details, at, judge or ProbeJudge(cfg))
     for extra in judged:
         out.extend(extra)
     return out

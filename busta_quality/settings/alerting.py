@@ -243,13 +243,15 @@ DEFAULT_RULES: tuple[RuleConfig, ...] = (
     ),
     # a probe's response time far above its own recent series (``anomaly:`` settings), three
     # results in a row: one slow probe does not page
-    RuleConfig(
-        name="response_time_anomaly",
-        when="anomaly > 0",
-        severity="warning",
-        match={"metric": "response_time"},
-        for_=3,
-        summary="a source answers far slower than its usual response time",
+    RuleConfig.model_validate(
+        {
+            "name": "response_time_anomaly",
+            "when": "anomaly > 0",
+            "severity": "warning",
+            "match": {"metric": "response_time"},
+            "for": 3,
+            "summary": "a source answers far slower than its usual response time",
+        }
     ),
 )
 

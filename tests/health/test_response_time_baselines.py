@@ -19,7 +19,6 @@ from busta_quality.health.anomaly import fmt
 from busta_quality.health.baselines import load_baselines, timed_type
 from busta_quality.models import ProbeResult, ProbeStatus, Signal, utcnow
 from busta_quality.orchestration.monitor import Monitor, batch_signals
-from busta_quality.orchestration.probe_judgement import ProbeJudge
 from busta_quality.settings import BustaConfig, load_config
 from busta_quality.settings.alerting import DEFAULT_RULES
 from busta_quality.store import Store, open_store
@@ -142,7 +141,9 @@ def test_sources_health_json_shows_both_baselines(history) -> None:
     bases = a["response_time_baselines"]
     assert bases["current_s"] == 0.25
     assert _figures(bases["source"], A) == A and _figures(bases["type"], HTTP) == HTTP
-    assert bases["reason"] == "250 ms vs p95 235 ms (this source, n=20), 475 ms (http sources, n=40)"
+    assert (
+        bases["reason"] == "250 ms vs p95 235 ms (this source, n=20), 475 ms (http sources, n=40)"
+    )
     assert a["windows"]["30d"]["p99_response_time_s"] == pytest.approx(0.247)
     assert a["response_time_baseline"]["p99_s"] == pytest.approx(0.247)
     assert doc["mixed"]["response_time_baselines"]["type"] is None
@@ -203,13 +204,15 @@ def test_no_judgement_before_min_history_then_ratios_and_anomalies(tmp_path) -> 
     assert anomaly.labels["source"] == "feed" and anomaly.labels["probe"] == "http"
     # median 10 ms, MAD 1 ms: scale 1.4826 ms; (840 - 10) / 1.4826 = 560 robust SDs
     assert score.value == pytest.approx((0.84 - 0.010) / (1.4826 * 0.001))
-    assert anomaly.detail["reason"] == "response time 840 ms vs usual 9 ms-11 ms, 560 robust SDs above"
+    assert (
+        anomaly.detail["reason"] == "response time 840 ms vs usual 9 ms-11 ms, 560 robust SDs above"
+    )
     # the baseline (3 results, all in (5, 10] ms or (10, 25] ms): p50 is rank 1.5 in
     # (5, 10] ms -> 5 + 5 * 1.5/2 = 8.75 ms, clamped to the observed min 9 ms
     [ratio] = got["ratio(response_time,baseline)"]
     assert ratio.detail["baseline"]["p50_s"] == pytest.approx(0.009)
     assert ratio.value == pytest.approx(0.84 / 0.009)
-    assert ratio.detail["reason"] == "response time 840 ms is 93.3× its usual 9 ms (30-day p50)"
+    assert ratio.detail["reason"] == "response time 840 ms is 93.3x its usual 9 ms (30-day p50)"
     [kind] = got["ratio(response_time,type_baseline)"]
     assert kind.detail["baseline"]["scope"] == "type" and kind.detail["baseline"]["name"] == "http"
     assert kind.detail["reason"].endswith("(30-day p50 of http sources)")
@@ -288,7 +291,7 @@ def test_monitor_a_fast_source_turning_slow(tmp_path, slow_target) -> None:
     assert own.detail["baseline"]["p50_s"] == pytest.approx(0.009)
     assert own.value == pytest.approx(rt / 0.009, rel=1e-3) and str(own.state) == "firing"
     assert own.detail["reason"].startswith(f"response time {fmt(rt, 'seconds')} is ")
-    assert own.detail["reason"].endswith("× its usual 9 ms (30-day p50)")
+    assert own.detail["reason"].endswith("x its usual 9 ms (30-day p50)")
     # http: feed's 10 and twin's 20 x 30 ms; p50 rank 15 in (25, 50] ms -> clamped to 30 ms
     assert kind.detail["baseline"]["p50_s"] == pytest.approx(0.03)
     assert kind.value == pytest.approx(rt / 0.03, rel=1e-3) and str(kind.state) == "firing"
