@@ -113,13 +113,18 @@ def source_type(cfg: BustaConfig, source: str) -> str | None:
     return None if src is None else timed_type(p.type for p in src.probes)
 
 
-def type_baselines(cfg: BustaConfig, usages: Mapping[str, Usage]) -> dict[str, RtBaseline]:
+def type_baselines(
+    cfg: BustaConfig,
+    usages: Mapping[str, Usage],
+    type_of: Mapping[str, str | None] | None = None,
+) -> dict[str, RtBaseline]:
     """Each probe type's baseline: the sum of ``usages`` (per source, over the baseline
-    span) of the sources of that type. No query: the usage is already loaded."""
+    span) of the sources of that type (``type_of``: each source's type when already known).
+    No query: the usage is already loaded."""
     sums: dict[str, Usage] = {}
     count: dict[str, int] = {}
     for name, u in usages.items():
-        t = source_type(cfg, name)
+        t = type_of[name] if type_of is not None and name in type_of else source_type(cfg, name)
         if t is None:
             continue
         sums.setdefault(t, Usage()).add(u)
@@ -156,11 +161,12 @@ class Baselines:
 
 def baselines_from_usage(cfg: BustaConfig, usages: Mapping[str, Usage], at: datetime) -> Baselines:
     """:class:`Baselines` from usage over the baseline span of every probing source."""
+    type_of = {n: source_type(cfg, n) for n in usages}
     return Baselines(
         at=at,
         sources={n: RtBaseline.of("source", n, u) for n, u in usages.items()},
-        types=type_baselines(cfg, usages),
-        type_of={n: source_type(cfg, n) for n in usages},
+        types=type_baselines(cfg, usages, type_of),
+        type_of=type_of,
     )
 
 
@@ -197,16 +203,17 @@ def type_baselines_of(
     ``loaded``: usage over the baseline span already read (``busta sources health`` has it
     for the sources it shows); only sources of the needed types missing from it are read,
     in one :func:`usage` call (none when every source is shown)."""
-    wanted = {n: t for n in sources if (t := source_type(cfg, n)) is not None}
+    type_of = {n: source_type(cfg, n) for n in probing_intervals(cfg)}
+    wanted = {n: t for n in sources if (t := type_of.get(n)) is not None}
     if not wanted:
         return {}
     needed = set(wanted.values())
-    members = {n: iv for n, iv in probing_intervals(cfg).items() if source_type(cfg, n) in needed}
+    members = [n for n, t in type_of.items() if t in needed]
     usages = {n: loaded[n] for n in members if n in loaded}
-    missing = {n: iv for n, iv in members.items() if n not in loaded}
+    missing = {n: cfg.sources[n].interval_s for n in members if n not in loaded}
     if missing:
         usages.update(usage(store, missing, now - BASELINE_SPAN, now))
-    types = type_baselines(cfg, usages)
+    types = type_baselines(cfg, usages, type_of)
     return {n: types[t] for n, t in wanted.items() if t in types}
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from busta_quality.health.base import human_age
@@ -116,32 +117,31 @@ class SourceHealth:
                 out.append({"probe": r.probe, **{k: verdict.get(k) for k in keys}})
         return out
 
+    @cached_property
+    def own_baseline(self) -> RtBaseline:
+        """The source's response-time baseline (30-day p50/p95/p99 of the rollups)."""
+        return RtBaseline.of("source", self.source, self.windows[BASELINE_WINDOW])
+
     @property
     def response_time_baseline(self) -> dict[str, Any] | None:
-        """The newest response time against the 30-day p50/p95 (None without either)."""
+        """The newest response time against the 30-day p50/p95/p99 (None without them)."""
         from busta_quality.health.anomaly import versus_baseline
 
-        w = self.windows[BASELINE_WINDOW]
-        return versus_baseline(
-            self.response_time_s,
-            _r6(w.quantile(0.5)),
-            _r6(w.quantile(0.95)),
-            BASELINE_WINDOW,
-            _r6(w.quantile(0.99)),
-        )
+        b = self.own_baseline
+        return versus_baseline(self.response_time_s, b.p50, b.p95, BASELINE_WINDOW, b.p99)
 
     @property
     def response_time_baselines(self) -> dict[str, Any]:
         """The newest response time against the source's own baseline and its type's
         (:mod:`busta_quality.health.baselines`)."""
-        from busta_quality.health.baselines import RtBaseline, versus
+        from busta_quality.health.baselines import versus
 
-        own = RtBaseline.of("source", self.source, self.windows[BASELINE_WINDOW])
+        own, kind = self.own_baseline, self.type_baseline
         return {
             "current_s": self.response_time_s,
             "source": own.to_json(),
-            "type": None if self.type_baseline is None else self.type_baseline.to_json(),
-            "reason": versus(self.response_time_s, own, self.type_baseline),
+            "type": None if kind is None else kind.to_json(),
+            "reason": versus(self.response_time_s, own, kind),
         }
 
     def to_json(self) -> dict[str, Any]:
