@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any, Literal
 
 from busta_quality.health.anomaly import fmt
@@ -62,19 +63,19 @@ class RtBaseline:
 
     @classmethod
     def of(cls, scope: Scope, name: str, u: Usage, sources: int = 1) -> RtBaseline:
-        return cls(
-            scope,
-            name,
-            u.timed,
-            _r6(u.quantile(0.5)),
-            _r6(u.quantile(0.95)),
-            _r6(u.quantile(0.99)),
-            sources,
-        )
+        p50, p95, p99 = u.quantiles((0.5, 0.95, 0.99))
+        return cls(scope, name, u.timed, _r6(p50), _r6(p95), _r6(p99), sources)
 
     def ready(self, min_results: int) -> bool:
         """It rests on at least ``min_results`` timed results and has a p50 above 0."""
         return self.n >= min_results and self.p50 is not None and self.p50 > 0
+
+    @cached_property
+    def p95_words(self) -> str | None:
+        """``310 ms (this source, n=8640)`` (None without a p95)."""
+        if self.p95 is None:
+            return None
+        return f"{fmt(self.p95, 'seconds')} ({self.who}, n={self.n})"
 
     @property
     def words(self) -> str:
@@ -88,6 +89,11 @@ class RtBaseline:
         return "this source" if self.scope == "source" else f"{self.name} sources"
 
     def to_json(self) -> dict[str, Any]:
+        return dict(self._json)
+
+    @cached_property
+    def _json(self) -> dict[str, Any]:
+        # a type's baseline is shown under each of its sources: built once
         return {
             "scope": self.scope,
             "name": self.name,
@@ -182,11 +188,7 @@ def versus(current: float | None, own: RtBaseline | None, kind: RtBaseline | Non
     response time against the p95 of the source's own baseline and its type's."""
     if current is None:
         return None
-    parts = [
-        f"{fmt(b.p95, 'seconds')} ({b.who}, n={b.n})"
-        for b in (own, kind)
-        if b is not None and b.p95 is not None
-    ]
+    parts = [w for b in (own, kind) if b is not None and (w := b.p95_words) is not None]
     if not parts:
         return None
     return f"{fmt(current, 'seconds')} vs p95 {', '.join(parts)}"
@@ -203,7 +205,7 @@ def type_baselines_of(
     ``loaded``: usage over the baseline span already read (``busta sources health`` has it
     for the sources it shows); only sources of the needed types missing from it are read,
     in one :func:`usage` call (none when every source is shown)."""
-    type_of = {n: source_type(cfg, n) for n in probing_intervals(cfg)}
+    type_of = {n: source_type(cfg, n) for n, src in cfg.sources.items() if src.probes}
     wanted = {n: t for n in sources if (t := type_of.get(n)) is not None}
     if not wanted:
         return {}

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property
 from typing import Any
 
 from busta_quality.health.base import human_age
@@ -117,7 +116,7 @@ class SourceHealth:
                 out.append({"probe": r.probe, **{k: verdict.get(k) for k in keys}})
         return out
 
-    @cached_property
+    @property
     def own_baseline(self) -> RtBaseline:
         """The source's response-time baseline (30-day p50/p95/p99 of the rollups)."""
         return RtBaseline.of("source", self.source, self.windows[BASELINE_WINDOW])
@@ -125,27 +124,34 @@ class SourceHealth:
     @property
     def response_time_baseline(self) -> dict[str, Any] | None:
         """The newest response time against the 30-day p50/p95/p99 (None without them)."""
-        from busta_quality.health.anomaly import versus_baseline
-
-        b = self.own_baseline
-        return versus_baseline(self.response_time_s, b.p50, b.p95, BASELINE_WINDOW, b.p99)
+        return self._versus(self.response_time_s, self.own_baseline)
 
     @property
     def response_time_baselines(self) -> dict[str, Any]:
         """The newest response time against the source's own baseline and its type's
         (:mod:`busta_quality.health.baselines`)."""
+        return self._baselines(self.response_time_s, self.own_baseline)
+
+    @staticmethod
+    def _versus(current: float | None, own: RtBaseline) -> dict[str, Any] | None:
+        from busta_quality.health.anomaly import versus_baseline
+
+        return versus_baseline(current, own.p50, own.p95, BASELINE_WINDOW, own.p99)
+
+    def _baselines(self, current: float | None, own: RtBaseline) -> dict[str, Any]:
         from busta_quality.health.baselines import versus
 
-        own, kind = self.own_baseline, self.type_baseline
+        kind = self.type_baseline
         return {
-            "current_s": self.response_time_s,
+            "current_s": current,
             "source": own.to_json(),
             "type": None if kind is None else kind.to_json(),
-            "reason": versus(self.response_time_s, own, kind),
+            "reason": versus(current, own, kind),
         }
 
     def to_json(self) -> dict[str, Any]:
         last = self.last_probe_at
+        current, own = self.response_time_s, self.own_baseline
         return {
             "source": self.source,
             "kind": self.kind,
@@ -155,9 +161,9 @@ class SourceHealth:
             "labels": dict(self.labels),
             "interval_s": self.interval_s,
             "last_probe_at": None if last is None else last.isoformat(),
-            "response_time_s": self.response_time_s,
-            "response_time_baseline": self.response_time_baseline,
-            "response_time_baselines": self.response_time_baselines,
+            "response_time_s": current,
+            "response_time_baseline": self._versus(current, own),
+            "response_time_baselines": self._baselines(current, own),
             "freshness_s": self.freshness_s,
             "freshness": self.freshness,
             "failures_24h": self.windows["24h"].failures,

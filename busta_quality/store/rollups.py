@@ -167,10 +167,35 @@ class Usage:
             lower_bound, lower_count = bound, cum
         return self.rt_max if self.rt_max is not None else ROLLUP_BUCKETS[-1]
 
+    def quantiles(self, qs: Sequence[float]) -> list[float | None]:
+        """:meth:`quantile` of each of ``qs`` (ascending), in one pass over the buckets."""
+        if self.timed == 0:
+            return [None] * len(qs)
+        out: list[float | None] = []
+        i, n = 0, len(ROLLUP_BUCKETS)
+        lower_bound, lower_count = 0.0, 0
+        le = self.le
+        for q in qs:
+            rank = q * self.timed
+            while i < n:
+                bound, cum = ROLLUP_BUCKETS[i], le[i]
+                if cum >= rank and cum > lower_count:
+                    value = lower_bound + (bound - lower_bound) * (rank - lower_count) / (
+                        cum - lower_count
+                    )
+                    out.append(_clamp(value, self.rt_min, self.rt_max))
+                    break
+                lower_bound, lower_count = bound, cum
+                i += 1
+            else:
+                out.append(self.rt_max if self.rt_max is not None else ROLLUP_BUCKETS[-1])
+        return out
+
     def to_json(self) -> dict[str, Any]:
         def r(v: float | None) -> float | None:
             return None if v is None else round(v, 6)
 
+        p50, p95, p99 = self.quantiles((0.5, 0.95, 0.99))
         return {
             "count": self.count,
             "failures": self.failures,
@@ -181,9 +206,9 @@ class Usage:
             "uptime": r(self.uptime),
             "coverage": r(self.coverage),
             "failure_rate": r(self.failure_rate),
-            "p50_response_time_s": r(self.quantile(0.5)),
-            "p95_response_time_s": r(self.quantile(0.95)),
-            "p99_response_time_s": r(self.quantile(0.99)),
+            "p50_response_time_s": r(p50),
+            "p95_response_time_s": r(p95),
+            "p99_response_time_s": r(p99),
             "mean_response_time_s": r(self.mean_response_time_s),
         }
 

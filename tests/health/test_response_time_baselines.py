@@ -5,6 +5,7 @@ against a loopback source that turns slow."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -13,6 +14,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from busta_quality.cli import main
 from busta_quality.health.anomaly import fmt
@@ -24,7 +27,7 @@ from busta_quality.settings.alerting import DEFAULT_RULES
 from busta_quality.store import Store, open_store
 from busta_quality.store.alerts import list_alerts
 from busta_quality.store.probes import probe_history, record_probe_results
-from busta_quality.store.rollups import rollup
+from busta_quality.store.rollups import Usage, rollup
 from tests.support.probe_target import ProbeTarget
 from tests.support.project import write_config
 
@@ -306,3 +309,20 @@ def test_monitor_a_fast_source_turning_slow(tmp_path, slow_target) -> None:
     assert str(got["response_time_anomaly"].state) == "firing"
     assert "price_coverage_drop" not in got  # it matches metric: price_coverage only
     assert monitor.report.probes == 3 and not monitor.report.errors
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    counts=st.lists(st.integers(min_value=0, max_value=50), min_size=12, max_size=12),
+    qs=st.lists(st.floats(min_value=0.0, max_value=1.0), min_size=1, max_size=5),
+)
+def test_quantiles_in_one_pass_equal_quantile_one_by_one(
+    counts: list[int], qs: list[float]
+) -> None:
+    """``Usage.quantiles`` (what baselines and the windows' JSON use) is ``quantile`` for each
+    q, on any histogram (12 buckets: the 11 bounds and +Inf)."""
+    le = list(itertools.accumulate(counts[:-1]))
+    timed = le[-1] + counts[-1]
+    u = Usage(timed=timed, rt_min=0.003 if timed else None, rt_max=12.0 if timed else None, le=le)
+    qs = sorted(qs)
+    assert u.quantiles(qs) == [u.quantile(q) for q in qs]
