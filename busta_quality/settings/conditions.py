@@ -178,7 +178,7 @@ def _ratio(
     if signal == "freshness_age":
         raise ValueError(
             f"{expr!r}: freshness_age has no baseline (the rollups keep response times "
-            "only); use freshness_age > sla or max(freshness_age, 1h) > 2h"
+            "only); use a threshold: freshness_age > 6h or max(freshness_age, 1h) > 2h"
         )
     if signal not in RATIO_SIGNALS:
         raise ValueError(

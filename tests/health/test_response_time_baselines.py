@@ -326,3 +326,21 @@ def test_quantiles_in_one_pass_equal_quantile_one_by_one(
     u = Usage(timed=timed, rt_min=0.003 if timed else None, rt_max=12.0 if timed else None, le=le)
     qs = sorted(qs)
     assert u.quantiles(qs) == [u.quantile(q) for q in qs]
+
+
+def test_config_validate_reports_bad_ratio_rules(tmp_path) -> None:
+    path = write_config(
+        tmp_path,
+        alerting={
+            "rules": [
+                {"name": "fresh", "when": "ratio(freshness_age, baseline) > 2"},
+                {"name": "typo", "when": "ratio(response_time, typebaseline) > 2"},
+                {"name": "good", "when": "ratio(response_time, type_baseline) > 5"},
+            ]
+        },
+    )
+    res = CliRunner().invoke(main, ["--config", str(path), "config", "validate"])
+    assert res.exit_code == 2, res.output
+    assert "alerting.rules.0.when" in res.output and "freshness_age has no baseline" in res.output
+    assert "alerting.rules.1.when" in res.output and "not 'typebaseline'" in res.output
+    assert "rules.2" not in res.output
