@@ -247,7 +247,8 @@ def scan(
 class Series:
     """A series judged point by point as its points arrive (what :func:`scan` does for a
     whole series at once, with the same verdicts): keeps each seasonal bucket's normal
-    points (at most ``4 * window``) and its current streak of anomalies, nothing else."""
+    points (at most ``2 * window``: only the last ``window`` are ever used) and its current
+    streak of anomalies, nothing else."""
 
     def __init__(
         self,
@@ -302,7 +303,7 @@ class Series:
             )
         else:
             normal.append(value)
-            if len(normal) > 4 * params.window:
+            if len(normal) > 2 * params.window:
                 del normal[: -params.window]
             run.clear()
             v = Verdict(
