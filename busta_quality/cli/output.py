@@ -16,7 +16,18 @@ def emit_json(obj: Any) -> None:
     """One JSON object on stdout (the ``--json`` contract, docs/cli.md); no secret of the
     configuration in it (:mod:`busta_quality.settings.masking`)."""
     doc = masking.mask_json(json.loads(json.dumps(obj, default=str)))
-    click.echo(json.dumps(doc, indent=2, sort_keys=False))
+    # indented for a person at a terminal; one line for a program (the C encoder: a 3 MB
+    # report in 0.08 s instead of 0.4 s); ASCII either way, so no control character
+    # reaches the terminal raw
+    indent = 2 if _is_terminal() else None
+    click.echo(json.dumps(doc, indent=indent, sort_keys=False))
+
+
+def _is_terminal() -> bool:
+    try:  # where click.echo writes
+        return sys.stdout is not None and sys.stdout.isatty()
+    except ValueError:  # a closed stream
+        return False
 
 
 #: what a terminal would act on rather than show: C0 and C1 control characters (ESC starts

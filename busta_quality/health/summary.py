@@ -28,7 +28,7 @@ from busta_quality.models import ProbeResult
 from busta_quality.settings import BustaConfig
 from busta_quality.store import Store
 from busta_quality.store.probes import latest_of_probes, latest_probe_results_since
-from busta_quality.store.rollups import Usage, usage
+from busta_quality.store.rollups import Usage, usage_windows
 from busta_quality.store.sources import QualityScore, latest_quality_many, open_alert_counts
 
 #: the windows ``busta sources health`` reports
@@ -191,7 +191,7 @@ def sources_health(
     """The health of configured ``sources`` at ``now``: the windows of all of them in a few
     grouped queries (rollups plus the raw tail), the latest results in one."""
     intervals = {n: cfg.source(n).interval_s for n in sources}
-    windows = {label: usage(store, intervals, now - span, now) for label, span in WINDOWS.items()}
+    windows = usage_windows(store, intervals, {k: now - span for k, span in WINDOWS.items()}, now)
     recent = (
         latest_probe_results_since(
             store, sources, now - timedelta(seconds=STALE_INTERVALS * max(intervals.values()))
