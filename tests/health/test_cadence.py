@@ -133,7 +133,9 @@ def test_an_anomalous_gap_stays_out_of_the_later_baseline(config, store) -> None
     # the 30-day gap was judged anomalous, so the baseline is the 10 weekly gaps: its p95
     # is a week, and the current 12 days is late
     assert c["baseline_gaps"] == 10 and c["high_s"] <= 7 * DAY + 2 * 3600
-    assert c["anomalous"] is True and c["reason"].startswith("no batch promoted into silver for 12d")
+    assert c["anomalous"] is True and c["reason"].startswith(
+        "no batch promoted into silver for 12d"
+    )
 
 
 def test_the_volume_window_still_reads_its_own_batches(config, store) -> None:
