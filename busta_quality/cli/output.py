@@ -609,9 +609,31 @@ def sources_health(doc: dict[str, Any]) -> None:
                 f"  {_cell(s['source'])}.{_cell(f['probe'])}: freshness: {_cell(f['note'])}"
                 f"{verdict}{due}"
             )
+        for c in s.get("cadence") or []:
+            con.print(f"  {_cell(s['source'])}.{_cell(c['probe'])}: {_cadence(c)}")
         base = s.get("response_time_baseline")
         if base:
             con.print(f"  {_cell(s['source'])}: {_cell(base['reason'])}")
+
+
+def _cadence(c: dict[str, Any]) -> str:
+    """``arrivals: usually every 7d (6d 22h-7d 2h), last 9d ago: late``."""
+    from busta_quality.health.cadence import duration_words, usual_range
+
+    last = f"last {duration_words(c['current_gap_s'])} ago"
+    if c.get("usual_gap_s") is None:
+        return f"arrivals: {last}, no gap between arrivals yet"
+    usual = f"usually every {duration_words(c['usual_gap_s'])}"
+    usual += f" ({usual_range(c['low_s'], c['high_s'])})"
+    if not c.get("judged"):
+        state = f"not judged yet ({c['gaps']} gaps)"
+    elif c.get("anomalous"):
+        state = "late"
+    elif c.get("informative") and c.get("over_threshold"):
+        state = "later than usual, but the calendar expects nothing yet"
+    else:
+        state = "on time"
+    return f"arrivals: {usual}, {last}: {state}"
 
 
 def health_table(doc: dict[str, Any], title: str | None = None) -> Any:

@@ -13,6 +13,8 @@
 * **freshness**: the oldest data age the newest results measured (file, sql, lake probes),
   as of when they ran, and each one's verdict on its basis (fixtures, cron, max_age) with
   the fallback said (:mod:`.freshness`).
+* **cadence**: each newest result's arrival cadence (lake, file probes): the usual gap
+  between arrivals, the current one, and whether it is late (:mod:`.cadence`).
 * **quality**: the lowest dataset score of the source's latest gate run in each layer it
   feeds, from the gate's own records (with or without a lake probe).
 """
@@ -114,6 +116,17 @@ class SourceHealth:
         return out
 
     @property
+    def cadence(self) -> list[dict[str, Any]]:
+        """Each newest result's arrival cadence (``detail.cadence``: usual gap p50, p5-p95,
+        gaps, current gap, judged, anomalous, score, informative, reason), as of when it ran."""
+        out = []
+        for r in self.probes:
+            c = r.detail.get("cadence") if isinstance(r.detail, dict) else None
+            if isinstance(c, dict):
+                out.append({"probe": r.probe, **c})
+        return out
+
+    @property
     def response_time_baseline(self) -> dict[str, Any] | None:
         """The newest response time against the 30-day p50/p95 (None without either)."""
         from busta_quality.health.anomaly import versus_baseline
@@ -138,6 +151,7 @@ class SourceHealth:
             "response_time_baseline": self.response_time_baseline,
             "freshness_s": self.freshness_s,
             "freshness": self.freshness,
+            "cadence": self.cadence,
             "failures_24h": self.windows["24h"].failures,
             "uptime": {k: _r(w.uptime) for k, w in self.windows.items()},
             "coverage": {k: _r(w.coverage) for k, w in self.windows.items()},
