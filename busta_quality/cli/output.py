@@ -16,7 +16,18 @@ def emit_json(obj: Any) -> None:
     """One JSON object on stdout (the ``--json`` contract, docs/cli.md); no secret of the
     configuration in it (:mod:`busta_quality.settings.masking`)."""
     doc = masking.mask_json(json.loads(json.dumps(obj, default=str)))
-    click.echo(json.dumps(doc, indent=2, sort_keys=False))
+    # indented for a person at a terminal; one line for a program (the C encoder: a 3 MB
+    # report in 0.08 s instead of 0.4 s); ASCII either way, so no control character
+    # reaches the terminal raw
+    indent = 2 if _is_terminal() else None
+    click.echo(json.dumps(doc, indent=indent, sort_keys=False))
+
+
+def _is_terminal() -> bool:
+    try:  # where click.echo writes
+        return sys.stdout is not None and sys.stdout.isatty()
+    except ValueError:  # a closed stream
+        return False
 
 
 #: what a terminal would act on rather than show: C0 and C1 control characters (ESC starts
@@ -598,12 +609,34 @@ def sources_health(doc: dict[str, Any]) -> None:
                 f"  {_cell(s['source'])}.{_cell(f['probe'])}: freshness: {_cell(f['note'])}"
                 f"{verdict}{due}"
             )
+        for c in s.get("cadence") or []:
+            con.print(f"  {_cell(s['source'])}.{_cell(c['probe'])}: {_cadence(c)}")
         base = s.get("response_time_baseline")
         if base:
             con.print(f"  {_cell(s['source'])}: {_cell(base['reason'])}")
         bases = s.get("response_time_baselines") or {}
         if bases.get("reason"):
             con.print(f"  {_cell(s['source'])}: response time {_cell(bases['reason'])}")
+
+
+def _cadence(c: dict[str, Any]) -> str:
+    """``arrivals: usually every 7d (6d 22h-7d 2h), last 9d ago: late``."""
+    from busta_quality.health.cadence import duration_words, usual_range
+
+    last = f"last {duration_words(c['current_gap_s'])} ago"
+    if c.get("usual_gap_s") is None:
+        return f"arrivals: {last}, no gap between arrivals yet"
+    usual = f"usually every {duration_words(c['usual_gap_s'])}"
+    usual += f" ({usual_range(c['low_s'], c['high_s'])})"
+    if not c.get("judged"):
+        state = f"not judged yet ({c['gaps']} gaps)"
+    elif c.get("anomalous"):
+        state = "late"
+    elif c.get("informative") and c.get("over_threshold"):
+        state = "later than usual, but the calendar expects nothing yet"
+    else:
+        state = "on time"
+    return f"arrivals: {usual}, {last}: {state}"
 
 
 def health_table(doc: dict[str, Any], title: str | None = None) -> Any:

@@ -1,8 +1,11 @@
-"""The ``file`` probe: a drop folder or a glob; how old the newest file is, sizes, count."""
+"""The ``file`` probe: a drop folder or a glob; how old the newest file is, sizes, count,
+and the arrival cadence: the gaps between the modification times of the newest files, the
+current gap judged against them (:mod:`.cadence`)."""
 
 from __future__ import annotations
 
 import glob
+import heapq
 import os
 import time
 from datetime import UTC, datetime
@@ -11,9 +14,10 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from busta_quality.health import freshness
+from busta_quality.health import cadence, freshness
+from busta_quality.health.anomaly import Params
 from busta_quality.health.base import Measurement, Probe, ProbeContext, ProbeSettings, human_age
-from busta_quality.settings.health import duration_text
+from busta_quality.settings.health import duration_text, seconds
 
 _GLOB = set("*?[")
 
@@ -33,8 +37,13 @@ class FileSettings(ProbeSettings):
     min_size: int | None = Field(default=None, ge=0)
     #: files looked at, at most (a folder that grew without bound is reported, not walked)
     max_files: int = Field(default=100_000, ge=1)
+    #: judge the arrival cadence (the gaps between the newest files' modification times;
+    #: never fails the probe)
+    cadence: bool = True
+    #: files modified less than this after the first of a burst count as one arrival
+    burst: str = "15m"
 
-    @field_validator("max_age", mode="before")
+    @field_validator("max_age", "burst", mode="before")
     @classmethod
     def _duration(cls, v: Any) -> str | None:
         return None if v is None else duration_text(v)
@@ -64,6 +73,9 @@ class FileProbe(Probe):
         count = total = 0
         newest: tuple[float, int, str] | None = None
         truncated = False
+        params = Params.from_config(ctx.config.anomaly)
+        keep = cadence.arrivals_to_read(params) if s.cadence else 0
+        mtimes: list[float] = []  # a min-heap of the newest ``keep`` modification times
         for i, name in enumerate(glob.iglob(pattern, recursive=True)):
             if i >= s.max_files:
                 truncated = True
@@ -83,6 +95,10 @@ class FileProbe(Probe):
                 continue
             count += 1
             total += st.st_size
+            if len(mtimes) < keep:
+                heapq.heappush(mtimes, st.st_mtime)
+            elif keep and st.st_mtime > mtimes[0]:
+                heapq.heapreplace(mtimes, st.st_mtime)
             if newest is None or st.st_mtime > newest[0]:
                 newest = (st.st_mtime, st.st_size, name)
         m.metrics.update(files=count, total_bytes=total)
@@ -102,14 +118,26 @@ class FileProbe(Probe):
         age = ctx.clock().timestamp() - mtime
         m.metrics.update(freshness_s=age, newest_bytes=size)
         m.detail["newest"] = _shown(name, ctx)
-        freshness.record(
-            m,
-            freshness.judge(
-                ctx, datetime.fromtimestamp(mtime, UTC), s.max_age, "newest file is {age} old"
-            ),
-            s.max_age,
-            f"newest file is {human_age(age)} old (max_age {s.max_age})",
+        verdict = freshness.judge(
+            ctx, datetime.fromtimestamp(mtime, UTC), s.max_age, "newest file is {age} old"
         )
+        freshness.record(
+            m, verdict, s.max_age, f"newest file is {human_age(age)} old (max_age {s.max_age})"
+        )
+        if s.cadence:
+            cadence.record(
+                m,
+                cadence.judge(
+                    [datetime.fromtimestamp(t, UTC) for t in mtimes],
+                    ctx.clock(),
+                    params,
+                    burst_s=seconds(s.burst),
+                    late="no new file for {gap}",
+                    ago="newest file {gap} old",
+                    calendar=verdict,
+                ),
+                {},
+            )
         if s.min_size is not None:
             ok = size >= s.min_size
             m.check(

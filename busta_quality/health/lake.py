@@ -2,7 +2,9 @@
 
 Freshness is the age of the source's last batch promoted into ``layer``; volume is that
 batch's rows and the mean rows of its last ``window`` promoted batches; quality is the
-lowest dataset score of the source's latest gate run in each layer it feeds.
+lowest dataset score of the source's latest gate run in each layer it feeds; the arrival
+cadence is the gaps between its promoted batches, the current gap judged against them
+(:mod:`.cadence`).
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from busta_quality.health import freshness
+from busta_quality.health import cadence, freshness
+from busta_quality.health.anomaly import Params
 from busta_quality.health.base import Measurement, Probe, ProbeContext, ProbeSettings, human_age
-from busta_quality.settings.health import duration_text, share
+from busta_quality.settings.health import duration_text, seconds, share
 
 
 class LakeSettings(ProbeSettings):
@@ -28,8 +31,12 @@ class LakeSettings(ProbeSettings):
     window: int = Field(default=10, ge=1, le=1000)
     #: fail when the latest quality score is lower (``90%`` or ``0.9``)
     min_quality_score: float | None = None
+    #: judge the arrival cadence (the gaps between promoted batches; never fails the probe)
+    cadence: bool = True
+    #: batches promoted less than this after the first of a burst count as one arrival
+    burst: str = "15m"
 
-    @field_validator("max_age", mode="before")
+    @field_validator("max_age", "burst", mode="before")
     @classmethod
     def _duration(cls, v: Any) -> str | None:
         return None if v is None else duration_text(v)
@@ -54,7 +61,11 @@ class LakeProbe(Probe):
         src = ctx.source_config
         layer = s.layer or src.feeds[0]
         m = Measurement(detail={"layer": layer})
-        deliveries = promoted_deliveries(ctx.store, ctx.source, layer, s.window)
+        params = Params.from_config(ctx.config.anomaly)
+        # one query for the volume window and the cadence's baseline (bursts merge some)
+        wanted = max(s.window, cadence.arrivals_to_read(params)) if s.cadence else s.window
+        history = promoted_deliveries(ctx.store, ctx.source, layer, wanted)
+        deliveries = history[: s.window]
         quality = latest_quality(ctx.store, ctx.source, src.feeds)
         if quality is not None:
             m.metrics["quality_score"] = quality.score
@@ -77,14 +88,29 @@ class LakeProbe(Probe):
             batches=len(deliveries),
         )
         m.detail.update(last_run=last.run_id, last_promoted_at=last.finished_at.isoformat())
+        verdict = freshness.judge(
+            ctx, last.finished_at, s.max_age, f"last batch promoted into {layer} {{age}} ago"
+        )
         freshness.record(
             m,
-            freshness.judge(
-                ctx, last.finished_at, s.max_age, f"last batch promoted into {layer} {{age}} ago"
-            ),
+            verdict,
             s.max_age,
             f"last batch promoted into {layer} {human_age(age)} ago (max_age {s.max_age})",
         )
+        if s.cadence:
+            cadence.record(
+                m,
+                cadence.judge(
+                    [d.finished_at for d in history],
+                    ctx.clock(),
+                    params,
+                    burst_s=seconds(s.burst),
+                    late=f"no batch promoted into {layer} for {{gap}}",
+                    ago=f"last batch promoted into {layer} {{gap}} ago",
+                    calendar=verdict,
+                ),
+                {"layer": layer},
+            )
         if s.min_rows is not None:
             ok = last.rows >= s.min_rows
             m.check(

@@ -153,6 +153,7 @@ class SqlProbe(Probe):
         engine = create_engine(url, poolclass=NullPool, connect_args=connect_args)
         step = "connect"
         try:
+            began = time.monotonic()
             with Watchdog(ctx.timeout_s) as dog:
                 try:
                     t0 = time.perf_counter()
@@ -168,7 +169,9 @@ class SqlProbe(Probe):
                             step = "row_count_query"
                             self._rows(m, conn.execute(text(s.row_count_query)).scalar())
                 except Exception as exc:
-                    if dog.expired:
+                    # the server's own limits (PostgreSQL's statement_timeout) can answer
+                    # before the watchdog's thread marks the deadline: past it is a timeout
+                    if dog.expired or time.monotonic() - began >= ctx.timeout_s:
                         m.timed_out = True
                         m.error = (
                             f"{step} did not finish within the total deadline of "

@@ -13,6 +13,8 @@
 * **freshness**: the oldest data age the newest results measured (file, sql, lake probes),
   as of when they ran, and each one's verdict on its basis (fixtures, cron, max_age) with
   the fallback said (:mod:`.freshness`).
+* **cadence**: each newest result's arrival cadence (lake, file probes): the usual gap
+  between arrivals, the current one, and whether it is late (:mod:`.cadence`).
 * **quality**: the lowest dataset score of the source's latest gate run in each layer it
   feeds, from the gate's own records (with or without a lake probe).
 """
@@ -29,7 +31,7 @@ from busta_quality.models import ProbeResult
 from busta_quality.settings import BustaConfig
 from busta_quality.store import Store
 from busta_quality.store.probes import latest_of_probes, latest_probe_results_since
-from busta_quality.store.rollups import Usage, usage
+from busta_quality.store.rollups import Usage, usage_windows
 from busta_quality.store.sources import QualityScore, latest_quality_many, open_alert_counts
 
 #: the windows ``busta sources health`` reports
@@ -117,6 +119,17 @@ class SourceHealth:
         return out
 
     @property
+    def cadence(self) -> list[dict[str, Any]]:
+        """Each newest result's arrival cadence (``detail.cadence``: usual gap p50, p5-p95,
+        gaps, current gap, judged, anomalous, score, informative, reason), as of when it ran."""
+        out = []
+        for r in self.probes:
+            c = r.detail.get("cadence") if isinstance(r.detail, dict) else None
+            if isinstance(c, dict):
+                out.append({"probe": r.probe, **c})
+        return out
+
+    @property
     def own_baseline(self) -> RtBaseline:
         """The source's response-time baseline (30-day p50/p95/p99 of the rollups)."""
         return RtBaseline.of("source", self.source, self.windows[BASELINE_WINDOW])
@@ -166,6 +179,7 @@ class SourceHealth:
             "response_time_baselines": self._baselines(current, own),
             "freshness_s": self.freshness_s,
             "freshness": self.freshness,
+            "cadence": self.cadence,
             "failures_24h": self.windows["24h"].failures,
             "uptime": {k: _r(w.uptime) for k, w in self.windows.items()},
             "coverage": {k: _r(w.coverage) for k, w in self.windows.items()},
@@ -219,7 +233,7 @@ def sources_health(
     """The health of configured ``sources`` at ``now``: the windows of all of them in a few
     grouped queries (rollups plus the raw tail), the latest results in one."""
     intervals = {n: cfg.source(n).interval_s for n in sources}
-    windows = {label: usage(store, intervals, now - span, now) for label, span in WINDOWS.items()}
+    windows = usage_windows(store, intervals, {k: now - span for k, span in WINDOWS.items()}, now)
     recent = (
         latest_probe_results_since(
             store, sources, now - timedelta(seconds=STALE_INTERVALS * max(intervals.values()))

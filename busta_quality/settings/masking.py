@@ -245,11 +245,17 @@ def mask_text(text: str, extra: Iterable[str] = ()) -> str:
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, MASK)
-    text = _USERINFO.sub(_mask_userinfo, text)
-    text = _PAIR.sub(
-        lambda m: f"{m['name']}={MASK}" if is_secret_name(m["name"]) else m.group(0), text
-    )
-    return _AUTH_HEADER.sub(lambda m: f"{m.group('head')}{MASK}", text)
+    # each pattern only where its literal part occurs (most strings have none: a large
+    # --json report is mostly names, figures and timestamps)
+    if "@" in text and "://" in text:
+        text = _USERINFO.sub(_mask_userinfo, text)
+    if "=" in text:
+        text = _PAIR.sub(
+            lambda m: f"{m['name']}={MASK}" if is_secret_name(m["name"]) else m.group(0), text
+        )
+    if "Bearer" in text or "Basic" in text:
+        text = _AUTH_HEADER.sub(lambda m: f"{m.group('head')}{MASK}", text)
+    return text
 
 
 def _token_userinfo(scheme: str, user: str) -> bool:
@@ -270,12 +276,13 @@ def _mask_userinfo(m: re.Match[str]) -> str:
 
 def mask_json(value: Any, extra: Iterable[str] = ()) -> Any:
     """A copy of a JSON-able value with :func:`mask_text` applied to every string."""
+    keep = tuple(extra)
     if isinstance(value, str):
-        return mask_text(value, extra)
+        return mask_text(value, keep)
     if isinstance(value, Mapping):
-        return {k: mask_json(v, extra) for k, v in value.items()}
+        return {k: mask_json(v, keep) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [mask_json(v, extra) for v in value]
+        return [mask_json(v, keep) for v in value]
     return value
 
 

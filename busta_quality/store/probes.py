@@ -27,6 +27,9 @@ from busta_quality.models import (
 from busta_quality.store.db import Store
 from busta_quality.store.tables import probe_results
 
+#: probes looked up per statement by :func:`latest_of_probes` (two bound values each)
+LATEST_CHUNK = 400
+
 
 def _values(r: ProbeResult) -> dict[str, Any]:
     row: dict[str, Any] = {
@@ -242,18 +245,33 @@ def latest_of_probes(
     store: Store, probes: Sequence[tuple[str, str]]
 ) -> dict[str, list[ProbeResult]]:
     """The newest result of each ``(source, probe)``, by source: one index lookup each
-    (``ORDER BY started_at DESC LIMIT 1`` on (source, probe, started_at)) on one
-    connection, so it costs the same whatever the history's length."""
+    (``ORDER BY started_at DESC LIMIT 1`` on (source, probe, started_at)), a chunk of
+    :data:`LATEST_CHUNK` probes per statement (a ``VALUES`` list with a correlated lookup),
+    so it costs the same whatever the history's length and a few statements for a thousand
+    sources."""
     c = probe_results.c
-    out: dict[str, list[ProbeResult]] = {}
+    keys = list(dict.fromkeys(probes))
+    ids: list[int] = []
     with store.begin() as conn:
-        for source, probe in probes:
-            row = conn.execute(
-                sa.select(probe_results)
-                .where((c.source == source) & (c.probe == probe))
-                .order_by(c.started_at.desc(), c.id.desc())
-                .limit(1)
-            ).first()
-            if row is not None:
-                out.setdefault(source, []).append(_result(row))
+        for i in range(0, len(keys), LATEST_CHUNK):
+            chunk = keys[i : i + LATEST_CHUNK]
+            params: dict[str, Any] = {}
+            values = []
+            for j, (source, probe) in enumerate(chunk):
+                params[f"s{j}"], params[f"p{j}"] = source, probe
+                values.append(f"(:s{j}, :p{j})")
+            q = (
+                f"WITH k(src, prb) AS (VALUES {', '.join(values)}) "
+                "SELECT (SELECT p.id FROM probe_results p "
+                "WHERE p.source = k.src AND p.probe = k.prb "
+                "ORDER BY p.started_at DESC, p.id DESC LIMIT 1) AS id FROM k"
+            )
+            ids.extend(int(v) for v in conn.execute(sa.text(q), params).scalars() if v is not None)
+        rows: list[Any] = []
+        for i in range(0, len(ids), LATEST_CHUNK):
+            chunk_ids = ids[i : i + LATEST_CHUNK]
+            rows.extend(conn.execute(sa.select(probe_results).where(c.id.in_(chunk_ids))))
+    out: dict[str, list[ProbeResult]] = {}
+    for row in sorted(rows, key=lambda r: (r.source, r.probe)):
+        out.setdefault(row.source, []).append(_result(row))
     return out

@@ -18,9 +18,10 @@ one of them was ok; only complete intervals count.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -692,61 +693,118 @@ def usage(
     rollups for the whole hours (and days) they cover, raw rows for the rest. Maintenance
     (``excluded``) is left out by interval where raw rows remain, by whole hour where only
     rollups do. Only complete intervals count."""
-    excluded = {k: list(v) for k, v in (excluded or {}).items() if v and k in intervals}
+    return usage_windows(
+        store,
+        intervals,
+        {"": since},
+        until,
+        excluded=excluded,
+        default_interval_s=default_interval_s,
+    )[""]
+
+
+def usage_windows(
+    store: Store,
+    intervals: Mapping[str, float],
+    starts: Mapping[str, datetime],
+    until: datetime,
+    *,
+    excluded: Mapping[str, Sequence[Span]] | None = None,
+    default_interval_s: int = DEFAULT_INTERVAL_S,
+) -> dict[str, dict[str, Usage]]:
+    """:func:`usage` of several windows ending at ``until`` (label → start), on one
+    connection: the parts they share (the raw tail after the last rolled hour, the hourly
+    rows since the last rolled day) are read once."""
+    memo: dict[tuple[Any, ...], dict[str, Usage]] = {}
+    with store.begin() as conn:
+        m = _marks(conn)
+        return {
+            label: _usage(conn, m, intervals, since, until, excluded, default_interval_s, memo)
+            for label, since in starts.items()
+        }
+
+
+def _usage(
+    conn: Connection,
+    m: Marks,
+    intervals: Mapping[str, float],
+    since: datetime,
+    until: datetime,
+    excluded_in: Mapping[str, Sequence[Span]] | None,
+    default_interval_s: int,
+    memo: dict[tuple[Any, ...], dict[str, Usage]],
+) -> dict[str, Usage]:
+    excluded = {k: list(v) for k, v in (excluded_in or {}).items() if v and k in intervals}
     ints = {k: max(1, int(v)) for k, v in intervals.items()}
     names = sorted(ints)
     out: dict[str, Usage] = {n: Usage() for n in names}
     if not names or since >= until:
         return out
-    with store.begin() as conn:
-        m = _marks(conn)
-        lo = ceil_to(since, HOUR)
-        hi = lo if m.hourly is None else min(floor_to(until, HOUR), m.hourly)
-        if hi <= lo:
-            lo = hi = since  # nothing rolled in the window: all raw
-        d0 = ceil_to(since, DAY)
-        d1 = d0 if m.daily is None else min(floor_to(until, DAY), m.daily)
-        if not (lo <= d0 < d1 <= hi):
-            d0 = d1 = lo
-        plain = [n for n in names if n not in excluded]
-        touched = [n for n in names if n in excluded]
-        if plain and lo < hi:
-            parts: list[tuple[sa.Table, datetime, datetime]] = [
-                (probe_rollups_hourly, lo, d0),
-                (probe_rollups_daily, d0, d1),
-                (probe_rollups_hourly, d1, hi),
-            ]
-            for table, a, b in parts:
-                if a < b:
-                    for src, u in _rollup_usage(conn, table, a, b, plain).items():
-                        out[src].add(u)
-            for n in plain:  # the span's intervals, with or without rows
-                out[n].slots_expected = (_ts(hi) - _ts(lo)) / ints[n]
-        # sources with maintenance: hour by hour inside the rolled span
-        extra_raw: dict[str, list[Span]] = defaultdict(list)
-        for n in touched:
-            spans = excluded[n]
-            hours = _hour_list(conn, lo, hi, n) if lo < hi else {}
-            t = lo
-            while t < hi:
-                nxt = t + timedelta(hours=1)
-                if not _overlaps((t, nxt), spans):
-                    row = hours.get(t)
-                    out[n].add(row if row is not None else Usage(slots_expected=HOUR / ints[n]))
-                elif m.raw_deleted_before is None or t >= m.raw_deleted_before:
-                    extra_raw[n].append((t, nxt))
-                else:
-                    out[n].slots_excluded += HOUR / ints[n]
-                t = nxt
-        # raw: the edges around the rolled span, and the maintenance hours read raw
-        for a, b in [(since, lo), (hi, until)] if lo < hi else [(since, until)]:
-            for src, u in _raw_usage(conn, a, b, ints, default_interval_s, names, excluded).items():
-                out[src].add(u)
-        for n, spans_n in extra_raw.items():
-            for a, b in _merge(spans_n):
-                for src, u in _raw_usage(conn, a, b, {n: ints[n]}, ints[n], [n], excluded).items():
+
+    def once(key: tuple[Any, ...], read: Callable[[], dict[str, Usage]]) -> dict[str, Usage]:
+        if key not in memo:
+            memo[key] = read()
+        return memo[key]
+
+    lo = ceil_to(since, HOUR)
+    hi = lo if m.hourly is None else min(floor_to(until, HOUR), m.hourly)
+    if hi <= lo:
+        lo = hi = since  # nothing rolled in the window: all raw
+    d0 = ceil_to(since, DAY)
+    d1 = d0 if m.daily is None else min(floor_to(until, DAY), m.daily)
+    if not (lo <= d0 < d1 <= hi):
+        d0 = d1 = lo
+    plain = [n for n in names if n not in excluded]
+    touched = [n for n in names if n in excluded]
+    if plain and lo < hi:
+        parts: list[tuple[sa.Table, datetime, datetime]] = [
+            (probe_rollups_hourly, lo, d0),
+            (probe_rollups_daily, d0, d1),
+            (probe_rollups_hourly, d1, hi),
+        ]
+        for table, a, b in parts:
+            if a < b:
+                got = once(
+                    (table.name, a, b, tuple(plain)),
+                    partial(_rollup_usage, conn, table, a, b, plain),
+                )
+                for src, u in got.items():
                     out[src].add(u)
+        for n in plain:  # the span's intervals, with or without rows
+            out[n].slots_expected = (_ts(hi) - _ts(lo)) / ints[n]
+    # sources with maintenance: hour by hour inside the rolled span
+    extra_raw: dict[str, list[Span]] = defaultdict(list)
+    for n in touched:
+        spans = excluded[n]
+        hours = _hour_list(conn, lo, hi, n) if lo < hi else {}
+        t = lo
+        while t < hi:
+            nxt = t + timedelta(hours=1)
+            if not _overlaps((t, nxt), spans):
+                row = hours.get(t)
+                out[n].add(row if row is not None else Usage(slots_expected=HOUR / ints[n]))
+            elif m.raw_deleted_before is None or t >= m.raw_deleted_before:
+                extra_raw[n].append((t, nxt))
+            else:
+                out[n].slots_excluded += HOUR / ints[n]
+            t = nxt
+    # raw: the edges around the rolled span, and the maintenance hours read raw
+    for a, b in [(since, lo), (hi, until)] if lo < hi else [(since, until)]:
+        got = once(
+            ("raw", a, b, tuple(sorted(ints.items())), _frozen(excluded)),
+            partial(_raw_usage, conn, a, b, ints, default_interval_s, names, excluded),
+        )
+        for src, u in got.items():
+            out[src].add(u)
+    for n, spans_n in extra_raw.items():
+        for a, b in _merge(spans_n):
+            for src, u in _raw_usage(conn, a, b, {n: ints[n]}, ints[n], [n], excluded).items():
+                out[src].add(u)
     return out
+
+
+def _frozen(excluded: Mapping[str, Sequence[Span]]) -> tuple[Any, ...]:
+    return tuple(sorted((k, tuple(v)) for k, v in excluded.items()))
 
 
 def _merge(spans: Sequence[Span]) -> list[Span]:

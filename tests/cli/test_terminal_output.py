@@ -99,3 +99,64 @@ def test_email_subject_is_one_line_and_the_html_escaped() -> None:
     assert "\n" not in str(msg["Subject"]) and msg["Bcc"] is None
     html = next(p for p in msg.iter_parts() if p.get_content_type() == "text/html").get_content()
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def _busta_json(tmp_path: Path, *, terminal: bool) -> str:
+    """``busta sources list --json`` as a real process, its stdout a pipe or a terminal."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "busta.yml"
+    doc = {
+        "store": {"url": f"sqlite:///{tmp_path}/busta.db"},
+        "sources": {"feed": {"kind": "odds_api", "description": f"Süd {HOSTILE}"}},
+    }
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    busta = str(Path(sys.executable).parent / "busta")
+    args = [busta, "--config", str(path), "sources", "list", "--json"]
+    if not terminal:
+        done = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(args, stdout=follower, stderr=subprocess.PIPE, close_fds=True)
+    os.close(follower)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:  # bounded: 60 s at most
+            ready, _, _ = select.select([leader], [], [], 1.0)
+            if ready:
+                try:
+                    data = os.read(leader, 65536)
+                except OSError:  # the process closed the terminal
+                    break
+                if not data:
+                    break
+                chunks.append(data)
+            elif proc.poll() is not None:
+                break
+        assert proc.wait(timeout=10) == 0
+    finally:
+        os.close(leader)
+        if proc.poll() is None:
+            proc.kill()
+    return b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
+
+
+def test_json_is_indented_on_a_terminal_and_one_line_in_a_pipe(tmp_path: Path) -> None:
+    import json
+
+    piped = _busta_json(tmp_path, terminal=False)
+    shown = _busta_json(tmp_path, terminal=True)
+    assert piped.count("\n") == 1 and piped.endswith("}\n")  # one object, one line
+    assert shown.count("\n") > 5 and '\n  "sources": [' in shown
+    assert json.loads(piped) == json.loads(shown)
+    assert json.loads(piped)["sources"][0]["description"] == f"Süd {HOSTILE}"
+    for text in (piped, shown):  # escaped either way: nothing for a terminal to act on
+        _terminal_safe(text)
+        assert "\\u00fc" in text and "\\u001b[2J" in text

@@ -42,6 +42,7 @@ def test_the_newest_file_decides_freshness(config, store, tmp_path):
         "total_bytes": 420,
         "freshness_s": 26 * 3600,
         "newest_bytes": 120,
+        "arrival_gap_s": 26 * 3600,  # the arrival cadence (tests/health/test_cadence.py)
     }
     assert stale.detail["newest"] == "landing/odds/2026-02-28.json"
 

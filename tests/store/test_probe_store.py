@@ -10,7 +10,9 @@ import sqlalchemy as sa
 
 from busta_quality.models import ProbeResult, ProbeStatus
 from busta_quality.store import open_store
+from busta_quality.store import probes as probe_store
 from busta_quality.store.probes import (
+    latest_of_probes,
     latest_probe_results,
     previous_probe_result,
     probe_history,
@@ -77,6 +79,31 @@ def test_record_read_back_and_the_latest_per_probe(store) -> None:
             )
         ).one()
     assert tuple(row) == (0.4, 5.0)
+
+
+def test_the_newest_result_of_many_probes_in_chunks(store, monkeypatch) -> None:
+    """``latest_of_probes`` looks probes up a chunk at a time: across chunk borders, with a
+    probe that has no result, a duplicate key and ties broken by the later id."""
+    src = f"src_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setattr(probe_store, "LATEST_CHUNK", 2)
+    results = [_result(f"{src}_{i}", "api", m, m != 7, 0.1 * m) for i in range(5) for m in (3, 7)]
+    results.append(_result(f"{src}_4", "api", 7, True, 9.0))  # same time, later id: newest
+    results.append(_result(f"{src}_0", "db", 1, True, None))
+    ids = record_probe_results(store, results)
+    keys = [(f"{src}_{i}", "api") for i in range(5)] + [
+        (f"{src}_0", "db"),
+        (f"{src}_1", "nope"),
+        (f"{src}_2", "api"),
+    ]
+    got = latest_of_probes(store, keys)
+    assert sorted(got) == [f"{src}_{i}" for i in range(5)]
+    assert [(r.probe, r.started_at) for r in got[f"{src}_0"]] == [
+        ("api", T0 + timedelta(minutes=7)),
+        ("db", T0 + timedelta(minutes=1)),
+    ]
+    assert [r.id for r in got[f"{src}_4"]] == [ids[-2]]
+    assert all(len(got[f"{src}_{i}"]) == 1 and not got[f"{src}_{i}"][0].ok for i in range(1, 4))
+    assert latest_of_probes(store, []) == {}
 
 
 def test_window_counts_failures_and_percentiles(store) -> None:

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from busta_quality.store import Store, open_store
-from busta_quality.store.rollups import Retention, Usage, marks, rollup, usage
+from busta_quality.store.rollups import Retention, Usage, marks, rollup, usage, usage_windows
 from busta_quality.store.tables import (
     ROLLUP_BUCKETS,
     probe_results,
@@ -258,3 +258,31 @@ def test_property_rollups_plus_raw_equal_raw(
     rolled = facts(usage(store, {"a": 300}, since, until)["a"])
     assert raw == by_hand(rows, "a", since, until)
     assert rolled == raw
+
+
+def test_windows_read_together_equal_each_window_read_alone(store: Store) -> None:
+    """``usage_windows`` shares the parts its windows have in common (the raw tail, the
+    hourly rows since the last rolled day): each window's figures are still exactly its own,
+    with and without maintenance."""
+    rows = history(seed=11)
+    insert(store, rows)
+    now = T0 + timedelta(days=3, hours=5)
+    rollup(store, now - timedelta(minutes=40), retention=KEEP_ALL)
+    until = now - timedelta(minutes=3)
+    starts = {
+        "2h": until - timedelta(hours=2),
+        "24h": until - timedelta(hours=24),
+        "50h": until - timedelta(hours=50),
+        "all": T0,
+    }
+    maint = {"b": [(T0 + timedelta(days=2, hours=3), T0 + timedelta(days=2, hours=5, minutes=7))]}
+    for excluded in ({}, maint):
+        together = usage_windows(store, {"a": 300, "b": 300}, starts, until, excluded=excluded)
+        assert set(together) == set(starts)
+        for label, since in starts.items():
+            alone = usage(store, {"a": 300, "b": 300}, since, until, excluded=excluded)
+            for src in ("a", "b"):
+                assert facts(together[label][src]) == facts(alone[src]), (label, src, excluded)
+        assert facts(together["all"]["a"]) == by_hand(rows, "a", T0, until)
+    # the windows really differ (the test would pass on one window read four times otherwise)
+    assert len({together[k]["a"].count for k in starts}) == len(starts)
