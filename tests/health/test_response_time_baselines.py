@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -344,3 +344,30 @@ def test_config_validate_reports_bad_ratio_rules(tmp_path) -> None:
     assert "alerting.rules.0.when" in res.output and "freshness_age has no baseline" in res.output
     assert "alerting.rules.1.when" in res.output and "not 'typebaseline'" in res.output
     assert "rules.2" not in res.output
+
+
+def test_the_lake_probes_arrival_cadence_reaches_the_rules(config, store) -> None:
+    """A real lake probe of a weekly source 20 days late reports its cadence in
+    ``detail.anomalies``; the monitor's signals carry it with ``metric: arrival_gap``."""
+    from busta_quality.health.runner import run_probes
+    from busta_quality.models import CheckResult, Decision
+
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    for i in range(9):
+        at = now - timedelta(days=20 + 7 * (8 - i), hours=i % 3)
+        store.record_check(
+            CheckResult(
+                run_id=f"r{i}", layer="silver", source="feed", dataset="matches",
+                suite="silver.x", batch="b", rows=10, success=True, evaluated=1, failed=0,
+                failures=(), errors=(), outcomes=(), started_at=at, finished_at=at,
+                decision=Decision.PROMOTED,
+            )
+        )  # fmt: skip
+    cfg = config({"type": "lake"}, feeds=["silver"])
+    [r] = run_probes(cfg, store, "feed", clock=lambda: now, record=False)
+    got = _kinds(batch_signals(cfg, store, [r], now=now))
+    [anomaly], [score] = got["anomaly"], got["anomaly_score"]
+    assert anomaly.value == 1.0 and score.value > 4
+    assert (anomaly.labels["metric"], anomaly.labels["layer"]) == ("arrival_gap", "silver")
+    assert (anomaly.labels["source"], anomaly.labels["probe_type"]) == ("feed", "lake")
+    assert anomaly.detail["reason"].startswith("no batch promoted into silver for 20d")
