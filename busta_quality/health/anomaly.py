@@ -26,7 +26,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from statistics import median
 from typing import Literal
 
 from busta_quality.settings.anomaly import AnomalyConfig, Seasonality
@@ -136,11 +135,19 @@ def percentiles(values: Sequence[float], qs: Sequence[float]) -> list[float | No
     return [nearest_rank(ordered, q) if ordered else None for q in qs]
 
 
+def _median_of_sorted(ordered: Sequence[float]) -> float:
+    """``statistics.median`` of values already sorted (the same figure, without sorting)."""
+    n = len(ordered)
+    if n % 2 == 1:
+        return float(ordered[n // 2])
+    return float((ordered[n // 2 - 1] + ordered[n // 2]) / 2)
+
+
 def baseline(values: Sequence[float], unit: Unit, params: Params) -> Baseline:
     """The robust normal range of ``values`` (at least one)."""
     ordered = sorted(float(v) for v in values)
-    med = float(median(ordered))
-    mad = float(median(abs(v - med) for v in ordered))
+    med = _median_of_sorted(ordered)
+    mad = _median_of_sorted(sorted(abs(v - med) for v in ordered))
     if unit == "share":
         floor = params.spread_share
     else:
@@ -265,23 +272,26 @@ class Series:
         self._admitted: dict[str, list[float]] = {}
         self._streak: dict[str, list[float]] = {}
 
-    def judge(self, p: Point) -> Verdict:
-        """``p`` judged after every point judged before it; it joins the series."""
-        params, unit, label = self.params, self.unit, self.label
+    def judge(self, p: Point, *, reason: bool = True) -> Verdict:
+        """``p`` judged after every point judged before it; it joins the series.
+        ``reason=False``: without the reason in words (replaying a known history)."""
+        v = self._judge(p)
+        return _with_reason(v, self.unit, self.label, self.params) if reason else v
+
+    def _judge(self, p: Point) -> Verdict:
+        params = self.params
         b = bucket_of(p, params.seasonality)
         normal = self._admitted.setdefault(b, [])
         run = self._streak.setdefault(b, [])
         value = float(p.value)
         if not math.isfinite(value):
-            v = Verdict(value=value, judged=False, bucket=b, history=len(normal))
-            return _with_reason(v, unit, label, params)
+            return Verdict(value=value, judged=False, bucket=b, history=len(normal))
         recent = normal[-params.window :]
         if len(recent) < params.min_history:
             normal.append(value)
             run.clear()
-            v = Verdict(value=value, judged=False, bucket=b, history=len(recent))
-            return _with_reason(v, unit, label, params)
-        base = baseline(recent, unit, params)
+            return Verdict(value=value, judged=False, bucket=b, history=len(recent))
+        base = baseline(recent, self.unit, params)
         score = (value - base.median) / base.scale
         if _flagged(score, params.threshold, self.direction):
             if run and (run[-1] > base.median) != (value > base.median):
@@ -314,7 +324,7 @@ class Series:
                 bucket=b,
                 history=len(recent),
             )
-        return _with_reason(v, unit, label, params)
+        return v
 
 
 def _with_reason(v: Verdict, unit: Unit, label: str, params: Params) -> Verdict:

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 #: baselines are read from the store again after this long (and after each rollup)
 BASELINE_TTL_S = 300.0
 #: a probe's series is preloaded with this many of its latest results per ``anomaly.window``
-PRELOAD_WINDOWS = 4
+PRELOAD_WINDOWS = 2
 #: the ``metric`` label of response-time anomaly signals
 RESPONSE_TIME = "response_time"
 
@@ -103,7 +103,7 @@ class ProbeJudge:
             for key, rows in recent_response_times(store, first, limit).items():
                 series = self._new_series()
                 for at, value in rows:
-                    series.judge(Point(value, at=at))
+                    series.judge(Point(value, at=at), reason=False)
                 self._series[key] = series
         out: dict[int, Verdict] = {}
         for i, r, rt in timed:
