@@ -145,7 +145,7 @@ def _median_of_sorted(ordered: Sequence[float]) -> float:
 
 def baseline(values: Sequence[float], unit: Unit, params: Params) -> Baseline:
     """The robust normal range of ``values`` (at least one)."""
-    ordered = sorted(float(v) for v in values)
+    ordered = sorted(map(float, values))
     med = _median_of_sorted(ordered)
     mad = _median_of_sorted(sorted(abs(v - med) for v in ordered))
     if unit == "share":

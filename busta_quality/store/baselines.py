@@ -15,6 +15,8 @@ from busta_quality.store.tables import probe_results
 
 #: (source, probe)
 ProbeKey = tuple[str, str]
+#: above every row id (``below`` None: every row)
+NO_ID = 2**62
 
 
 def recent_response_times(
@@ -26,18 +28,22 @@ def recent_response_times(
     (``ORDER BY started_at DESC LIMIT n`` on (source, probe, started_at)), on one
     connection: the cost does not grow with the history's length."""
     c = probe_results.c
+    # one statement, bound per probe (built and compiled once, not once per probe)
+    q = (
+        sa.select(c.started_at, c.response_time_s)
+        .where(
+            (c.source == sa.bindparam("s"))
+            & (c.probe == sa.bindparam("p"))
+            & c.response_time_s.is_not(None)
+            & (c.id < sa.bindparam("below"))
+        )
+        .order_by(c.started_at.desc(), c.id.desc())
+        .limit(limit)
+    )
     out: dict[ProbeKey, list[tuple[datetime, float]]] = {}
     with store.begin() as conn:
         for (source, probe), below in sorted(before.items()):
-            where = (c.source == source) & (c.probe == probe) & c.response_time_s.is_not(None)
-            if below is not None:
-                where = where & (c.id < below)
-            q = (
-                sa.select(c.started_at, c.response_time_s)
-                .where(where)
-                .order_by(c.started_at.desc(), c.id.desc())
-                .limit(limit)
-            )
-            rows = [(as_utc(t), float(v)) for t, v in conn.execute(q)]
+            params = {"s": source, "p": probe, "below": NO_ID if below is None else below}
+            rows = [(as_utc(t), float(v)) for t, v in conn.execute(q, params)]
             out[(source, probe)] = rows[::-1]
     return out
