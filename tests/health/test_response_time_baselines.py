@@ -22,6 +22,7 @@ from busta_quality.health.anomaly import fmt
 from busta_quality.health.baselines import load_baselines, timed_type
 from busta_quality.models import ProbeResult, ProbeStatus, Signal, utcnow
 from busta_quality.orchestration.monitor import Monitor, batch_signals
+from busta_quality.orchestration.probe_judgement import ProbeJudge
 from busta_quality.settings import BustaConfig, load_config
 from busta_quality.settings.alerting import DEFAULT_RULES
 from busta_quality.store import Store, open_store
@@ -371,3 +372,25 @@ def test_the_lake_probes_arrival_cadence_reaches_the_rules(config, store) -> Non
     assert (anomaly.labels["metric"], anomaly.labels["layer"]) == ("arrival_gap", "silver")
     assert (anomaly.labels["source"], anomaly.labels["probe_type"]) == ("feed", "lake")
     assert anomaly.detail["reason"].startswith("no batch promoted into silver for 20d")
+
+
+def test_the_judge_keeps_its_baselines_until_they_expire_or_a_rollup_ran(tmp_path) -> None:
+    """A monitor's judge reads the baselines once per TTL (not per batch) and again after
+    ``invalidate`` (each rollup); a judge with TTL 0 reads them every time."""
+    cfg = _cfg(tmp_path, {"feed": {"kind": "odds_api", "probes": [_http()]}})
+    store = open_store(cfg.store_url)
+    now = utcnow()
+    record_probe_results(
+        store,
+        [_result("feed", "http", "http", now - timedelta(minutes=i + 1), 0.02) for i in range(5)],
+    )
+    judge = ProbeJudge(cfg)
+    first = judge.baselines(store, now)
+    assert first.sources["feed"].n == 5
+    record_probe_results(store, [_result("feed", "http", "http", now, 0.02)])
+    assert judge.baselines(store, now + timedelta(seconds=1)) is first  # cached
+    judge.invalidate()
+    again = judge.baselines(store, now + timedelta(seconds=1))
+    assert again is not first and again.sources["feed"].n == 6
+    fresh = ProbeJudge(cfg, ttl_s=0)
+    assert fresh.baselines(store, now) is not fresh.baselines(store, now)
