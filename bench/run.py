@@ -564,6 +564,30 @@ def machine() -> dict[str, Any]:
 
 
 # main ------------------------------------------------------------------------------------
+def keep_sections(old: dict[str, Any], res: dict[str, Any]) -> list[str]:
+    """``--update``: the sections of an earlier results file that this run did not measure,
+    copied into ``res`` with the commit and time they were measured at (``sections``)."""
+    if old.get("smoke") != res.get("smoke"):
+        return []
+    before = old.get("sections") or {
+        name: {"commit": old.get("commit"), "when": old.get("when")}
+        for name in SECTIONS
+        if name in old
+    }
+    kept = []
+    for name in SECTIONS:
+        if name in res or name not in old:
+            continue
+        res[name] = old[name]
+        res["sections"][name] = before.get(name, {"commit": old.get("commit")})
+        for key in ("history", "batches", "rows", "spark"):  # what its figures were made with
+            if name in ("history", "merge", "engines") and key in old.get("options", {}):
+                res["options"][key] = old["options"][key]
+        kept.append(name)
+    res["options"]["only"] = sorted(res["sections"])
+    return kept
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", type=int, help="rows of the bronze odds batch (5,000,000)")
@@ -583,6 +607,12 @@ def main(argv: list[str] | None = None) -> int:
         help="tiny sizes, one worker process, no targets enforced (seconds)",
     )
     ap.add_argument("--out", type=Path, help="results file (bench/results/latest.json)")
+    ap.add_argument(
+        "--update",
+        action="store_true",
+        help="keep the other sections of the results file (each keeps its own commit and "
+        "time in 'sections'); with --only, re-measure some sections after a change",
+    )
     args = ap.parse_args(argv)
     smoke = args.smoke
     rows = args.rows or (20_000 if smoke else 5_000_000)
@@ -641,13 +671,23 @@ def main(argv: list[str] | None = None) -> int:
         worker.flush()
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    if "history" in res:
+    this_run = {
+        "commit": res["commit"],
+        "when": res["when"],
+        "load_average_at_start": res["machine"].get("load_average_at_start"),
+    }
+    res["sections"] = {name: dict(this_run) for name in SECTIONS if name in res}
+    if args.update and out_path.is_file():
+        kept = keep_sections(json.loads(out_path.read_text(encoding="utf-8")), res)
+        if kept:
+            log(f"kept from {out_path.name}: {', '.join(kept)}")
+    if "history" in res and "profile_few" in res["history"]:
         h = res["history"]
         h["breakdown"] = history_breakdown(
             [p.pop("profile") for p in h.pop("profile_few")],
             [p.pop("profile") for p in h.pop("profile_many")],
         )
-    if "merge" in res:
+    if "merge" in res and "profile_few" in res["merge"]:
         mg = res["merge"]
         mg["breakdown"] = history_breakdown(
             [p.pop("profile") for p in mg.pop("profile_few")],
