@@ -22,8 +22,9 @@ talks to it over HTTP, as a client would.
    samples in one round is sampled fewer times (at least once; ``n`` is in the results);
    the home page on the generated stores (a minute or more a sample, see docs/benchmarks.md)
    is measured in the first round only.
-3. *RSS*: the server's VmRSS (``/proc/<pid>/status``) after 10 warm-up ingests of small
-   generated seasons (``busta_quality.pipeline.sample``, 4 teams) and after 200 more.
+3. *RSS*: the VmRSS (``/proc/<pid>/status``) of the server and the processes it started (the
+   gate process that runs ingests), summed, after 10 warm-up ingests of small generated
+   seasons (``busta_quality.pipeline.sample``, 4 teams) and after 200 more.
 """
 
 from __future__ import annotations
@@ -279,10 +280,30 @@ class Server:
         return Path(self.log.name).read_text(encoding="utf-8", errors="replace")[-3000:]
 
     def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS")
+        """VmRSS of the server and every process it started (its gate process, which runs
+        the ingests, and multiprocessing's resource tracker), summed."""
+        total, todo, seen = 0.0, [self.proc.pid], set()
+        while todo:
+            pid = todo.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                tasks = list(Path(f"/proc/{pid}/task").iterdir())
+            except FileNotFoundError:
+                continue  # a process that ended meanwhile (a gate process being replaced)
+            for line in status.splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+            for task in tasks:
+                try:
+                    todo += [int(c) for c in (task / "children").read_text().split()]
+                except FileNotFoundError:
+                    continue
+        if not total:
+            raise RuntimeError("no VmRSS")
+        return total
 
     def ingest(self, path: Path) -> tuple[float, int]:
         """(seconds, the report's exit code) of one upload through ``POST /api/v1/ingest``."""

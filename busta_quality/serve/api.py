@@ -262,11 +262,7 @@ def show_quarantined(st: State, _who: Reader, run_id: RunId) -> Any:
 
 
 async def _quarantine(st: ServeState, action: str, run_id: str, who: Principal, reason: Any) -> Any:
-    done = await st.in_gate(
-        quarantine.quarantine_action, st.cfg, st.store, action, run_id,
-        reason=reason, actor=who.name,
-    )  # fmt: skip
-    return done.to_json()
+    return await st.in_gate_process("quarantine", action, run_id, reason=reason, actor=who.name)
 
 
 @router.post(
@@ -330,8 +326,7 @@ async def ingest(
     paths += [await gate.save_upload(st.cfg, f) for f in file or []]
     if not paths:
         raise UsageError("give a file or a path to ingest", "multipart fields: file, path")
-    report = await st.in_gate(service.ingest, st.cfg, st.store, source, paths)
-    return report.to_json()
+    return await st.in_gate_process("ingest", source, [str(p) for p in paths])
 
 
 # session -------------------------------------------------------------------------------------

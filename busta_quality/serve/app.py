@@ -128,10 +128,8 @@ def create_app(cfg: BustaConfig, *, monitor: bool = True, warm: bool = False) ->
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if warm:
-            from busta_quality.service.runs import warm_up
-
-            state.gate.submit(warm_up)
+        if warm:  # the gate process loads GX while the server starts serving
+            state.gate.submit(state.gate_process().warm)
         background = start_monitor(cfg, store) if monitor else None
         try:
             yield
@@ -140,6 +138,8 @@ def create_app(cfg: BustaConfig, *, monitor: bool = True, warm: bool = False) ->
                 background.stop(timeout_s=30.0)
             # an ingest in progress finishes (its decisions committed); nothing new starts
             state.gate.shutdown(wait=True, cancel_futures=False)
+            if state.process is not None:
+                state.process.close()
 
     app = FastAPI(
         title="busta-quality",

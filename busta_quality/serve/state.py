@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from fastapi import Request
 
 from busta_quality.serve.auth import AuthError, Principal, Sessions, match_token, same_origin
+from busta_quality.serve.gateproc import GateProcess
 from busta_quality.settings import BustaConfig
 from busta_quality.store import Store
 
@@ -29,8 +31,21 @@ class ServeState:
     gate: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="busta-gate")
     )
+    #: the child process the gate thread hands ingests and quarantine actions to
+    process: GateProcess | None = None
     #: (method, route, status) -> count, for /metrics
     requests: dict[tuple[str, str, str], int] = field(default_factory=dict)
+
+    async def in_gate_process(self, op: str, *args: Any, **kwargs: Any) -> Any:
+        """Run gate job ``op`` in the gate process (:mod:`.gateproc`), after every job
+        queued before it; its answer is the service result's JSON."""
+        return await self.in_gate(self.gate_process().run, op, *args, **kwargs)
+
+    def gate_process(self) -> GateProcess:
+        """The gate process (made on first use; its child starts with its first job)."""
+        if self.process is None:
+            self.process = GateProcess(self.cfg, Path.cwd())
+        return self.process
 
     async def in_gate(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on the gate worker (after every ingest queued before it)."""

@@ -122,6 +122,9 @@ class ServeConfig(Model):
     #: replayed)
     upload_dir: str = "./.busta/uploads"
     session: SessionConfig = SessionConfig()
+    #: ingests and quarantine actions run in a child process, replaced by a fresh (warm) one
+    #: after this many jobs: a gate leaves native memory behind in the process that ran it
+    gate_recycle_after: int = Field(default=50, ge=1, le=100_000)
 
     @field_validator("tokens")
     @classmethod

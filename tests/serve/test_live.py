@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,8 @@ def project(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Path:
                 }
             ],
             "ingest_roots": ["./demo-data"],
+            # the gate process is replaced after two jobs (its start-up counts as one)
+            "gate_recycle_after": 2,
         },
     )
     done = subprocess.run(
@@ -223,3 +226,56 @@ def test_sigterm_stops_the_server_cleanly(project: Path) -> None:
     assert s.stop() == 0
     log = s.log.read_text()
     assert "Shutting down" in log and "Traceback" not in log
+
+
+def _gate_children(pid: int) -> set[int]:
+    """The server's gate process(es): its children started by multiprocessing's spawn."""
+    out = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            except FileNotFoundError:
+                continue  # ended meanwhile
+            if b"spawn_main" in cmdline:
+                out.add(int(child))
+    return out
+
+
+def _the_gate_child(pid: int, timeout: float = 60) -> int:
+    """Wait (bounded) until the server has exactly one gate process (a replacement may be
+    starting)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = _gate_children(pid)
+        if len(now) == 1:
+            return now.pop()
+        time.sleep(0.2)
+    raise AssertionError(f"gate processes {sorted(_gate_children(pid))}, expected one")
+
+
+def test_the_gate_process_is_replaced_after_its_jobs(server: Server, project: Path) -> None:
+    """Ingests run in a child process that is replaced after ``serve.gate_recycle_after``
+    jobs (2 here): the answers are the same, a new child takes over, never two at once."""
+    import httpx
+
+    landing = sorted((project.parent / "demo-data" / "football-data").glob("*.csv"))
+    seen: set[int] = set()
+    first = _gate_children(server.process.pid)
+    assert len(first) <= 1
+    seen |= first
+    with httpx.Client(base_url=server.url, timeout=180) as client:
+        for _ in range(3):
+            r = client.post(
+                "/api/v1/ingest",
+                data={"source": "football_data", "path": str(landing[0])},
+                headers={"Authorization": f"Bearer {TOKEN}"},
+            )
+            assert r.status_code == 200, r.text
+            assert r.json()["runs"] and r.json()["exit_code"] in (0, 1)
+            now = _gate_children(server.process.pid)
+            assert len(now) <= 1, now
+            seen |= now
+    # 3 ingests after the start-up job: the child that ran jobs 1-2 was replaced, and so on
+    seen.add(_the_gate_child(server.process.pid))
+    assert len(seen) >= 2, seen
