@@ -18,6 +18,7 @@ log record factory, so records of any logger and any handler added later are mas
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -284,6 +285,29 @@ def mask_json(value: Any, extra: Iterable[str] = ()) -> Any:
     if isinstance(value, list | tuple):
         return [mask_json(v, keep) for v in value]
     return value
+
+
+def masked_json_value(value: Any) -> Any:
+    """What ``json.loads(json.dumps(value, default=str))`` gives, with :func:`mask_text`
+    applied to every string, in one pass (a thousand sources' health is 3 MB of JSON): keys
+    as JSON writes them, values JSON cannot hold as their ``str``."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, dict):
+        return {_json_key(k): masked_json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [masked_json_value(v) for v in value]
+    return mask_text(str(value))
+
+
+def _json_key(key: Any) -> str:
+    if isinstance(key, str):
+        return str.__str__(key)  # a str subclass (an enum) as JSON writes it
+    if key is None or isinstance(key, bool | int | float):
+        return json.dumps(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
 def mask_report(value: Any, extra: Iterable[str] = ()) -> Any:
