@@ -170,13 +170,17 @@ def judge(
     if base is None and gaps:  # learning: describe the gaps there are
         base = anomaly.baseline(gaps[-params.window :], "seconds", params)
     gap_words = duration_words(current)
-    if not verdict.judged or verdict.score is None:
-        reason = (
-            f"{ago.format(gap=gap_words)}; not judged: {verdict.history} of "
-            f"{params.min_history} gaps of history"
-        )
-        if base is not None:
-            reason += f" (usual gap so far {usual_range(base.low, base.high)})"
+
+    def made(
+        base: Baseline | None,
+        reason: str,
+        *,
+        judged: bool = False,
+        anomalous: bool = False,
+        score: float | None = None,
+        informative: bool = False,
+        over_threshold: bool = False,
+    ) -> Cadence:
         return Cadence(
             arrivals=len(merged),
             raw_arrivals=len(times),
@@ -184,14 +188,23 @@ def judge(
             current_gap_s=current,
             baseline=base,
             gaps=len(gaps),
-            judged=False,
-            anomalous=False,
-            score=None,
-            informative=False,
-            over_threshold=False,
+            judged=judged,
+            anomalous=anomalous,
+            score=score,
+            informative=informative,
+            over_threshold=over_threshold,
             burst_s=burst_s,
             reason=reason,
         )
+
+    if not verdict.judged or verdict.score is None:
+        reason = (
+            f"{ago.format(gap=gap_words)}; not judged: {verdict.history} of "
+            f"{params.min_history} gaps of history"
+        )
+        if base is not None:
+            reason += f" (usual gap so far {usual_range(base.low, base.high)})"
+        return made(base, reason)
     assert base is not None
     sds = abs(verdict.score)
     amount = f"{sds:.1f}" if sds < 10 else f"{sds:.0f}"
@@ -213,20 +226,14 @@ def judge(
         )
         reason += f"; informative only: the {calendar.basis} calendar says {due}"
         anomalous = False
-    return Cadence(
-        arrivals=len(merged),
-        raw_arrivals=len(times),
-        last_at=last,
-        current_gap_s=current,
-        baseline=base,
-        gaps=len(gaps),
+    return made(
+        base,
+        reason,
         judged=True,
         anomalous=anomalous,
         score=verdict.score,
         informative=informative,
         over_threshold=verdict.anomalous,
-        burst_s=burst_s,
-        reason=reason,
     )
 
 
