@@ -1,5 +1,5 @@
 """The gate process of ``busta serve``: ingests and quarantine actions run in a child process
-that is replaced after ``serve.gate.recycle_after`` jobs.
+that is replaced after ``serve.gate_recycle_after`` jobs.
 
 A gate loads GX, DuckDB, Arrow and delta-rs; each run leaves about a megabyte of native memory
 behind in the process that ran it (allocator arenas and library caches, not Python objects:
@@ -86,7 +86,6 @@ class GateProcess:
         self.cwd = str(cwd)
         self.recycle_after = cfg.serve.gate_recycle_after
         self._pool: ProcessPoolExecutor | None = None
-        self.jobs = 0
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -105,7 +104,6 @@ class GateProcess:
 
     def run(self, op: str, *args: Any, **kwargs: Any) -> Any:
         """Run one job in the child and wait for it (from the server's gate thread)."""
-        self.jobs += 1
         try:
             return self._executor().submit(_child_job, op, args, kwargs).result()
         except BrokenProcessPool as exc:

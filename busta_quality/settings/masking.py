@@ -275,18 +275,6 @@ def _mask_userinfo(m: re.Match[str]) -> str:
     return m.group(0)
 
 
-def mask_json(value: Any, extra: Iterable[str] = ()) -> Any:
-    """A copy of a JSON-able value with :func:`mask_text` applied to every string."""
-    keep = tuple(extra)
-    if isinstance(value, str):
-        return mask_text(value, keep)
-    if isinstance(value, Mapping):
-        return {k: mask_json(v, keep) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [mask_json(v, keep) for v in value]
-    return value
-
-
 def masked_json_value(value: Any) -> Any:
     """What ``json.loads(json.dumps(value, default=str))`` gives, with :func:`mask_text`
     applied to every string, in one pass (a thousand sources' health is 3 MB of JSON): keys

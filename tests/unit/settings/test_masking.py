@@ -71,10 +71,13 @@ def test_mask_text_by_value_and_by_shape() -> None:
     assert masking.mask_text("see Extra-Secret-77", extra=["Extra-Secret-77"]) == f"see {MASK}"
 
 
-def test_mask_json_masks_every_string() -> None:
+def test_masked_json_value_masks_every_string() -> None:
     masking.register(["Json-Secret-77"])
     doc = {"a": ["Json-Secret-77", 1, None], "b": {"c": "https://u:p-1@h/"}}
-    assert masking.mask_json(doc) == {"a": [MASK, 1, None], "b": {"c": f"https://u:{MASK}@h/"}}
+    assert masking.masked_json_value(doc) == {
+        "a": [MASK, 1, None],
+        "b": {"c": f"https://u:{MASK}@h/"},
+    }
 
 
 def test_log_filter_masks_messages_arguments_and_tracebacks(
