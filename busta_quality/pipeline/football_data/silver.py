@@ -24,6 +24,7 @@ from busta_quality.pipeline.common import (
     LOCAL_TZ,
     ODDS_COLUMNS,
     PLAUSIBLE_YEARS,
+    TEXT,
     UTC_NS,
     complete_triples,
     empty_silver,
@@ -68,9 +69,14 @@ def _kickoff(date: pd.Series, time: pd.Series) -> tuple[pd.Series, pd.Series, pd
 
 
 def _odds(df: pd.DataFrame, ids: pd.Series) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
-    """Long 1X2 odds of real bookmakers (aggregates skipped) + unparsed-price masks."""
-    pieces: list[pd.DataFrame] = []
-    unparsed: dict[str, pd.Series] = {}
+    """Long 1X2 odds of real bookmakers (aggregates skipped) + unparsed-price masks.
+
+    A season file has a hundred or more price columns: they are parsed as one block (the element-wise steps of
+    :func:`~busta_quality.pipeline.common.text` and ``to_numeric``), column after column, so
+    the long rows keep the order of columns, then rows (tests/unit/pipeline/test_odds_block.py
+    holds the column-at-a-time definition it equals)."""
+    columns: list[str] = []
+    meta: list[tuple[str, str, str]] = []  # (bookmaker, outcome, line) per column
     for column in df.columns:
         parsed = parse_football_data_1x2(str(column))
         if parsed is None:
@@ -79,29 +85,36 @@ def _odds(df: pd.DataFrame, ids: pd.Series) -> tuple[pd.DataFrame, dict[str, pd.
         bookmaker = football_data_bookmaker(code)
         if bookmaker is None:
             continue
-        values = text(df, column)
-        price = pd.to_numeric(values, errors="coerce").astype("float64")
-        unparsed[column] = values.notna() & price.isna()
-        keep = price.notna()
-        if not keep.any():
-            continue
-        pieces.append(
-            pd.DataFrame(
-                {
-                    "_row": df.index[keep],
-                    "match_id": ids[keep],
-                    "bookmaker": bookmaker,
-                    "market": "h2h",
-                    "outcome": outcome,
-                    "price": price[keep],
-                    "line": "closing" if closing else "opening",
-                    "captured_at": pd.NaT,
-                }
-            )
-        )
-    if not pieces:
+        columns.append(column)
+        meta.append((bookmaker, outcome, "closing" if closing else "opening"))
+    n = len(df)
+    if not columns or n == 0:
+        unparsed = {c: pd.Series(False, index=df.index) for c in columns}
         return pd.DataFrame(columns=["_row", *ODDS_COLUMNS]), unparsed
-    long = pd.concat(pieces, ignore_index=True)
+    block = pd.concat([df[c] for c in columns], ignore_index=True).astype(TEXT).str.strip()
+    values = block.mask(block == "")
+    price = pd.to_numeric(values, errors="coerce").astype("float64")
+    bad = (values.notna() & price.isna()).to_numpy(dtype=bool)
+    unparsed = {
+        c: pd.Series(bad[i * n : (i + 1) * n], index=df.index) for i, c in enumerate(columns)
+    }
+    keep = price.notna().to_numpy(dtype=bool)
+    if not keep.any():
+        return pd.DataFrame(columns=["_row", *ODDS_COLUMNS]), unparsed
+    rows = np.tile(np.arange(n), len(columns))[keep]
+    bookmakers, outcomes, lines = (np.array(x, dtype=object) for x in zip(*meta, strict=True))
+    long = pd.DataFrame(
+        {
+            "_row": df.index.to_numpy()[rows],
+            "match_id": ids.iloc[rows].reset_index(drop=True),
+            "bookmaker": np.repeat(bookmakers, n)[keep],
+            "market": "h2h",
+            "outcome": np.repeat(outcomes, n)[keep],
+            "price": price.to_numpy()[keep],
+            "line": np.repeat(lines, n)[keep],
+            "captured_at": pd.NaT,
+        }
+    )
     long = long.drop_duplicates(["_row", "bookmaker", "market", "outcome", "line"], keep="first")
     return long, unparsed
 
