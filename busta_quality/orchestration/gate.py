@@ -20,7 +20,7 @@ from busta_quality.models import CheckResult, Decision, Signal, StagedBatch
 from busta_quality.settings import BustaConfig
 
 if TYPE_CHECKING:
-    from busta_quality.quality.docs import Pages
+    from busta_quality.quality.docs import Pages, PendingPages
     from busta_quality.store import Store
 
 log = logging.getLogger(__name__)
@@ -34,16 +34,29 @@ class RunContext:
     store: Store
     lake: Lake
     pages: Pages
+    #: the layers whose current content moved (their catalog views are rewritten by finish)
+    moved: set[str] = field(default_factory=set)
 
     @classmethod
-    def open(cls, cfg: BustaConfig, store: Store) -> RunContext:
+    def open(cls, cfg: BustaConfig, store: Store, *, defer_docs: bool = False) -> RunContext:
+        """``defer_docs``: the pages are not rendered by :meth:`finish` but handed over by
+        :meth:`pending_docs` (``busta serve`` renders them in its Data Docs process)."""
         from busta_quality.quality.docs import Pages
 
-        return cls(cfg, store, Lake(cfg.lake_root, cfg.lake_links), Pages(cfg))
+        return cls(cfg, store, Lake(cfg.lake_root, cfg.lake_links), Pages(cfg, deferred=defer_docs))
 
     def finish(self) -> None:
-        """Render the command's Data Docs pages (and the index) once."""
+        """Rewrite the lake catalog's views of the layers that moved and render the
+        command's Data Docs pages (and the index), each once per command (the pages unless
+        deferred)."""
+        if self.moved:
+            moved, self.moved = sorted(self.moved), set()
+            write_lake_catalog(self.cfg, self.store, self.lake, moved)
         self.pages.flush()
+
+    def pending_docs(self) -> PendingPages:
+        """The deferred pages of the command (empty unless opened with ``defer_docs``)."""
+        return self.pages.take()
 
 
 @dataclass
@@ -325,29 +338,33 @@ def feed_signals(cfg: BustaConfig, store: Store, signals: Sequence[Signal]) -> N
         log.exception("alert evaluation failed for %s", ", ".join(s.kind for s in signals))
 
 
-def refresh_catalog(run: RunContext, layer: str | None = None) -> None:
-    """Rewrite the lake's DuckDB catalog (what a plain GX or DuckDB client reads as current:
-    the manifest's table versions, the newest bronze batch) and point GX's ``busta_lake``
-    datasource at it: the views of ``layer`` (the one that moved; every view when None or
-    when there is no catalog yet). The catalog is derived: a failure here is logged and
-    never undoes a commit (the next one rewrites it)."""
-    write_lake_catalog(run.cfg, run.store, run.lake, layer)
+def refresh_catalog(run: RunContext, layer: str) -> None:
+    """``layer``'s current content moved: the lake's DuckDB catalog (what a plain GX or
+    DuckDB client reads as current) gets its new views when the command finishes
+    (:meth:`RunContext.finish`), once for all the layers and files of the command. Rebuilding
+    views lists every current file of their tables (DuckDB parses those lists), so doing it
+    per layer commit cost three rebuilds per ingested file."""
+    run.moved.add(layer)
 
 
 def write_lake_catalog(
-    cfg: BustaConfig, store: Store, lake: Lake, layer: str | None = None
+    cfg: BustaConfig, store: Store, lake: Lake, layers: Sequence[str] | None = None
 ) -> None:
-    """:func:`refresh_catalog` outside a run (``busta lake gc`` after it moved a manifest)."""
+    """Rewrite the lake's DuckDB catalog (the manifest's table versions, the newest bronze
+    batch) and point GX's ``busta_lake`` datasource at it: the views of ``layers`` (every
+    view when None or when there is no catalog yet). The catalog is derived: a failure here
+    is logged and never undoes a commit (the next one rewrites it)."""
     from busta_quality.lake import CATALOG, delta, write_catalog
     from busta_quality.quality.context import publish_lake_catalog
     from busta_quality.store.manifest import current_manifest
 
     try:
-        whole = layer is None or not (lake.root / CATALOG).is_file()
-        layers = list(TABLE_LAYERS) if whole else [layer] if layer in TABLE_LAYERS else []
+        whole = layers is None or not (lake.root / CATALOG).is_file()
+        redo = list(TABLE_LAYERS) if whole or layers is None else list(layers)
+        table_layers = [x for x in redo if x in TABLE_LAYERS]
         tables: dict[tuple[str, str], list[Any]] = {}
         mixed: set[tuple[str, str]] = set()
-        for table_layer in layers:
+        for table_layer in table_layers:
             manifest = current_manifest(store, table_layer)
             for key, version in sorted((manifest or {}).get("versions", {}).items()):
                 dataset, _, source = key.partition("/")
@@ -358,7 +375,7 @@ def write_lake_catalog(
                     tables.setdefault((table_layer, dataset), []).extend(
                         delta.files_at(path, int(version))
                     )
-        path = write_catalog(lake, tables, layers=None if whole else [str(layer)], mixed=mixed)
+        path = write_catalog(lake, tables, layers=None if whole else redo, mixed=mixed)
         publish_lake_catalog(cfg.gx_dir, path)
     except Exception:
         log.warning("could not rewrite the lake catalog", exc_info=True)

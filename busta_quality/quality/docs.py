@@ -23,10 +23,12 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from busta_quality.errors import QualityEngineError
 from busta_quality.models import CheckResult
 from busta_quality.quality.context import get_context
 from busta_quality.quality.docs_assets import install_assets
@@ -41,13 +43,33 @@ log = logging.getLogger(__name__)
 SUMMARIES = "busta_index_summaries.json"
 
 
+@dataclass(frozen=True)
+class PendingPages:
+    """Pages a command validated but left to render later (:func:`render_pending`), as plain
+    data that crosses processes without GX: each result's key tuple and busta's verdicts."""
+
+    keys: tuple[tuple[str, ...], ...] = ()
+    verdicts: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __add__(self, other: PendingPages) -> PendingPages:
+        return PendingPages(self.keys + other.keys, {**self.verdicts, **other.verdicts})
+
+
 class Pages:
     """The Data Docs pages of one command: results are queued as they are validated, judged
     by the gate (:meth:`judge`), and rendered together (with the index once, after pruning)
-    by :meth:`flush`."""
+    by :meth:`flush`.
 
-    def __init__(self, cfg: BustaConfig) -> None:
+    ``deferred`` (``busta serve``'s gate process): nothing is pruned or rendered here;
+    :meth:`take` hands the pages to the server's Data Docs process (:func:`render_pending`),
+    so an ingest answers without waiting for them."""
+
+    def __init__(self, cfg: BustaConfig, *, deferred: bool = False) -> None:
         self.cfg = cfg
+        self.deferred = deferred
         self.keys: list[Any] = []
         self.by_url: dict[str, Any] = {}
         self.verdicts: dict[str, Any] = {}
@@ -68,10 +90,22 @@ class Pages:
                 self.verdicts[page_path(key.to_tuple())] = verdict_of(r)
 
     def prune(self) -> int:
-        return prune(self.cfg)
+        return 0 if self.deferred else prune(self.cfg)
+
+    def take(self) -> PendingPages:
+        """The queued pages and their verdicts, handed over (none when Data Docs are off)."""
+        keys, self.keys = self.keys, []
+        verdicts, self.verdicts = self.verdicts, {}
+        self.by_url = {}
+        if not self.cfg.gx.data_docs.enabled:
+            return PendingPages()
+        return PendingPages(tuple(tuple(map(str, k.to_tuple())) for k in keys), verdicts)
 
     def flush(self) -> Path | None:
-        """Render the queued pages and the index; nothing when Data Docs are off."""
+        """Render the queued pages and the index; nothing when Data Docs are off or the
+        pages are deferred (:meth:`take` hands them over)."""
+        if self.deferred:
+            return None
         keys, self.keys = self.keys, []
         verdicts, self.verdicts = self.verdicts, {}
         self.by_url = {}
@@ -99,11 +133,27 @@ def build(cfg: BustaConfig) -> Path:
     return index_path(cfg)
 
 
+#: id(context) -> (the context, the site builder of its first Data Docs site or None)
+_URL_BUILDERS: dict[int, tuple[Any, Any]] = {}
+
+
 def url_for(cfg: BustaConfig, key: Any) -> str | None:
-    """The Data Docs page (file URL) of one validation result, rendered or about to be."""
+    """The Data Docs page (file URL) of one validation result, rendered or about to be.
+
+    What ``ctx.get_docs_sites_urls(key, only_if_exists=False)[0]`` answers, with the site
+    builder kept per context: GX instantiates every site's builder (its stores and
+    renderers) for each URL it is asked, about 10 ms a validation."""
     ctx = get_context(str(cfg.gx_dir))
-    urls = ctx.get_docs_sites_urls(resource_identifier=key, only_if_exists=False)
-    return urls[0]["site_url"] if urls else None
+    hit = _URL_BUILDERS.get(id(ctx))
+    if hit is None or hit[0] is not ctx:
+        sites = ctx.variables.data_docs_sites or {}
+        site = next(iter(sites.values()), None)
+        builder = None if site is None else ctx._load_site_builder_from_site_config(site)
+        hit = _URL_BUILDERS[id(ctx)] = (ctx, builder)
+    if hit[1] is None:
+        return None
+    url: str | None = hit[1].get_resource_url(resource_identifier=key, only_if_exists=False)
+    return url
 
 
 def update(
@@ -132,6 +182,28 @@ def update(
             with _index_reads(ctx, cfg.gx_dir / "uncommitted" / SUMMARIES):
                 ctx.build_data_docs(resource_identifiers=keys)
     return index_path(cfg)
+
+
+def render_pending(cfg: BustaConfig, pending: PendingPages) -> Path | None:
+    """Render pages another process validated (:meth:`Pages.take`): prune beyond the
+    retention first, as a gate does, then the pages still stored and the index once."""
+    if not cfg.gx.data_docs.enabled:
+        return None
+    prune(cfg)
+    store = get_context(str(cfg.gx_dir)).validation_results_store
+    keys = [store.key_class.from_tuple(k) for k in pending.keys]
+    keys = [k for k in keys if store.has_key(k)]
+    kept = {page_path(k.to_tuple()) for k in keys}
+    index = update(cfg, keys, {p: v for p, v in pending.verdicts.items() if p in kept})
+    # GX logs a page it could not write and carries on: a render is done when its pages are
+    missing = sorted(p for p in kept if not (site_dir(cfg) / p).is_file())
+    if missing:
+        raise QualityEngineError(
+            f"Data Docs did not write {len(missing)} of {len(kept)} page(s), the first "
+            f"{site_dir(cfg) / missing[0]} (GX logged why)",
+            "fix the site directory; busta docs build renders every retained result",
+        )
+    return index
 
 
 @contextmanager

@@ -326,7 +326,16 @@ async def ingest(
     paths += [await gate.save_upload(st.cfg, f) for f in file or []]
     if not paths:
         raise UsageError("give a file or a path to ingest", "multipart fields: file, path")
-    return await st.in_gate_process("ingest", source, [str(p) for p in paths])
+    return await st.ingest(source, [str(p) for p in paths])
+
+
+@router.get("/data-docs/status", response_model=s.DataDocsStatusOut, tags=["ingest"])
+def data_docs_status(st: State, _who: Reader) -> Any:
+    """The Data Docs pages of this server's ingests: an ingest answers once its decisions are
+    committed and its pages are queued; they are rendered in the server's Data Docs process
+    (`state` `queued` or `rendering` until then, `idle` when every page is rendered, `off`
+    when Data Docs are off)."""
+    return st.docs_queue().status()
 
 
 # session -------------------------------------------------------------------------------------

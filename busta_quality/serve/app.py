@@ -128,8 +128,10 @@ def create_app(cfg: BustaConfig, *, monitor: bool = True, warm: bool = False) ->
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if warm:  # the gate process loads GX while the server starts serving
+        if warm:  # the gate and Data Docs processes load GX while the server starts serving
             state.gate.submit(state.gate_process().warm)
+            if cfg.gx.data_docs.enabled:
+                state.gate.submit(state.docs_queue().warm)
         background = start_monitor(cfg, store) if monitor else None
         try:
             yield
@@ -140,6 +142,8 @@ def create_app(cfg: BustaConfig, *, monitor: bool = True, warm: bool = False) ->
             state.gate.shutdown(wait=True, cancel_futures=False)
             if state.process is not None:
                 state.process.close()
+            if state.docs is not None:  # the queued pages are rendered (bounded)
+                state.docs.close(timeout_s=30.0)
 
     app = FastAPI(
         title="busta-quality",

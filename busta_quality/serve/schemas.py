@@ -3,7 +3,7 @@ docs/alerting.md), with their main fields typed; every object may carry more fie
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -248,6 +248,18 @@ class IngestOut(Open):
     runs: list[dict[str, Any]]
     inputs: list[dict[str, Any]] | None = None
     input_errors: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class DataDocsStatusOut(Open):
+    """The state of the Data Docs pages the server's ingests queued."""
+
+    state: Literal["off", "idle", "queued", "rendering"]
+    queued_pages: int = Field(description="pages waiting for the next render")
+    rendering_pages: int = Field(description="pages of the render in progress")
+    rendered_pages: int = Field(description="pages rendered since the server started")
+    dropped_pages: int = Field(description="pages of renders that failed twice")
+    last_rendered_at: str | None
+    last_error: str | None = Field(description="the last failed render's error (masked)")
 
 
 class SessionIn(Closed):

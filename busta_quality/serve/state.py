@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 
 from busta_quality.serve.auth import AuthError, Principal, Sessions, match_token, same_origin
-from busta_quality.serve.gateproc import GateProcess
+from busta_quality.serve.gateproc import DocsQueue, GateProcess
 from busta_quality.settings import BustaConfig
 from busta_quality.store import Store
 
@@ -33,6 +33,8 @@ class ServeState:
     )
     #: the child process the gate thread hands ingests and quarantine actions to
     process: GateProcess | None = None
+    #: the ingests' Data Docs pages, rendered in a process of their own after the answer
+    docs: DocsQueue | None = None
     #: (method, route, status) -> count, for /metrics
     requests: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
@@ -40,6 +42,27 @@ class ServeState:
         """Run gate job ``op`` in the gate process (:mod:`.gateproc`), after every job
         queued before it; its answer is the service result's JSON."""
         return await self.in_gate(self.gate_process().run, op, *args, **kwargs)
+
+    async def ingest(self, source: str, paths: list[str]) -> dict[str, Any]:
+        """``busta ingest`` in the gate process; its report's JSON, with the state of its
+        Data Docs pages (queued for the Data Docs process, :class:`.gateproc.DocsQueue`)."""
+        done = await self.in_gate_process("ingest", source, paths)
+        keys, verdicts = done["docs"]
+        queue = self.docs_queue()
+        queue.add(keys, verdicts)
+        report: dict[str, Any] = done["report"]
+        report["data_docs_status"] = {
+            "state": "off" if not self.cfg.gx.data_docs.enabled else "queued",
+            "pages": len(keys),
+            "status": "/api/v1/data-docs/status",
+        }
+        return report
+
+    def docs_queue(self) -> DocsQueue:
+        """The Data Docs queue (its process starts with the first pages)."""
+        if self.docs is None:
+            self.docs = DocsQueue(self.cfg, Path.cwd())
+        return self.docs
 
     def gate_process(self) -> GateProcess:
         """The gate process (made on first use; its child starts with its first job)."""

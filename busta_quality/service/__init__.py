@@ -19,6 +19,7 @@ from busta_quality.service.runs import (
     demo,
     ingest,
     quality_check,
+    render_docs,
     suites_markdown,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "lake_gc",
     "lake_versions",
     "quality_check",
+    "render_docs",
     "suites_markdown",
 ]

@@ -114,13 +114,15 @@ def quarantine_action(
 
     who = actor or q.actor_name()
     run = RunContext.open(cfg, store)
-    if action == "release":
-        done = q.release(run, run_id, reason, who)
-    elif action == "replay":
-        done = q.replay(run, run_id, who, reason)
-    else:
-        done = q.drop(run, run_id, reason, who)
-    run.finish()
+    try:
+        if action == "release":
+            done = q.release(run, run_id, reason, who)
+        elif action == "replay":
+            done = q.replay(run, run_id, who, reason)
+        else:
+            done = q.drop(run, run_id, reason, who)
+    finally:  # what moved is in the catalog even when a later step failed
+        run.finish()
     if done.report.runs:
         deliver_alerts(cfg, store)
     code = decision_exit_code(done.report.runs, done.report.errors)

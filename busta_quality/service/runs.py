@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from busta_quality.orchestration.ingest import IngestReport, InputOutcome
+    from busta_quality.quality.docs import PendingPages
     from busta_quality.store import Store
 
 
@@ -56,6 +57,8 @@ class RunReport:
     exit_code: ExitCode
     #: an ingest's inputs, one per file (and per empty directory): ``None`` for other reports
     inputs: list[InputOutcome] | None = None
+    #: Data Docs pages left to render (``ingest(..., defer_docs=True)``; not in the JSON)
+    pending_docs: PendingPages | None = None
 
     @classmethod
     def of(
@@ -133,10 +136,13 @@ class DemoReport:
         return {**self.report.to_json(), "data_docs": str(self.data_docs), "seconds": self.seconds}
 
 
-def ingest(cfg: BustaConfig, store: Store, source: str, paths: list[Path]) -> RunReport:
+def ingest(
+    cfg: BustaConfig, store: Store, source: str, paths: list[Path], *, defer_docs: bool = False
+) -> RunReport:
     """Land ``paths`` of ``source`` in bronze and gate them through silver and gold; then
     deliver the notifications the gates queued (bounded, the outbox keeps the rest). The
-    exit code follows the decisions (:func:`decision_exit_code`)."""
+    exit code follows the decisions (:func:`decision_exit_code`). ``defer_docs``: the Data
+    Docs pages are not rendered but returned as ``pending_docs`` (:func:`render_docs`)."""
     from busta_quality.orchestration.gate import RunContext
     from busta_quality.orchestration.ingest import deliver_alerts
     from busta_quality.orchestration.ingest import ingest as run_ingest
@@ -144,11 +150,21 @@ def ingest(cfg: BustaConfig, store: Store, source: str, paths: list[Path]) -> Ru
 
     cfg.source(source)
     startup(cfg, store)
-    run = RunContext.open(cfg, store)
-    result = run_ingest(run, source, paths)
-    run.finish()
+    run = RunContext.open(cfg, store, defer_docs=defer_docs)
+    try:
+        result = run_ingest(run, source, paths)
+    finally:  # what moved is in the catalog even when a later step failed
+        run.finish()
     deliver_alerts(cfg, store)
-    return RunReport.of_decisions(result.runs, result.errors, result.inputs)
+    report = RunReport.of_decisions(result.runs, result.errors, result.inputs)
+    return replace(report, pending_docs=run.pending_docs()) if defer_docs else report
+
+
+def render_docs(cfg: BustaConfig, pending: PendingPages) -> Path | None:
+    """Render Data Docs pages an ingest deferred (and the index); the index's path."""
+    from busta_quality.quality.docs import render_pending
+
+    return render_pending(cfg, pending)
 
 
 def warm_up() -> None:
@@ -187,12 +203,14 @@ def after_ingest(
         store = open_store(cfg.store_url)
         run_id = run_id or new_run_id()
         run = RunContext.open(cfg, store)
-        if isinstance(data, str | Path):
-            kind = source_kind(cfg.source(source).kind)
-            report = ingest_file(run, source, kind, Path(data), run_id=run_id)
-        else:
-            report = run_pipeline(run, source, data, run_id=run_id)
-        run.finish()
+        try:
+            if isinstance(data, str | Path):
+                kind = source_kind(cfg.source(source).kind)
+                report = ingest_file(run, source, kind, Path(data), run_id=run_id)
+            else:
+                report = run_pipeline(run, source, data, run_id=run_id)
+        finally:  # what moved is in the catalog even when a later step failed
+            run.finish()
         deliver_alerts(cfg, store)
     return report
 
@@ -218,8 +236,10 @@ def quality_check(
     startup(cfg, store)
     run = RunContext.open(cfg, store)
     feed = which == "latest" if alerts is None else alerts
-    runs, errors = check_lake(run, layer=layer, source=source, which=which, alerts=feed)
-    run.finish()
+    try:
+        runs, errors = check_lake(run, layer=layer, source=source, which=which, alerts=feed)
+    finally:
+        run.finish()
     if feed:
         deliver_alerts(cfg, store)
     return RunReport.of(runs, errors, fail_on)
@@ -247,8 +267,10 @@ def demo(
     result = IngestReport()
     for source, paths in files.items():
         run = RunContext.open(cfg, store)
-        result.extend(run_ingest(run, source, list(paths)))
-        run.finish()
+        try:
+            result.extend(run_ingest(run, source, list(paths)))
+        finally:
+            run.finish()
     deliver_alerts(cfg, store)
     index = build(cfg)
     return DemoReport(

@@ -131,3 +131,57 @@ def test_the_fast_listing_is_gx_listing(project) -> None:
     assert ours == theirs
     assert [k.run_id.run_time for k in ours] == [k.run_id.run_time for k in theirs]
     assert sorted(store.list_keys(), key=str) == sorted(theirs, key=str)  # GX's, unpatched
+
+
+def test_page_urls_are_the_ones_gx_gives(project) -> None:
+    """url_for keeps GX's site builder per context; its answers are GX's own."""
+    from busta_quality.quality import docs
+
+    config = project(gx={"data_docs": {"enabled": True, "retention": 50}})
+    for run_id in _batches(config, 2):
+        _check(config, run_id)
+    cfg = load_config(config)
+    store = get_context(str(cfg.gx_dir)).validation_results_store
+    keys = store.list_keys()
+    assert len(keys) == 2
+    ctx = get_context(str(cfg.gx_dir))
+    for key in keys:
+        gx = ctx.get_docs_sites_urls(resource_identifier=key, only_if_exists=False)
+        assert docs.url_for(cfg, key) == gx[0]["site_url"]
+        assert docs.url_for(cfg, key).endswith(docs.page_path(key.to_tuple()))
+
+
+def test_deferred_pages_render_as_inline_ones(project) -> None:
+    """``busta serve`` renders an ingest's pages in another process (Pages.take, then
+    render_pending): pruned to the retention first, as a gate does, the pages still stored
+    rendered with their verdicts, and a page pruned before its render skipped (its verdict
+    too)."""
+    from busta_quality.quality import docs
+    from busta_quality.quality.docs_verdict import load
+
+    config = project(gx={"data_docs": {"enabled": True, "retention": 50}})
+    for run_id in _batches(config, 3):
+        _check(config, run_id)
+    cfg = load_config(config)
+    store = get_context(str(cfg.gx_dir)).validation_results_store
+    site = docs.site_dir(cfg)
+    keys = sorted(store.list_keys(), key=lambda k: k.run_id.run_time)
+    pages = [site / docs.page_path(k.to_tuple()) for k in keys]
+    for page in pages:
+        page.unlink()
+    # the deferred render prunes the oldest result first
+    data_docs = cfg.gx.data_docs.model_copy(update={"retention": 2})
+    cfg = cfg.model_copy(update={"gx": cfg.gx.model_copy(update={"data_docs": data_docs})})
+    pending = docs.PendingPages(
+        tuple(tuple(k.to_tuple()) for k in keys),
+        {docs.page_path(k.to_tuple()): {"decision": "promoted", "score": 1.0} for k in keys},
+    )
+    assert docs.render_pending(cfg, pending) == docs.index_path(cfg)
+    assert [p.is_file() for p in pages] == [False, True, True]
+    assert len(store.list_keys()) == 2
+    shown = load(docs.verdicts_path(cfg))
+    assert docs.page_path(keys[0].to_tuple()) not in shown
+    assert all(docs.page_path(k.to_tuple()) in shown for k in keys[1:])
+    index = _index(config)
+    assert docs.page_path(keys[0].to_tuple()) not in index
+    assert all(docs.page_path(k.to_tuple()) in index for k in keys[1:])

@@ -7,6 +7,8 @@
   runs the checkpoint's own actions through it (``quality/validate.validate``).
 - ``ValidationDefinition.is_fresh`` / ``ValidationDefinitionNotFreshError``: the non-pandas
   engines validate an unsaved twin of the stored definition (``engines._engine_vd_class``).
+- ``AbstractDataContext._load_site_builder_from_site_config``: a page's URL is asked of one
+  site builder kept per context (``quality/docs.url_for``), not of a new one per result.
 - ``DefaultJinjaView.render`` (its steps ``_validate_document``, ``to_json_dict``,
   ``_get_template``, ``_template``), ``DefaultJinjaView._TRUSTED_HTML_PARAMS`` and GX's own
   escaping of string template params: busta escapes every other value of a Data Docs page
@@ -82,6 +84,16 @@ def test_checkpoint_run_actions_exists_with_its_signature() -> None:
     assert callable(run_actions), guard()
     params = inspect.signature(run_actions).parameters
     assert list(params) == ["self", "checkpoint_result"], guard()
+
+
+def test_site_builder_loader_exists_with_its_signature() -> None:
+    from great_expectations.data_context.data_context.abstract_data_context import (
+        AbstractDataContext,
+    )
+
+    load = getattr(AbstractDataContext, "_load_site_builder_from_site_config", None)
+    assert callable(load), guard()
+    assert list(inspect.signature(load).parameters) == ["self", "site_config"], guard()
 
 
 def test_validation_definition_freshness_api() -> None:

@@ -115,6 +115,7 @@ def test_every_operation_answers_2xx_matching_the_document(
         ("POST", "/api/v1/channels/{name}/test", {"name": "hook"}, {}, None, None),
         ("GET", "/api/v1/lake/versions", {}, {}, None, None),
         ("POST", "/api/v1/ingest", {}, {}, None, landing),
+        ("GET", "/api/v1/data-docs/status", {}, {}, None, None),
         ("POST", "/api/v1/session", {}, {}, {"token": TOKEN}, None),
         ("GET", "/api/v1/session", {}, {}, None, None),
         ("DELETE", "/api/v1/session", {}, {}, None, None),
@@ -229,16 +230,18 @@ def test_sigterm_stops_the_server_cleanly(project: Path) -> None:
 
 
 def _gate_children(pid: int) -> set[int]:
-    """The server's gate process(es): its children started by multiprocessing's spawn."""
+    """The server's gate process(es): its children started by multiprocessing's spawn that
+    named themselves ``busta-gate`` (the Data Docs process is ``busta-docs``)."""
     out = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
         for child in (task / "children").read_text().split():
             try:
                 cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
-            except FileNotFoundError:
+                name = Path(f"/proc/{child}/comm").read_text().strip()
+            except (FileNotFoundError, ProcessLookupError):
                 continue  # ended meanwhile
-            if b"spawn_main" in cmdline:
-                out.add(int(child))
+            if b"spawn_main" in cmdline and name in ("busta-gate", "python"):
+                out.add(int(child))  # ("python": started, not yet named)
     return out
 
 
