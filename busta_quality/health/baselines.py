@@ -72,10 +72,10 @@ class RtBaseline:
 
     @property
     def p95_words(self) -> str | None:
-        """``310 ms (this source, n=8640)`` (None without a p95)."""
+        """``310 ms (this source, 8,640 results)`` (None without a p95)."""
         if self.p95 is None:
             return None
-        return f"{fmt(self.p95, 'seconds')} ({self.who}, n={self.n})"
+        return f"{fmt(self.p95, 'seconds')} ({self.who}, {self.n:,} results)"
 
     @property
     def words(self) -> str:

@@ -290,6 +290,32 @@ def masked_json_value(value: Any) -> Any:
     return mask_text(str(value))
 
 
+def masked_json_text(value: Any, indent: int | None = None) -> str:
+    """``json.dumps(masked_json_value(value), indent=indent)``, faster when nothing in
+    ``value`` can need masking: JSON escapes character by character, so a string holding a
+    registered secret or a pattern's literal part (``=``, ``@`` with ``://``, ``Bearer``,
+    ``Basic``) puts it, escaped the same way, into the text of the whole. When the text of
+    ``json.dumps(value, default=str)`` holds none of them, masking would change no string
+    and that text is the answer (the C encoder, without the walk over every value: a
+    thousand sources' health is 120,000 values)."""
+    text = json.dumps(value, default=str, indent=indent)
+    if not _may_need_masking(text):
+        return text
+    return json.dumps(masked_json_value(value), indent=indent)
+
+
+_ESCAPED: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+
+
+def _may_need_masking(text: str) -> bool:
+    global _ESCAPED
+    if "=" in text or "Bearer" in text or "Basic" in text or ("@" in text and "://" in text):
+        return True
+    if _ESCAPED[0] != _ordered:
+        _ESCAPED = (_ordered, tuple(json.dumps(s)[1:-1] for s in _ordered))
+    return any(s in text for s in _ESCAPED[1])
+
+
 def _json_key(key: Any) -> str:
     if isinstance(key, str):
         return str.__str__(key)  # a str subclass (an enum) as JSON writes it

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -718,10 +719,37 @@ def usage_windows(
     memo: dict[tuple[Any, ...], dict[str, Usage]] = {}
     with store.begin() as conn:
         m = _marks(conn)
+        # every window's span edges: a window's rollup reads are split at the others' edges,
+        # so the stretch windows share (today's hours, the days of the shorter window) is
+        # read once (a sum over a partition of the buckets is the sum over all of them)
+        cuts = sorted({t for since in starts.values() for t in _spans(m, since, until)})
         return {
-            label: _usage(conn, m, intervals, since, until, excluded, default_interval_s, memo)
+            label: _usage(
+                conn, m, intervals, since, until, excluded, default_interval_s, memo, cuts
+            )
             for label, since in starts.items()
         }
+
+
+def _spans(m: Marks, since: datetime, until: datetime) -> tuple[datetime, ...]:
+    """``(lo, d0, d1, hi)`` of a window: ``[lo, hi)`` is read from the rollups (``[d0, d1)``
+    of it from the daily ones), the rest raw."""
+    lo = ceil_to(since, HOUR)
+    hi = lo if m.hourly is None else min(floor_to(until, HOUR), m.hourly)
+    if hi <= lo:
+        lo = hi = since  # nothing rolled in the window: all raw
+    d0 = ceil_to(since, DAY)
+    d1 = d0 if m.daily is None else min(floor_to(until, DAY), m.daily)
+    if not (lo <= d0 < d1 <= hi):
+        d0 = d1 = lo
+    return lo, d0, d1, hi
+
+
+def _split(a: datetime, b: datetime, cuts: Sequence[datetime], grain: int) -> list[Span]:
+    """``[a, b)`` cut at the ``cuts`` inside it that are multiples of ``grain`` seconds."""
+    inner = [t for t in cuts if a < t < b and _ts(t) % grain == 0]
+    edges = [a, *inner, b]
+    return list(pairwise(edges))
 
 
 def _usage(
@@ -733,6 +761,7 @@ def _usage(
     excluded_in: Mapping[str, Sequence[Span]] | None,
     default_interval_s: int,
     memo: dict[tuple[Any, ...], dict[str, Usage]],
+    cuts: Sequence[datetime] = (),
 ) -> dict[str, Usage]:
     excluded = {k: list(v) for k, v in (excluded_in or {}).items() if v and k in intervals}
     ints = {k: max(1, int(v)) for k, v in intervals.items()}
@@ -746,14 +775,7 @@ def _usage(
             memo[key] = read()
         return memo[key]
 
-    lo = ceil_to(since, HOUR)
-    hi = lo if m.hourly is None else min(floor_to(until, HOUR), m.hourly)
-    if hi <= lo:
-        lo = hi = since  # nothing rolled in the window: all raw
-    d0 = ceil_to(since, DAY)
-    d1 = d0 if m.daily is None else min(floor_to(until, DAY), m.daily)
-    if not (lo <= d0 < d1 <= hi):
-        d0 = d1 = lo
+    lo, d0, d1, hi = _spans(m, since, until)
     plain = [n for n in names if n not in excluded]
     touched = [n for n in names if n in excluded]
     if plain and lo < hi:
@@ -762,8 +784,9 @@ def _usage(
             (probe_rollups_daily, d0, d1),
             (probe_rollups_hourly, d1, hi),
         ]
-        for table, a, b in parts:
-            if a < b:
+        for table, a0, b0 in parts:
+            grain = DAY if table is probe_rollups_daily else HOUR
+            for a, b in _split(a0, b0, cuts, grain) if a0 < b0 else []:
                 got = once(
                     (table.name, a, b, tuple(plain)),
                     partial(_rollup_usage, conn, table, a, b, plain),

@@ -286,3 +286,28 @@ def test_windows_read_together_equal_each_window_read_alone(store: Store) -> Non
         assert facts(together["all"]["a"]) == by_hand(rows, "a", T0, until)
     # the windows really differ (the test would pass on one window read four times otherwise)
     assert len({together[k]["a"].count for k in starts}) == len(starts)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    seed=st.integers(0, 10_000),
+    ages_min=st.lists(st.integers(1, 3 * 1440), min_size=2, max_size=4),
+    roll_back_min=st.integers(0, 3 * 1440),
+)
+def test_property_windows_cut_at_each_others_edges_equal_each_alone(
+    tmp_path_factory: pytest.TempPathFactory, seed: int, ages_min: list[int], roll_back_min: int
+) -> None:
+    """Each window's rollup reads are split at every other window's edges (shared stretches
+    read once): random windows and rollup marks give each window's own figures."""
+    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('w')}/w.db")
+    insert(store, history(seed, days=3, sources=("a",)))
+    until = T0 + timedelta(days=3)
+    rollup(store, until - timedelta(minutes=roll_back_min), retention=KEEP_ALL)
+    starts = {f"w{i}": until - timedelta(minutes=m) for i, m in enumerate(ages_min)}
+    together = usage_windows(store, {"a": 300}, starts, until)
+    for label, since in starts.items():
+        assert facts(together[label]["a"]) == facts(usage(store, {"a": 300}, since, until)["a"])
