@@ -146,7 +146,8 @@ def test_sources_health_json_shows_both_baselines(history) -> None:
     assert bases["current_s"] == 0.25
     assert _figures(bases["source"], A) == A and _figures(bases["type"], HTTP) == HTTP
     assert (
-        bases["reason"] == "250 ms vs p95 235 ms (this source, 20 results), 475 ms (http sources, 40 results)"
+        bases["reason"]
+        == "250 ms vs p95 235 ms (this source, 20 results), 475 ms (http sources, 40 results)"
     )
     assert a["windows"]["30d"]["p99_response_time_s"] == pytest.approx(0.247)
     assert a["response_time_baseline"]["p99_s"] == pytest.approx(0.247)
