@@ -496,14 +496,10 @@ def _retain(store: Store, now: datetime, keep: Retention) -> tuple[int, int, int
     """Delete what is older than its retention: raw rows only once rolled into hours, hourly
     rows only once rolled into days."""
     out = [0, 0, 0]
+    if keep.raw is not None:
+        out[0] = _retain_raw(store, now, keep.raw)
     with store.begin() as conn:
         m = _marks(conn)
-        if keep.raw is not None and m.hourly is not None:
-            cutoff = min(floor_to(now - keep.raw, HOUR), m.hourly - timedelta(hours=1))
-            res = conn.execute(probe_results.delete().where(probe_results.c.started_at < cutoff))
-            out[0] = int(res.rowcount or 0)
-            if m.raw_deleted_before is None or cutoff > m.raw_deleted_before:
-                _set_mark(conn, "raw_gc", cutoff, now)
         if keep.hourly is not None and m.daily is not None:
             cutoff = min(floor_to(now - keep.hourly, DAY), m.daily - timedelta(days=1))
             h = probe_rollups_hourly.c
@@ -521,6 +517,36 @@ def _retain(store: Store, now: datetime, keep: Retention) -> tuple[int, int, int
                 or 0
             )
     return out[0], out[1], out[2]
+
+
+#: raw rows are deleted a day of probes at a time, each day its own transaction
+RAW_DELETE_CHUNK = timedelta(days=1)
+
+
+def _retain_raw(store: Store, now: datetime, keep: timedelta) -> int:
+    """Delete raw rows older than ``keep`` (only once rolled into hours), oldest day first,
+    one transaction per day: a first run over months of backlog (or a retention shortened)
+    never holds one transaction over millions of rows (a SQLite WAL grew past 7 GB that
+    way), and an interrupted run keeps what it finished (the ``raw_gc`` mark moves per day)."""
+    with store.begin() as conn:
+        m = _marks(conn)
+        if m.hourly is None:
+            return 0
+        cutoff = min(floor_to(now - keep, HOUR), m.hourly - timedelta(hours=1))
+        oldest = conn.execute(sa.select(sa.func.min(probe_results.c.started_at))).scalar()
+    deleted = 0
+    t = cutoff if oldest is None else min(as_utc(oldest), cutoff)
+    while True:
+        upto = min(cutoff, floor_to(t, DAY) + RAW_DELETE_CHUNK)
+        with store.begin() as conn:
+            res = conn.execute(probe_results.delete().where(probe_results.c.started_at < upto))
+            deleted += int(res.rowcount or 0)
+            before = _mark(conn, "raw_gc")
+            if before is None or upto > before:
+                _set_mark(conn, "raw_gc", upto, now)
+        if upto >= cutoff:
+            return deleted
+        t = upto
 
 
 # --------------------------------------------------------------------------- reading

@@ -311,3 +311,44 @@ def test_property_windows_cut_at_each_others_edges_equal_each_alone(
     together = usage_windows(store, {"a": 300}, starts, until)
     for label, since in starts.items():
         assert facts(together[label]["a"]) == facts(usage(store, {"a": 300}, since, until)["a"])
+
+
+def test_a_raw_backlog_is_deleted_a_day_at_a_time_and_resumes(store: Store) -> None:
+    """Retention over days of raw rows deletes one day per transaction, oldest first; a run
+    that fails part-way keeps the days it finished (and its mark), the next run finishes."""
+    rows = history(seed=5, days=6, sources=("a",))
+    insert(store, rows)
+    now = T0 + timedelta(days=6)
+    rollup(store, now, retention=KEEP_ALL)
+    keep = Retention(raw=timedelta(days=1), hourly=None, daily=None)
+    cutoff = now - timedelta(days=1)
+    deletes: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("DELETE FROM PROBE_RESULTS"):
+            deletes.append(statement)
+            if len(deletes) == 3:
+                raise RuntimeError("the store went away")
+
+    sa.event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        with pytest.raises(RuntimeError, match="went away"):
+            rollup(store, now, retention=keep)
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", count)
+    with store.begin() as conn:
+        left = [
+            r.replace(tzinfo=UTC) for (r,) in conn.execute(sa.select(probe_results.c.started_at))
+        ]
+    assert min(left) >= T0 + timedelta(days=2)  # two days went, each its own transaction
+    assert any(t < cutoff for t in left)  # the rest of the backlog is still there
+    assert marks(store).raw_deleted_before == T0 + timedelta(days=2)
+    report = rollup(store, now, retention=keep)
+    with store.begin() as conn:
+        left = [
+            r.replace(tzinfo=UTC) for (r,) in conn.execute(sa.select(probe_results.c.started_at))
+        ]
+    assert min(left) >= cutoff and report.deleted_raw == sum(
+        T0 + timedelta(days=2) <= r["started_at"] < cutoff for r in rows
+    )
+    assert marks(store).raw_deleted_before == cutoff
