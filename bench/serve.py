@@ -395,8 +395,7 @@ def job_setup(job: dict[str, Any]) -> dict[str, Any]:
             # raw probes are kept, as in the sla section (the worst case for the pages, and
             # no multi-hour delete of 40M rows right after generating them)
             cfg.write_text(
-                f"store:\n  url: sqlite:///{tmp / 'busta.db'}\n"
-                "  probe_retention: {raw: null}\n",
+                f"store:\n  url: sqlite:///{tmp / 'busta.db'}\n  probe_retention: {{raw: null}}\n",
                 encoding="utf-8",
             )
             proc = subprocess.run(  # creates the schema (its own process: no open connection)
