@@ -144,3 +144,19 @@ def test_the_migration_makes_the_table_the_code_describes(tmp_path) -> None:
         "ix_probe_results_source_probe_started",
         "ix_probe_results_started",  # the rollup job and the retention (0010)
     }
+
+
+def test_postgres_queries_are_planned_with_their_values(postgres_url: str) -> None:
+    """No server-side prepared statements on PostgreSQL: psycopg would prepare a query after
+    its 5th run and PostgreSQL would then plan it generically (the health windows' range
+    queries took twice as long that way in a long-running process), and a transaction-pooling
+    PgBouncer cannot hold them."""
+    store = open_store(postgres_url)
+    with store.begin() as conn:
+        for _ in range(10):
+            conn.execute(
+                sa.text("SELECT count(*) FROM probe_results WHERE started_at >= :a"),
+                {"a": datetime(2026, 1, 1, tzinfo=UTC)},
+            )
+        prepared = conn.execute(sa.text("SELECT count(*) FROM pg_prepared_statements")).scalar()
+    assert prepared == 0
