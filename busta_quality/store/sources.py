@@ -82,7 +82,9 @@ def latest_quality(store: Store, source: str, layers: Sequence[str]) -> QualityS
         for layer in dict.fromkeys(layers):
             head = conn.execute(
                 sa.select(c.layer, c.run_id)
-                .where((c.source == source) & (c.layer == layer))
+                # layer || '': on (source, finished_at), never (layer, finished_at), which
+                # reads every run of the layer for a source that has none of it
+                .where((c.source == source) & (c.layer.concat("") == layer))
                 .order_by(c.finished_at.desc(), c.id.desc())
                 .limit(1)
             ).first()
@@ -132,32 +134,52 @@ def open_alert_counts(store: Store) -> dict[str, int]:
     return out
 
 
+#: (source, layer) heads looked up per statement by :func:`latest_quality_many`
+HEADS_CHUNK = 400
+
+
 def latest_quality_many(
     store: Store, feeds: Mapping[str, Sequence[str]]
 ) -> dict[str, QualityScore]:
-    """:func:`latest_quality` of every source of ``feeds`` (source → its layers) in one query;
-    a source without gate runs is absent."""
-    if not feeds:
+    """:func:`latest_quality` of every source of ``feeds`` (source → its layers); a source
+    without gate runs is absent. The same indexed lookup per (source, layer), newest first
+    on (source, finished_at), :data:`HEADS_CHUNK` of them per statement (a ``VALUES`` list
+    with a correlated lookup): a thousand sources cost a few statements, whatever the length
+    of the history (a ``max(id)`` grouped by source and layer read every run: 7.6 s over
+    500,000 runs)."""
+    keys = [(src, layer) for src in sorted(feeds) for layer in dict.fromkeys(feeds[src])]
+    if not keys:
         return {}
     c = check_runs.c
-    newest = (
-        sa.select(c.source, c.layer, sa.func.max(c.id).label("last_id"))
-        .where(c.source.in_(sorted(feeds)))
-        .group_by(c.source, c.layer)
-        .subquery()
-    )
-    head = sa.select(c.source, c.layer, c.run_id).join(newest, c.id == newest.c.last_id).subquery()
-    q = sa.select(
-        c.source, c.layer, c.dataset, c.run_id, c.quality_score, c.finished_at, c.id
-    ).join(
-        head,
-        (c.source == head.c.source) & (c.layer == head.c.layer) & (c.run_id == head.c.run_id),
-    )
+    heads: set[tuple[str, str, str]] = set()
     by_source: dict[str, list[Any]] = {}
     with store.begin() as conn:
-        for r in conn.execute(q):
-            if r.layer in feeds.get(r.source, ()):
-                by_source.setdefault(r.source, []).append(r)
+        for i in range(0, len(keys), HEADS_CHUNK):
+            chunk = keys[i : i + HEADS_CHUNK]
+            params: dict[str, Any] = {}
+            values = []
+            for j, (source, layer) in enumerate(chunk):
+                params[f"s{j}"], params[f"l{j}"] = source, layer
+                values.append(f"(:s{j}, :l{j})")
+            q = (
+                f"WITH k(src, lyr) AS (VALUES {', '.join(values)}) "
+                "SELECT k.src, k.lyr, (SELECT r.run_id FROM check_runs r "
+                # (layer || '') keeps the planner on (source, finished_at): on (layer,
+                # finished_at) a source with no run of the layer read every run of it
+                "WHERE r.source = k.src AND (r.layer || '') = k.lyr "
+                "ORDER BY r.finished_at DESC, r.id DESC LIMIT 1) AS run_id FROM k"
+            )
+            for src, layer, run_id in conn.execute(sa.text(q), params):
+                if run_id is not None:
+                    heads.add((src, layer, run_id))
+        run_ids = sorted({run_id for _s, _l, run_id in heads})
+        for i in range(0, len(run_ids), HEADS_CHUNK):
+            q2 = sa.select(
+                c.source, c.layer, c.dataset, c.run_id, c.quality_score, c.finished_at, c.id
+            ).where(c.run_id.in_(run_ids[i : i + HEADS_CHUNK]))
+            for r in conn.execute(q2):
+                if (r.source, r.layer, r.run_id) in heads:
+                    by_source.setdefault(r.source, []).append(r)
     out: dict[str, QualityScore] = {}
     for source, rows in by_source.items():
         parts: dict[str, float] = {}

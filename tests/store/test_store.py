@@ -168,3 +168,45 @@ def test_a_runs_page_by_date_reads_an_index(tmp_path) -> None:
                 str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
             )
         assert f"USING INDEX {index}" in plan, plan
+
+
+def test_latest_quality_looks_up_each_source_on_its_own_index(tmp_path) -> None:
+    """The latest gate runs of a source's layers are looked up on (source, finished_at),
+    never on (layer, finished_at), which would read every run of a layer for a source with
+    none of it (the dashboard's 1,000 cards over 500,000 runs: minutes). Both the per-source
+    and the many-source lookups; the many-source answer equals the per-source ones."""
+    from datetime import timedelta
+
+    from sqlalchemy import event
+
+    from busta_quality.store.sources import latest_quality, latest_quality_many
+
+    store = open_store(f"sqlite:///{tmp_path}/s.db")
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    for i, (src, layer) in enumerate([("a", "silver"), ("a", "gold"), ("b", "silver")] * 3):
+        at = t0 + timedelta(minutes=i)
+        store.record_check(_result(
+            run_id=f"r{i}", layer=layer, dataset="odds", source=src, started_at=at,
+            finished_at=at, outcomes=(ExpectationOutcome(
+                "expect_column_values_to_not_be_null", "x", "critical",
+                "failed" if i % 2 else "passed", i % 2, 10.0 * (i % 2)),),
+        ))  # fmt: skip
+    seen: list[tuple[str, object]] = []
+    event.listen(
+        store.engine, "before_cursor_execute", lambda c, cur, s, p, ctx, many: seen.append((s, p))
+    )
+    layers = ["silver", "gold"]
+    feeds = {"a": layers, "b": layers, "nobody": layers}
+    many = latest_quality_many(store, feeds)
+    assert set(many) == {"a", "b"}
+    for src in feeds:
+        assert many.get(src) == latest_quality(store, src, layers)
+    lookups = [(s, p) for s, p in seen if "ORDER BY" in s and "finished_at DESC" in s]
+    assert len(lookups) == 1 + 2 * len(feeds)  # one many-source statement, one per source/layer
+    with store.engine.connect() as conn:
+        for statement, params in lookups:
+            plan = " ".join(
+                str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+            )
+            assert "ix_check_runs_source_finished" in plan, plan
+            assert "ix_check_runs_layer" not in plan, plan
