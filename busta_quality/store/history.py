@@ -30,9 +30,15 @@ def check_run_page(
     before: int | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
-    """Gate runs, newest first, matching every filter given."""
+    """Gate runs, newest first (by ``finished_at``, then ``id``), matching every filter
+    given; ``before``: the runs after that one in this order (the next page).
+
+    The order is the one the time indexes keep (``finished_at`` then the row id), so a page
+    is the first ``limit`` entries of an index range read backwards: a range of months holds
+    the page's cost to the page (ordering by ``id`` alone sorted every run of the range first:
+    1.1 s for a 150-day range of 500,000 runs)."""
     c = check_runs.c
-    q = sa.select(check_runs).order_by(c.id.desc()).limit(limit)
+    q = sa.select(check_runs).order_by(c.finished_at.desc(), c.id.desc()).limit(limit)
     for column, value in (
         (c.source, source),
         (c.layer, layer),
@@ -46,9 +52,13 @@ def check_run_page(
         q = q.where(c.finished_at >= since)
     if until is not None:
         q = q.where(c.finished_at < until)
-    if before is not None:
-        q = q.where(c.id < before)
     with store.begin() as conn:
+        if before is not None:
+            at = conn.execute(sa.select(c.finished_at).where(c.id == before)).scalar()
+            if at is None:  # that run is gone: the runs recorded before it
+                q = q.where(c.id < before)
+            else:
+                q = q.where((c.finished_at < at) | ((c.finished_at == at) & (c.id < before)))
         return [dict(r._mapping) for r in conn.execute(q)]
 
 

@@ -210,3 +210,44 @@ def test_latest_quality_looks_up_each_source_on_its_own_index(tmp_path) -> None:
             )
             assert "ix_check_runs_source_finished" in plan, plan
             assert "ix_check_runs_layer" not in plan, plan
+
+
+def test_run_pages_follow_finished_time_and_never_skip_or_repeat(tmp_path) -> None:
+    """Pages of gate runs are newest first by finished time, then id (the order the time
+    indexes keep, so a page over months reads only the page), ``before`` continuing after a
+    run: runs recorded out of time order, and several finished at the same instant, each
+    come exactly once, in that order; a range of the history reads an index, no sort."""
+    from datetime import timedelta
+
+    from sqlalchemy import event
+
+    from busta_quality.store.history import check_run_page
+
+    store = open_store(f"sqlite:///{tmp_path}/s.db")
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    minutes = [5, 1, 3, 3, 3, 9, 0, 7, 3, 2]  # recorded in this order: ids 1..10
+    for i, m in enumerate(minutes):
+        at = t0 + timedelta(minutes=m)
+        store.record_check(_result(run_id=f"r{i}", layer="silver", dataset="odds", source="a",
+                                   started_at=at, finished_at=at, outcomes=()))  # fmt: skip
+    want = sorted(range(1, 11), key=lambda i: (minutes[i - 1], i), reverse=True)
+    got: list[int] = []
+    before = None
+    for _ in range(10):  # bounded: 4 pages of 3
+        page = check_run_page(store, before=before, limit=3)
+        got += [int(r["id"]) for r in page]
+        if len(page) < 3:
+            break
+        before = int(page[-1]["id"])
+    assert got == want
+    seen: list[tuple[str, object]] = []
+    event.listen(
+        store.engine, "before_cursor_execute", lambda c, cur, s, p, ctx, many: seen.append((s, p))
+    )
+    check_run_page(store, since=t0, until=t0 + timedelta(days=150), limit=5)
+    statement, params = seen[-1]
+    with store.engine.connect() as conn:
+        plan = " ".join(
+            str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+        )
+    assert "USING INDEX ix_check_runs_finished" in plan and "TEMP B-TREE" not in plan, plan
