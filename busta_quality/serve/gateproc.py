@@ -70,6 +70,18 @@ def _child_start(cfg: BustaConfig, secrets: list[str], cwd: str, role: str = "ga
     gc.freeze()
 
 
+def _child_pool(cfg: BustaConfig, cwd: str, role: str) -> ProcessPoolExecutor:
+    """One spawned child of ``role`` (``gate``, ``docs``), replaced after
+    ``serve.gate_recycle_after`` jobs."""
+    return ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_child_start,
+        initargs=(cfg, sorted(masking.registered()), cwd, role),
+        max_tasks_per_child=cfg.serve.gate_recycle_after,
+    )
+
+
 def _child_job(op: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """One job in the child; its answer is the service result's JSON."""
     from busta_quality import service
@@ -96,23 +108,16 @@ def _child_job(op: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
 
 class GateProcess:
     """The child that runs gate jobs (module docstring); started on the first job (or by
-    :meth:`warm`), replaced after ``recycle_after`` jobs."""
+    :meth:`warm`), replaced after ``serve.gate_recycle_after`` jobs."""
 
     def __init__(self, cfg: BustaConfig, cwd: Path) -> None:
         self.cfg = cfg
         self.cwd = str(cwd)
-        self.recycle_after = cfg.serve.gate_recycle_after
         self._pool: ProcessPoolExecutor | None = None
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_child_start,
-                initargs=(self.cfg, sorted(masking.registered()), self.cwd),
-                max_tasks_per_child=self.recycle_after,
-            )
+            self._pool = _child_pool(self.cfg, self.cwd, "gate")
         return self._pool
 
     def warm(self) -> None:
@@ -181,13 +186,7 @@ class DocsQueue:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_child_start,
-                initargs=(self.cfg, sorted(masking.registered()), self.cwd, "docs"),
-                max_tasks_per_child=self.cfg.serve.gate_recycle_after,
-            )
+            self._pool = _child_pool(self.cfg, self.cwd, "docs")
         return self._pool
 
     def warm(self) -> None:

@@ -92,6 +92,18 @@ def open_store(url: str) -> Store:
         ) from exc
 
 
+def values_list(rows: Sequence[tuple[Any, ...]]) -> tuple[str, dict[str, Any]]:
+    """``(:v0_0, :v0_1), (:v1_0, :v1_1), ...`` for ``rows`` of equal length, and its bound
+    parameters: the ``VALUES`` list of a lookup statement (``WITH k(a, b) AS (VALUES ...)``)."""
+    params: dict[str, Any] = {}
+    groups = []
+    for i, row in enumerate(rows):
+        names = [f"v{i}_{j}" for j in range(len(row))]
+        params.update(zip(names, row, strict=True))
+        groups.append("(" + ", ".join(f":{n}" for n in names) + ")")
+    return ", ".join(groups), params
+
+
 def _revision(conn: Connection) -> str | None:
     """The store's migration revision; None for a new database (no alembic_version yet).
     Checks for the table first: a failed SELECT would abort a PostgreSQL transaction."""

@@ -24,7 +24,7 @@ from busta_quality.models import (
     finite_float,
     json_plain,
 )
-from busta_quality.store.db import Store
+from busta_quality.store.db import Store, values_list
 from busta_quality.store.tables import probe_results
 
 #: probes looked up per statement by :func:`latest_of_probes` (two bound values each)
@@ -254,14 +254,9 @@ def latest_of_probes(
     ids: list[int] = []
     with store.begin() as conn:
         for i in range(0, len(keys), LATEST_CHUNK):
-            chunk = keys[i : i + LATEST_CHUNK]
-            params: dict[str, Any] = {}
-            values = []
-            for j, (source, probe) in enumerate(chunk):
-                params[f"s{j}"], params[f"p{j}"] = source, probe
-                values.append(f"(:s{j}, :p{j})")
+            values, params = values_list(keys[i : i + LATEST_CHUNK])
             q = (
-                f"WITH k(src, prb) AS (VALUES {', '.join(values)}) "
+                f"WITH k(src, prb) AS (VALUES {values}) "
                 "SELECT (SELECT p.id FROM probe_results p "
                 "WHERE p.source = k.src AND p.probe = k.prb "
                 "ORDER BY p.started_at DESC, p.id DESC LIMIT 1) AS id FROM k"

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from busta_quality.models import OPEN_STATES, as_utc
 from busta_quality.store.alert_tables import alerts
-from busta_quality.store.db import Store
+from busta_quality.store.db import Store, values_list
 from busta_quality.store.tables import check_runs
 
 PROMOTED = ("promoted", "promoted_with_warnings")
@@ -155,14 +155,9 @@ def latest_quality_many(
     by_source: dict[str, list[Any]] = {}
     with store.begin() as conn:
         for i in range(0, len(keys), HEADS_CHUNK):
-            chunk = keys[i : i + HEADS_CHUNK]
-            params: dict[str, Any] = {}
-            values = []
-            for j, (source, layer) in enumerate(chunk):
-                params[f"s{j}"], params[f"l{j}"] = source, layer
-                values.append(f"(:s{j}, :l{j})")
+            values, params = values_list(keys[i : i + HEADS_CHUNK])
             q = (
-                f"WITH k(src, lyr) AS (VALUES {', '.join(values)}) "
+                f"WITH k(src, lyr) AS (VALUES {values}) "
                 "SELECT k.src, k.lyr, (SELECT r.run_id FROM check_runs r "
                 # (layer || '') keeps the planner on (source, finished_at): on (layer,
                 # finished_at) a source with no run of the layer read every run of it
