@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
 
@@ -130,8 +131,10 @@ def create_app(cfg: BustaConfig, *, monitor: bool = True, warm: bool = False) ->
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if warm:  # the gate and Data Docs processes load GX while the server starts serving
             state.gate.submit(state.gate_process().warm)
-            if cfg.gx.data_docs.enabled:
-                state.gate.submit(state.docs_queue().warm)
+            if cfg.gx.data_docs.enabled:  # on its own thread: no ingest waits for it
+                threading.Thread(
+                    target=state.docs_queue().warm, name="busta-docs-warm", daemon=True
+                ).start()
         background = start_monitor(cfg, store) if monitor else None
         try:
             yield

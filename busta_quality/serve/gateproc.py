@@ -174,6 +174,7 @@ class DocsQueue:
         self.cwd = str(cwd)
         self._pool: ProcessPoolExecutor | None = None
         self._cond = threading.Condition()
+        self._start_lock = threading.Lock()
         self._keys: list[tuple[str, ...]] = []
         self._verdicts: dict[str, Any] = {}
         self._rendering = 0
@@ -185,9 +186,10 @@ class DocsQueue:
         self._stop_by: float | None = None
 
     def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = _child_pool(self.cfg, self.cwd, "docs")
-        return self._pool
+        with self._start_lock:  # warm() and the render thread may ask at once
+            if self._pool is None:
+                self._pool = _child_pool(self.cfg, self.cwd, "docs")
+            return self._pool
 
     def warm(self) -> None:
         """Start the Data Docs process now (it loads GX while the server starts serving)."""
