@@ -109,3 +109,35 @@ def test_bench_smoke_writes_a_well_formed_results_file(tmp_path: Path) -> None:
     breakdown = doc["history"]["breakdown"]
     assert breakdown["busta_steps_cumulative"] and breakdown["own_time"]
     assert "where the gate's time differs" in proc.stdout
+
+
+def test_the_differential_shards_add_up_and_a_failing_shard_fails_the_run() -> None:
+    sys.path.insert(0, str(REPO))
+    from bench import differential
+
+    def shard(seed: int, code: int, tables: int, compared: dict[str, int]) -> dict[str, object]:
+        return {"exit_code": code, "seed": seed, "examples": 2500, "tables": tables,
+                "seconds": 10.0 * seed, "compare_s": 5.0 * seed, "fell_back_to_gx": seed,
+                "nan_tables": 2 * seed, "all_agreed": code == 0, "compared": compared,
+                "failed": {k: 1 for k in compared}, "output": f"shard {seed} output",
+                "peak_rss_mb": 100.0 * seed}  # fmt: skip
+
+    good = differential.merged(
+        [shard(1, 0, 2500, {"a": 3, "b": 4}), shard(2, 0, 2501, {"a": 5})], seconds=21.0
+    )
+    assert (good["exit_code"], good["examples"], good["tables"]) == (0, 5000, 5001)
+    assert good["compared"] == {"a": 8, "b": 4} and good["failed"] == {"a": 2, "b": 1}
+    assert (good["fell_back_to_gx"], good["nan_tables"], good["all_agreed"]) == (3, 6, True)
+    assert (good["seconds"], good["compare_s"], good["peak_rss_mb"]) == (21.0, 10.0, 200.0)
+    assert differential.figures({"differential": good}, _figure)[0]["verdict"] == "PASS"
+
+    bad = differential.merged(
+        [shard(1, 0, 2500, {"a": 1}), shard(2, 1, 1200, {"a": 1})], seconds=9.0
+    )
+    assert bad["exit_code"] == 1 and bad["all_agreed"] is False
+    assert bad["output"] == "shard 2 output"  # the failing shard's report, not the passing one's
+    assert differential.figures({"differential": bad}, _figure)[0]["verdict"] == "FAIL"
+
+
+def _figure(name: str, value: list[float], baseline: list[float], *_: object) -> dict[str, object]:
+    return {"figure": name, "value": value, "baseline": baseline}
