@@ -44,6 +44,7 @@ WINDOWS: dict[str, timedelta] = {
 BASELINE_WINDOW = "30d"
 #: newest results older than this many intervals make the status ``unknown``
 STALE_INTERVALS = 3
+STATUS_RANK = {"down": 0, "unknown": 1, "up": 2}
 
 
 @dataclass(frozen=True)
@@ -227,13 +228,27 @@ def source_health(cfg: BustaConfig, store: Store, source: str, now: datetime) ->
     return sources_health(cfg, store, [source], now)[0]
 
 
-def sources_health(
+@dataclass(frozen=True)
+class Status:
+    """A source's status at a time and the newest result of each of its probes."""
+
+    status: str
+    reason: str
+    probes: list[ProbeResult]
+
+    @property
+    def rank(self) -> int:
+        """Worst first (down, unknown, up): how the dashboard orders sources."""
+        return STATUS_RANK.get(self.status, 1)
+
+
+def source_statuses(
     cfg: BustaConfig, store: Store, sources: list[str], now: datetime
-) -> list[SourceHealth]:
-    """The health of configured ``sources`` at ``now``: the windows of all of them in a few
-    grouped queries (rollups plus the raw tail), the latest results in one."""
+) -> dict[str, Status]:
+    """The status of configured ``sources`` at ``now`` from their newest probe results (two
+    queries for any number of sources: the results of the last intervals, then the newest of
+    the probes without one); no window, quality or baseline is read."""
     intervals = {n: cfg.source(n).interval_s for n in sources}
-    windows = usage_windows(store, intervals, {k: now - span for k, span in WINDOWS.items()}, now)
     recent = (
         latest_probe_results_since(
             store, sources, now - timedelta(seconds=STALE_INTERVALS * max(intervals.values()))
@@ -248,19 +263,48 @@ def sources_health(
         if p.label not in {r.probe for r in recent.get(n, [])}
     ]
     older = latest_of_probes(store, stale) if stale else {}  # not probed lately
-    alerts = open_alert_counts(store)
-    quality = latest_quality_many(store, {n: cfg.source(n).feeds for n in sources})
-    types = type_baselines_of(cfg, store, sources, windows[BASELINE_WINDOW], now)
-    out = []
+    out = {}
     for source in sources:
-        src = cfg.source(source)
-        names = [p.label for p in src.probes]
+        names = [p.label for p in cfg.source(source).probes]
         latest = sorted(
             [r for r in recent.get(source, []) + older.get(source, []) if r.probe in names],
             key=lambda r: r.probe,
         )
+        status, reason = _status(names, latest, intervals[source], now)
+        out[source] = Status(status, reason, latest)
+    return out
+
+
+def sources_health(
+    cfg: BustaConfig,
+    store: Store,
+    sources: list[str],
+    now: datetime,
+    *,
+    type_baselines: bool = True,
+) -> list[SourceHealth]:
+    """The health of configured ``sources`` at ``now``: the windows of all of them in a few
+    grouped queries (rollups plus the raw tail), the latest results in one.
+    ``type_baselines=False`` leaves out the baseline of each source's type (it reads the
+    30-day windows of every source of the type, shown or not: the dashboard's grid, which
+    shows a page of sources and not that baseline, does without it)."""
+    intervals = {n: cfg.source(n).interval_s for n in sources}
+    windows = usage_windows(store, intervals, {k: now - span for k, span in WINDOWS.items()}, now)
+    statuses = source_statuses(cfg, store, sources, now)
+    alerts = open_alert_counts(store)
+    quality = latest_quality_many(store, {n: cfg.source(n).feeds for n in sources})
+    types = (
+        type_baselines_of(cfg, store, sources, windows[BASELINE_WINDOW], now)
+        if type_baselines
+        else {}
+    )
+    out = []
+    for source in sources:
+        src = cfg.source(source)
+        names = [p.label for p in src.probes]
+        st = statuses[source]
+        latest = st.probes
         own = {label: w[source] for label, w in windows.items()}
-        status, reason = _status(names, latest, src.interval_s, now)
         sla = {
             "uptime": Target(src.sla.uptime, own["30d"].uptime, "30d", "min"),
             "response_time": Target(
@@ -273,8 +317,8 @@ def sources_health(
             SourceHealth(
                 source=source,
                 kind=src.kind,
-                status=status,
-                reason=reason,
+                status=st.status,
+                reason=st.reason,
                 owner=src.owner,
                 labels=dict(src.labels),
                 interval_s=src.interval_s,

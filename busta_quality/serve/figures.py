@@ -1,11 +1,11 @@
 """What the dashboard reads from the store beyond the service layer: service levels (SLA,
-error budget, MTTR), response-time baselines, and trends bucketed in SQL so that a chart has a
-bounded number of points whatever the length of the history."""
+error budget, MTTR) and trends bucketed in SQL so that a chart has a bounded number of points
+whatever the length of the history."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,8 +18,6 @@ from busta_quality.store.tables import check_runs, expectation_results
 
 #: the window of the service-level panel
 SLA_WINDOW = timedelta(days=30)
-#: the window of the response-time baseline
-BASELINE_WINDOW = timedelta(days=7)
 #: at most this many lines in one chart (the suites / expectations with the most to show)
 MAX_SERIES = 8
 
@@ -64,14 +62,19 @@ class ServiceLevel:
 
 
 def service_levels(
-    cfg: BustaConfig, store: Store, now: datetime, window: timedelta = SLA_WINDOW
+    cfg: BustaConfig,
+    store: Store,
+    now: datetime,
+    window: timedelta = SLA_WINDOW,
+    sources: Sequence[str] | None = None,
 ) -> list[ServiceLevel]:
-    """Every configured source's SLA, error budget and MTTR over ``window`` up to ``now``:
-    the rolling window of ``busta sla`` (:func:`busta_quality.service.sla.sla_report`)."""
+    """The SLA, error budget and MTTR of ``sources`` (every configured one when None, by
+    name) over ``window`` up to ``now``: the rolling window of ``busta sla``
+    (:func:`busta_quality.service.sla.sla_report`), without its gate-run figures."""
     from busta_quality.service.sla import sla_report
 
     days = max(1, round(window.total_seconds() / 86400))
-    report = sla_report(cfg, store, window=f"{days}d", now=now)
+    report = sla_report(cfg, store, window=f"{days}d", now=now, sources=sources, quality=False)
     out = []
     for s in report.windows[0].sources:
         doc = s.to_json()
@@ -90,18 +93,6 @@ def service_levels(
             )
         )
     return out
-
-
-def response_baselines(
-    store: Store, intervals: Mapping[str, float], now: datetime
-) -> dict[str, float]:
-    """Each source's mean measured response time over :data:`BASELINE_WINDOW` (``intervals``:
-    source → probe interval, seconds), from the probe rollups plus the raw tail: its cost
-    does not grow with the probe history."""
-    from busta_quality.store.rollups import usage
-
-    used = usage(store, intervals, now - BASELINE_WINDOW, now)
-    return {name: mean for name, u in used.items() if (mean := u.mean_response_time_s) is not None}
 
 
 # trends --------------------------------------------------------------------------------------

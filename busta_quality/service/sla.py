@@ -286,15 +286,22 @@ def sla_report(
     source: str | None = None,
     now: datetime | None = None,
     maintenance: bool = True,
+    sources: Sequence[str] | None = None,
+    quality: bool = True,
 ) -> SlaReport:
     """The rolling ``window`` (default 30d) and the calendar ``month`` (default: the current
-    one); only ``--window`` or only ``--month`` when just one is given."""
+    one); only ``--window`` or only ``--month`` when just one is given. ``sources``: these
+    sources (in this order) instead of one or all; ``quality=False``: the gate runs are not
+    read (each source's quality figures then count no run: for a caller that shows none)."""
     at = now or utcnow()
-    if source is not None and source not in cfg.sources:
-        from busta_quality.service.sources import _known
+    from busta_quality.service.sources import _known
 
-        _known(cfg, source)
-    names = [source] if source is not None else sorted(cfg.sources)
+    for name in [source] if source is not None else list(sources or ()):
+        _known(cfg, name)
+    if source is not None:
+        names = [source]
+    else:
+        names = list(sources) if sources is not None else sorted(cfg.sources)
     spans: list[tuple[str, datetime, datetime]] = []
     if window is not None or month is None:
         text = window or DEFAULT_WINDOW
@@ -302,7 +309,9 @@ def sla_report(
     if month is not None or window is None:
         label = month or at.strftime("%Y-%m")
         spans.append((label, *month_span(label, at)))
-    windows = [_window(cfg, store, names, label, a, b, maintenance) for label, a, b in spans]
+    windows = [
+        _window(cfg, store, names, label, a, b, maintenance, quality) for label, a, b in spans
+    ]
     return SlaReport(at, windows, maintenance)
 
 
@@ -314,11 +323,13 @@ def _window(
     since: datetime,
     until: datetime,
     maintenance: bool,
+    with_quality: bool = True,
 ) -> SlaWindow:
     intervals = {n: cfg.sources[n].interval_s for n in names}
     spans, which = maintenance_spans(cfg, store, names, since, until) if maintenance else ({}, {})
     used = rollup_store.usage(store, intervals, since, until, excluded=spans)
-    quality = gate_runs(store, {n: cfg.sources[n].sla.quality_score for n in names}, since, until)
+    thresholds = {n: cfg.sources[n].sla.quality_score for n in names} if with_quality else {}
+    quality = gate_runs(store, thresholds, since, until)
     found = incidents(store, since, until)
     per_source: dict[str, list[Incident]] = defaultdict(list)
     per_rule: dict[str, list[Incident]] = defaultdict(list)

@@ -160,3 +160,67 @@ def sources_health(
         _known(cfg, source)
     names = [source] if source is not None else sorted(cfg.sources)
     return HealthReport(at, many(cfg, store, names, at))
+
+
+#: sources per page of the dashboard's health grid
+GRID_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class HealthPage:
+    """One page of the health grid: every source's status counted, and the sources of the
+    page, worst first (down, unknown, up; then by name), with their health."""
+
+    at: datetime
+    total: int
+    #: status → how many sources have it (every source, not only the page's)
+    counts: dict[str, int]
+    page: int
+    pages: int
+    sources: list[SourceHealth]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(),
+            "total": self.total,
+            "counts": dict(self.counts),
+            "page": self.page,
+            "pages": self.pages,
+            "sources": [s.to_json() for s in self.sources],
+        }
+
+
+def health_page(
+    cfg: BustaConfig,
+    store: Store,
+    page: int = 1,
+    *,
+    per_page: int = GRID_PAGE_SIZE,
+    now: datetime | None = None,
+) -> HealthPage:
+    """Page ``page`` (from 1) of every source's health, worst first. The status of every
+    source is read (two queries, whatever their number); windows, quality and alerts only
+    for the page's sources, so the page costs what its sources cost, not the whole fleet's.
+    The baseline of each source's type is left out (:func:`sources_health` has it). A page
+    past the last one: NotFoundError."""
+    from busta_quality.health.summary import source_statuses
+    from busta_quality.health.summary import sources_health as many
+
+    if page < 1 or per_page < 1:
+        raise UsageError(f"page {page} of {per_page} sources", "pages count from 1")
+    at = now or utcnow()
+    names = sorted(cfg.sources)
+    statuses = source_statuses(cfg, store, names, at)
+    order = sorted(names, key=lambda n: (statuses[n].rank, n))
+    pages = max(1, -(-len(order) // per_page))
+    if page > pages:
+        raise NotFoundError(
+            f"page {page} of the health grid does not exist",
+            f"{len(order)} source(s), {per_page} per page: {pages} page(s)",
+        )
+    shown = order[(page - 1) * per_page : page * per_page]
+    counts: dict[str, int] = {}
+    for st in statuses.values():
+        counts[st.status] = counts.get(st.status, 0) + 1
+    health = many(cfg, store, shown, at, type_baselines=False) if shown else []
+    return HealthPage(at, len(order), counts, page, pages, health)

@@ -13,14 +13,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from busta_quality.models import utcnow
+from busta_quality.models import ProbeResult, ProbeStatus, utcnow
 from busta_quality.serve import figures
 from busta_quality.serve.app import create_app
 from busta_quality.serve.dashboard import charts
 from busta_quality.serve.dashboard.csp import CSP
 from busta_quality.service import alerts as alert_ops
+from busta_quality.service import sources as source_ops
 from busta_quality.settings import BustaConfig
 from busta_quality.store import open_store
+from busta_quality.store.probes import record_probe_results
 from tests.serve.conftest import READER, WRITER, bearer, serve_config
 from tests.support.dashboard import HOSTILE, QUARANTINED_RUN, SOURCES, seed
 
@@ -122,9 +124,10 @@ def test_service_levels_and_mttr_from_the_store(dash: tuple[BustaConfig, dict[st
     assert levels["football_data"].budget_s == pytest.approx(0.005 * 30 * 86400)
     assert levels["odds_api"].mttr_s is None and levels["football_data"].incidents == 0
     # the cards' response-time baselines: the 7-day mean from the probe rollups and raw tail
-    intervals = {n: src.interval_s for n, src in cfg.sources.items()}
-    baselines = figures.response_baselines(store, intervals, now)
+    grid = {h.source: h for h in source_ops.health_page(cfg, store, now=now).sources}
+    baselines = {n: h.windows["7d"].mean_response_time_s for n, h in grid.items()}
     assert baselines["odds_api"] == pytest.approx(0.4)  # every odds probe answered in 0.4 s
+    assert baselines["football_data"] is not None
     assert 0.2 < baselines["football_data"] < 0.32  # its probes took 0.20-0.31 s
     # resolving the open alert (first seen 30 minutes ago) is an incident of its source
     alert_ops.resolve_alert(cfg, store, dash[1]["alert_id"], by="test")
@@ -301,3 +304,51 @@ def test_the_policy_is_added_to_html_only_and_a_route_may_set_its_own() -> None:
         assert c.get("/plain").headers["content-security-policy"] == CSP
         assert c.get("/own").headers["content-security-policy"] == own
         assert "content-security-policy" not in c.get("/text").headers
+
+
+def test_the_health_grid_shows_a_large_fleet_a_page_at_a_time_worst_first(tmp_path: Path) -> None:
+    fleet = {
+        f"s{i:03d}": {"kind": "odds_api",
+                      "probes": [{"type": "http", "name": "api", "url": "http://127.0.0.1:9/"}]}
+        for i in range(120)
+    }  # fmt: skip
+    cfg = serve_config(tmp_path)
+    cfg = cfg.model_copy(update={"sources": BustaConfig(sources=fleet).sources})
+    store = open_store(cfg.store_url)
+    now = utcnow()
+    down, up = ["s003", "s050", "s117"], [f"s{i:03d}" for i in range(60, 100)]
+    record_probe_results(store, [
+        ProbeResult(source=n, probe="api", probe_type="http", started_at=now - timedelta(minutes=1),
+                    duration_s=0.1, ok=n in up, status=ProbeStatus.OK if n in up else ProbeStatus.FAILED,
+                    error=None if n in up else f"HTTP 503 from {n}",
+                    metrics={"response_time_s": 0.1}, origin="monitor")
+        for n in down + up
+    ])  # fmt: skip
+    unknown = sorted(set(fleet) - set(down) - set(up))  # never probed
+    card = re.compile(
+        r'<section class="card source[^"]*" data-source="([^"]+)" data-status="(\w+)"'
+    )
+    sla_row = re.compile(r'<td data-label="Source">([^<]+)</td>')
+    with TestClient(create_app(cfg, monitor=False), base_url="http://testserver") as web:
+        first = web.get("/dashboard/", headers=bearer(READER))
+        assert first.status_code == 200
+        cards = card.findall(first.text)
+        # the failing sources first, then those busta knows nothing about, then the healthy
+        assert cards == [(n, "down") for n in down] + [(n, "unknown") for n in unknown[:47]]
+        assert sla_row.findall(first.text) == [n for n, _ in cards]  # the page's sources
+        for status, count in (("down", 3), ("unknown", 77), ("up", 40)):  # the whole fleet
+            assert f'data-status="{status}" data-count="{count}"' in first.text
+        assert "1\N{EN DASH}50 shown (page 1 of 3)" in first.text
+        assert (
+            'href="/dashboard/?page=2" rel="next"' in first.text and 'rel="prev"' not in first.text
+        )
+        second = card.findall(web.get("/dashboard/?page=2", headers=bearer(READER)).text)
+        assert second == [(n, "unknown") for n in unknown[47:]] + [(n, "up") for n in up[:20]]
+        last = web.get("/dashboard/?page=3", headers=bearer(READER)).text
+        assert card.findall(last) == [(n, "up") for n in up[20:]]
+        assert 'href="/dashboard/?page=2" rel="prev"' in last and 'rel="next"' not in last
+        gone = web.get("/dashboard/?page=4", headers=bearer(READER))
+        assert gone.status_code == 404 and "120 source(s), 50 per page: 3 page(s)" in gone.text
+        for bad in ("0", "abc", "-1", "99999999999"):
+            r = web.get(f"/dashboard/?page={bad}", headers=bearer(READER))
+            assert r.status_code == 400 and "is not a page number" in r.text, bad

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from busta_quality import alerts
 from busta_quality.cli import main
+from busta_quality.errors import NotFoundError
 from busta_quality.notify.registry import catalog
 from busta_quality.service import sla as svc
 from busta_quality.settings import BustaConfig, load_config
@@ -219,6 +220,18 @@ def test_sla_and_mttr_equal_the_hand_computed_figures(
     # the half-hour window of flaky is now an hour (no raw rows to tell its intervals apart)
     flaky = after["windows"][0]["sources"][1]
     assert flaky["intervals"]["maintenance"] == 12 and flaky["intervals"]["covered"] == 188
+    # some sources, in the order asked (the dashboard's page), the same figures; without
+    # the gate runs when asked (the dashboard shows none): no run is counted then
+    some = svc.sla_report(cfg, store, window="1d", now=NOW, sources=["flaky", "feed"]).to_json()
+    [w] = some["windows"]
+    assert [x["source"] for x in w["sources"]] == ["flaky", "feed"]
+    assert w["sources"][1] == after["windows"][0]["sources"][0]
+    assert after["windows"][0]["sources"][0]["quality"]["gate_runs"] == 5
+    bare = svc.sla_report(cfg, store, window="1d", now=NOW, sources=["feed"], quality=False)
+    feed_bare = bare.to_json()["windows"][0]["sources"][0]
+    assert feed_bare["quality"]["gate_runs"] == 0 and feed_bare["uptime"] == feed["uptime"]
+    with pytest.raises(NotFoundError):
+        svc.sla_report(cfg, store, window="1d", now=NOW, sources=["feed", "nope"])
 
 
 def test_bad_window_and_month_are_usage_errors(env: tuple[BustaConfig, Store, Path]) -> None:

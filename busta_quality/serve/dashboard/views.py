@@ -201,21 +201,38 @@ def dashboard_slash() -> RedirectResponse:
 
 @router.get("/")
 def health_page(request: Request) -> Response:
-    """The health grid, the service levels and the open alerts."""
+    """The health grid (a page of sources, worst first, and every source's status counted),
+    the service levels of the page's sources and the open alerts."""
     st, who, early = _reader(request)
     if early is not None:
         return early
+    raw = request.query_params.get("page") or "1"
+    if not raw.isdigit() or not 0 < int(raw) <= 1_000_000:
+        return _error(request, st, who, 400, f"page {raw!r} is not a page number", "1, 2, …")
     now = utcnow()
-    report = sources.sources_health(st.cfg, st.store, now=now)
-    baselines = figures.response_baselines(
-        st.store, {n: src.interval_s for n, src in st.cfg.sources.items()}, now
-    )
-    levels = figures.service_levels(st.cfg, st.store, now)
+    try:
+        grid = sources.health_page(st.cfg, st.store, int(raw), now=now)
+    except BustaError as exc:
+        return _error(request, st, who, 404, exc.message, exc.hint or "")
+    names = [h.source for h in grid.sources]
+    levels = figures.service_levels(st.cfg, st.store, now, sources=names)
     open_alerts = alert_ops.list_alerts(st.store, "open", 20).to_json()["alerts"]
-    rows = [h.to_json() for h in report.sources]
-    for row in rows:
-        row["baseline_s"] = baselines.get(row["source"])
-    return _render(request, st, who, "health.html", sources=rows, levels=levels, alerts=open_alerts)
+    rows = []
+    for h in grid.sources:
+        row = h.to_json()
+        row["baseline_s"] = h.windows["7d"].mean_response_time_s  # the 7-day mean
+        rows.append(row)
+
+    def href(n: int) -> str:
+        return f"{BASE}/" if n == 1 else f"{BASE}/?page={n}"
+
+    return _render(
+        request, st, who, "health.html", sources=rows, levels=levels, alerts=open_alerts,
+        grid={"total": grid.total, "counts": grid.counts, "page": grid.page,
+              "pages": grid.pages, "first": (grid.page - 1) * sources.GRID_PAGE_SIZE + 1,
+              "prev_href": href(grid.page - 1) if grid.page > 1 else None,
+              "next_href": href(grid.page + 1) if grid.page < grid.pages else None},
+    )  # fmt: skip
 
 
 def _day(value: str | None, name: str) -> date | None:
