@@ -8,9 +8,9 @@ kickoffs moved back 52 weeks per season, match ids rebuilt from them), written w
 ``deltalake`` in a few big writes, partitioned as busta partitions the table (``league``,
 ``season``; version 0 is the first batch, then one big append and a checkpoint; the prices
 table is not partitioned: its rows are written in batch order, about one file per batch, as N
-merges would have left them; ``bookmaker_margin`` is keyed by date and
-bookmaker, so its rows are one season's worth per season, whatever the leagues). The template
-batch itself is prior batch 0 (E0, 2025-26).
+merges would have left them; ``bookmaker_margin`` is keyed by league, date and bookmaker and
+not partitioned, written like the prices). The template batch itself is prior batch 0 (E0,
+2025-26).
 
 Built tables are cached in ``bench/.cache/merge/<key>/`` (git-ignored; the key covers the sizes
 and the template's schema, so a product change that alters a table rebuilds them). A seeded
@@ -84,10 +84,7 @@ def _replicate(name: str, template: Any, n: int) -> Any:
     import pyarrow.compute as pc
 
     leagues, seasons = layout(n)
-    if name == "gold.bookmaker_margin":  # keyed by (date, bookmaker): one copy per season
-        copies = [(0, k) for k in range(seasons)]
-    else:
-        copies = [(j, k) for j in range(leagues) for k in range(seasons)]
+    copies = [(j, k) for j in range(leagues) for k in range(seasons)]
     rows = template.num_rows
     idx = np.tile(np.arange(rows), len(copies))
     out = template.take(pa.array(idx))

@@ -105,6 +105,44 @@ def test_five_reingests_of_a_season_merge_and_an_updated_copy_updates_in_place(
     )
 
 
+@needs_shared_data()
+@pytest.mark.slow
+def test_two_leagues_playing_the_same_days_keep_their_own_bookmaker_margins(
+    project, tmp_path
+) -> None:
+    """A league file and a second league's file of the same days (the real 2024-25 season
+    relabelled ``SP1``): the second ingest adds its margins beside the first's, and
+    re-ingesting either changes nothing."""
+    cfg = load_config(project())
+    store = open_store(cfg.store_url)
+    lines = SEASON.read_text(encoding="utf-8-sig").splitlines()
+    other = tmp_path / "SP1-2024-25.csv"
+    other.write_text(
+        "\n".join([lines[0], *("SP1" + line[line.index(",") :] for line in lines[1:] if line)])
+        + "\n",
+        encoding="utf-8",
+    )
+    counts = []
+    for batch in (SEASON, other, SEASON, other):
+        report = ingest(cfg, store, "football_data", [batch])
+        assert report.exit_code == 0, [r.to_json() for r in report.runs]
+        frames = _reads(cfg, store, "gold", "bookmaker_margin")
+        for how, frame in frames.items():
+            key = frame[["league", "date", "bookmaker"]]
+            assert not key.duplicated().any(), how
+        margin = frames["deltalake"]
+        counts.append(margin.groupby("league").size().to_dict())
+    e0 = counts[0]["E0"]
+    assert counts == [
+        {"E0": e0},
+        {"E0": e0, "SP1": e0},
+        {"E0": e0, "SP1": e0},
+        {"E0": e0, "SP1": e0},
+    ]
+    consensus = _reads(cfg, store, "gold", "consensus")["deltalake"]
+    assert consensus.groupby("league").size().to_dict() == {"E0": 380, "SP1": 380}
+
+
 def test_gc_leaves_a_live_runs_staging_alone_and_removes_a_dead_ones(project) -> None:
     from busta_quality.lake import Lake
 

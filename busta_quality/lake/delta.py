@@ -500,7 +500,7 @@ def arrow_table(files: Sequence[BatchFile]) -> pa.Table:
 
     tables = []
     for f in files:
-        t = pq.read_table(f.path)
+        t = _without_views(pq.read_table(f.path))
         for c, v in f.added:
             column = pa.array([v] * t.num_rows, type=pa.string())
             at = t.schema.get_field_index(c)
@@ -510,6 +510,18 @@ def arrow_table(files: Sequence[BatchFile]) -> pa.Table:
     if not tables:
         raise LakeError("a table version without data files cannot be read as a batch")
     return pa.concat_tables(tables, promote_options="permissive")
+
+
+def _without_views(table: pa.Table) -> pa.Table:
+    """``table`` with its string and binary view columns as plain string and binary: delta-rs
+    writes a merge's files with view types and a table's first files without, and Arrow
+    cannot concatenate the two."""
+    import pyarrow as pa
+
+    plain = {pa.string_view(): pa.string(), pa.binary_view(): pa.binary()}
+    if not any(f.type in plain for f in table.schema):
+        return table
+    return table.cast(pa.schema([f.with_type(plain.get(f.type, f.type)) for f in table.schema]))
 
 
 # the merged content, before the commit ---------------------------------------------------

@@ -1,4 +1,4 @@
-"""silver → gold: market consensus per match and bookmaker margin per day.
+"""silver → gold: market consensus per match and bookmaker margin per league and day.
 
 Both use opening ``h2h`` prices of bookmakers that quote a complete, finite and positive
 home/draw/away triple for the match. Per bookmaker and match, the margin is
@@ -35,6 +35,7 @@ CONSENSUS_COLUMNS: dict[str, str] = {
     "overround": "float64",
 }
 MARGIN_COLUMNS: dict[str, str] = {
+    "league": TEXT,
     "date": UTC_NS,
     "bookmaker": TEXT,
     "matches": "int64",
@@ -98,7 +99,7 @@ def build_gold(silver: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     keep = ["league", "season", "kickoff", "home_team", "away_team", *LINEAGE_DTYPES]
     consensus = cons.join(m[keep], how="inner").reset_index()
 
-    t = triples.merge(matches[["match_id", "kickoff", *LINEAGE_DTYPES]], on="match_id")
+    t = triples.merge(matches[["match_id", "league", "kickoff", *LINEAGE_DTYPES]], on="match_id")
     t = t[t["kickoff"].notna()]
     t["margin"] = sum(1.0 / t[o] for o in OUTCOMES) - 1.0
     local = t["kickoff"].dt.tz_convert(LOCAL_TZ).dt.date
@@ -106,7 +107,9 @@ def build_gold(silver: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     if t.empty:
         margin = _empty(MARGIN_COLUMNS)
     else:
-        agg = t.groupby(["date", "bookmaker"], sort=True)
+        # per league: two leagues playing the same day are two rows (a null league is kept,
+        # and fails the suite, rather than dropped)
+        agg = t.groupby(["league", "date", "bookmaker"], sort=True, dropna=False)
         margin = agg["margin"].agg(
             matches="size", margin_avg="mean", margin_min="min", margin_max="max"
         )

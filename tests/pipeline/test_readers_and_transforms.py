@@ -434,6 +434,35 @@ def test_gold_math_on_a_tiny_example() -> None:
     assert margin["matches"].tolist() == [1, 1]
     assert margin["date"].eq(pd.Timestamp("2025-03-01", tz="UTC")).all()
     assert margin["_source_row"].isna().all() and margin["_source_file"].eq("/x.csv").all()
+    assert margin["league"].eq("E0").all()
+
+
+def test_a_bookmakers_margin_is_per_league_on_a_day_two_leagues_play() -> None:
+    kickoff = pd.Timestamp("2025-03-01 15:00", tz="UTC")
+    lineage = {"_source": "t", "_run_id": "r", "_ingested_at": pd.Timestamp(NOW),
+               "_source_file": "/x.csv", "_source_row": 2}  # fmt: skip
+    matches = pd.DataFrame(
+        [
+            {"match_id": f"{lg}:m", "league": lg, "season": "2024-25", "kickoff": kickoff,
+             "home_team": "A", "away_team": "B", **lineage}
+            for lg in ("E0", "SP1")
+        ]
+    )  # fmt: skip
+    prices = {"E0": (2.0, 3.0, 4.0), "SP1": (1.5, 4.0, 6.0)}
+    rows = [
+        {"match_id": f"{lg}:m", "bookmaker": "b1", "market": "h2h", "outcome": o, "price": p,
+         "line": "opening", "captured_at": pd.NaT, **lineage}
+        for lg, triple in prices.items()
+        for o, p in zip(("home", "draw", "away"), triple, strict=True)
+    ]  # fmt: skip
+    margin = build_gold({"matches": matches, "odds": pd.DataFrame(rows)})["bookmaker_margin"]
+    assert margin[["league", "bookmaker", "matches"]].values.tolist() == [
+        ["E0", "b1", 1],
+        ["SP1", "b1", 1],
+    ]
+    by = margin.set_index("league")["margin_avg"]
+    assert by["E0"] == pytest.approx(1 / 2 + 1 / 3 + 1 / 4 - 1)
+    assert by["SP1"] == pytest.approx(1 / 1.5 + 1 / 4 + 1 / 6 - 1)
 
 
 def test_gold_of_empty_silver_has_typed_empty_frames() -> None:

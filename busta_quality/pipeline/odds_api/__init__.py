@@ -44,7 +44,9 @@ KIND = SourceKind(
         },
         "gold": {
             "consensus": DatasetSpec("gold.consensus", MATCH_KEYS, _BY_SPORT, _ONE_PER_MATCH),
-            "bookmaker_margin": DatasetSpec("gold.bookmaker_margin", ("date", "bookmaker")),
+            "bookmaker_margin": DatasetSpec(
+                "gold.bookmaker_margin", ("league", "date", "bookmaker")
+            ),
         },
     },
     references={"teams": reference_teams},
