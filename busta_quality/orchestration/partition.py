@@ -9,6 +9,7 @@ sorted, comma-joined list, bounded in count and length so labels stay small.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from busta_quality.models import StagedBatch
@@ -81,12 +82,50 @@ def batch_partition(cfg: BustaConfig, batch: StagedBatch) -> dict[str, str]:
         }
     else:
         try:
-            import pyarrow.parquet as pq
-
-            present = [c for c in columns if c in pq.read_schema(batch.path).names]
-            table = pq.read_table(batch.path, columns=present)
-            data = {c: table.column(c).unique().to_pylist() for c in present}
+            data = _file_values(batch.path, columns)
         except Exception:  # unreadable: the gate reports it; the subject is the dataset
             return {}
     out = {c: summarise(v) for c, v in data.items()}
     return {c: v for c, v in out.items() if v}
+
+
+#: a statistic at least this long may be a truncated prefix (some writers cut them)
+_EXACT_STAT = 64
+
+
+def _file_values(path: Any, columns: Sequence[str]) -> dict[str, list[Any]]:
+    """The distinct values of ``columns`` in a parquet file: for a string column, from the row
+    groups' statistics when every row group holds one value (min = max, short enough to be
+    exact: what a batch of one league or sport has, read in microseconds), else from the
+    column, read dictionary encoded (a 5M-row batch: 0.04 s instead of 0.05-0.7 s)."""
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    names = meta.schema.names
+    present = [c for c in columns if c in names]
+    out: dict[str, list[Any]] = {}
+    unread = []
+    for c in present:
+        i, values = names.index(c), set[Any]()
+        if meta.schema.column(i).logical_type.type != "STRING":  # values as the read has them
+            unread.append(c)
+            continue
+        for rg in range(meta.num_row_groups):
+            st = meta.row_group(rg).column(i).statistics
+            if st is None or not st.has_null_count:
+                break
+            if st.null_count:
+                values.add(None)
+            if st.num_values == 0:  # only nulls in this row group
+                continue
+            if not st.has_min_max or st.min != st.max or len(str(st.min)) >= _EXACT_STAT:
+                break
+            values.add(st.min)
+        else:
+            out[c] = list(values)
+            continue
+        unread.append(c)
+    if unread:
+        table = pq.read_table(path, columns=unread, read_dictionary=unread)
+        out.update({c: table.column(c).unique().to_pylist() for c in unread})
+    return {c: out[c] for c in present}

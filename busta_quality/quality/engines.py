@@ -65,7 +65,8 @@ class Engine:
         self, vd: Any, batch_parameters: dict[str, Any], *, checkpoint: Any, run_id: Any,
         context: Any,
     ) -> Any:  # fmt: skip
-        """The suite's GX validation result (stored in GX's validation results store)."""
+        """The suite's GX validation result (the gate stores it in GX's validation results
+        store once it has judged it: ``quality.validate.validate``)."""
         vr = vd.run(
             checkpoint_id=checkpoint.id,
             batch_parameters=batch_parameters,
@@ -130,22 +131,6 @@ class DuckDBEngine(Engine):
             )
         else:
             vr.meta["busta_evaluator"] = "onepass"
-        from great_expectations.data_context.types.resource_identifiers import (
-            ExpectationSuiteIdentifier,
-            ValidationResultIdentifier,
-        )
-
-        key = ValidationResultIdentifier(
-            expectation_suite_identifier=ExpectationSuiteIdentifier(name=vd.suite.name),
-            run_id=run_id,
-            batch_identifier=vr.batch_id,
-        )
-        # stored as vd.run() stores (again, for the GX path: with busta_evaluator)
-        context.validation_results_store.store_validation_results(
-            suite_validation_result=vr,
-            suite_validation_result_identifier=key,
-            expectation_suite_identifier=key.expectation_suite_identifier,
-        )
         return vr
 
 

@@ -563,6 +563,11 @@ def _column_map(
     aggregates = {"unexpected": f"count(*) FILTER (WHERE {unexpected})"}
     if not nulls:
         aggregates["nonnull"] = f"count({v})"
+    elif column not in ctx.schema.floating and condition in (f"{v} IS NOT NULL", f"{v} IS NULL"):
+        # the same counts as count(*) and count(column), which DuckDB can answer from the
+        # parquet statistics without reading the column (no NaN to tell apart here)
+        missing = f"(count(*) - count({v}))"
+        aggregates["unexpected"] = missing if condition.endswith("NOT NULL") else f"count({v})"
 
     def sample(limit: int, index: Sequence[str]) -> str:
         # the stored value (a NaN shows as NaN), filtered by the same condition as the count

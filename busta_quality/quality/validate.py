@@ -78,15 +78,16 @@ def validate(cfg: BustaConfig, batch: StagedBatch, pages: Pages | None = None) -
                 run_id=run_id,
                 batch_identifier=vr.batch_id,
             )
-            judged = apply_error_rates(vr, policy.datasets.get(batch.dataset))
-            if show_rows_in_docs(vr) or judged:
-                # stored again, judged by busta.yml's error rates and with the unexpected
-                # rows where Data Docs renders them (what Data Docs shows)
-                ctx.validation_results_store.store_validation_results(
-                    suite_validation_result=vr,
-                    suite_validation_result_identifier=key,
-                    expectation_suite_identifier=key.expectation_suite_identifier,
-                )
+            apply_error_rates(vr, policy.datasets.get(batch.dataset))
+            show_rows_in_docs(vr)
+            # stored once, as judged: by busta.yml's error rates, with the unexpected rows
+            # where Data Docs renders them and the evaluator in its meta (GX's own run of
+            # a suite onepass leaves to it stored it first, without them: overwritten)
+            ctx.validation_results_store.store_validation_results(
+                suite_validation_result=vr,
+                suite_validation_result_identifier=key,
+                expectation_suite_identifier=key.expectation_suite_identifier,
+            )
             extra = [a for a in checkpoint.actions if a.type not in GATE_HANDLED_ACTIONS]
             if extra:
                 # the user's own actions get the gate's result exactly once per validation

@@ -94,3 +94,28 @@ def test_partition_values_are_summarised_and_bounded(tmp_path: Path) -> None:
     assert batch_partition(config, StagedBatch("silver", "odds", "football_data", "r", path,
                                                frame=frame)) == {}  # fmt: skip
     assert batch_partition(config, StagedBatch("silver", "matches", "nope", "r", path)) == {}
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["E0"] * 6,  # one value: from the row groups' statistics
+        ["E0", "E0", "D1", "D1", None, None],  # one value per row group, and nulls
+        ["E0", None, "E0", "E0", None, "E0"],
+        [None] * 6,
+        ["x" * 70] * 6,  # a statistic this long may be a truncated prefix: read
+        ["E0", "D1", "SP1", "E0", "D1", "I1"],  # several per row group: read
+    ],
+)
+def test_a_files_partition_values_are_its_distinct_values(tmp_path: Path, values: list) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "b.parquet"
+    season = [f"20{i % 2:02d}-{i % 2 + 1:02d}" for i in range(6)]  # two per row group: read
+    table = pa.table({"league": pa.array(values, pa.string()), "season": season})
+    pq.write_table(table, path, row_group_size=2)
+    config = BustaConfig(base_dir=tmp_path)
+    got = batch_partition(config, StagedBatch("silver", "matches", "football_data", "r", path))
+    expected = {"league": summarise(values), "season": summarise(season)}
+    assert got == {k: v for k, v in expected.items() if v}
