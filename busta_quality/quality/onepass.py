@@ -16,8 +16,9 @@ What is compiled (the SQL conditions are GX 1.24's; see docs/engines.md):
   (one ``DESCRIBE``).
 - column map (``expect_column_values_to_be_between`` / ``_be_in_set`` / ``_not_be_null`` /
   ``_be_null`` / ``_be_unique``): ``count(col)`` and ``count(*) FILTER (WHERE col IS NOT NULL
-  AND NOT (<condition>))`` (nulls ignored except by ``not_be_null`` / ``be_null``); uniqueness
-  counts every row of a duplicated value.
+  AND NOT (<condition>))`` (nulls ignored except by ``not_be_null`` / ``be_null``, which are
+  ``count(*) - count(col)`` and ``count(col)`` on a non-float column); uniqueness counts every
+  row of a duplicated value.
 - column pair (``expect_column_pair_values_to_be_equal``, ``_a_to_be_greater_than_b``) and
   multicolumn (``expect_select_column_values_to_be_unique_within_record``,
   ``expect_compound_columns_to_be_unique``): ``ignore_row_if`` filter count and unexpected
