@@ -352,3 +352,13 @@ def test_the_health_grid_shows_a_large_fleet_a_page_at_a_time_worst_first(tmp_pa
         for bad in ("0", "abc", "-1", "99999999999"):
             r = web.get(f"/dashboard/?page={bad}", headers=bearer(READER))
             assert r.status_code == 400 and "is not a page number" in r.text, bad
+
+
+def test_the_health_grid_of_no_sources_is_one_empty_page(tmp_path: Path) -> None:
+    cfg = serve_config(tmp_path)
+    cfg = cfg.model_copy(update={"sources": BustaConfig(sources={}).sources})
+    with TestClient(create_app(cfg, monitor=False), base_url="http://testserver") as web:
+        page = web.get("/dashboard/", headers=bearer(READER))
+        assert page.status_code == 200 and "No sources are configured" in page.text
+        assert "0 sources" in page.text and 'id="health-pager"' not in page.text
+        assert web.get("/dashboard/?page=2", headers=bearer(READER)).status_code == 404
