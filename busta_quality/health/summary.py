@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -282,15 +283,18 @@ def sources_health(
     now: datetime,
     *,
     type_baselines: bool = True,
+    statuses: Mapping[str, Status] | None = None,
 ) -> list[SourceHealth]:
     """The health of configured ``sources`` at ``now``: the windows of all of them in a few
     grouped queries (rollups plus the raw tail), the latest results in one.
     ``type_baselines=False`` leaves out the baseline of each source's type (it reads the
     30-day windows of every source of the type, shown or not: the dashboard's grid, which
-    shows a page of sources and not that baseline, does without it)."""
+    shows a page of sources and not that baseline, does without it). ``statuses``: those
+    :func:`source_statuses` already gave for these sources at ``now`` (read when None)."""
     intervals = {n: cfg.source(n).interval_s for n in sources}
     windows = usage_windows(store, intervals, {k: now - span for k, span in WINDOWS.items()}, now)
-    statuses = source_statuses(cfg, store, sources, now)
+    if statuses is None:
+        statuses = source_statuses(cfg, store, sources, now)
     alerts = open_alert_counts(store)
     quality = latest_quality_many(store, {n: cfg.source(n).feeds for n in sources})
     types = (

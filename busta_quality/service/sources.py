@@ -199,8 +199,8 @@ def health_page(
     now: datetime | None = None,
 ) -> HealthPage:
     """Page ``page`` (from 1) of every source's health, worst first. The status of every
-    source is read (two queries, whatever their number); windows, quality and alerts only
-    for the page's sources, so the page costs what its sources cost, not the whole fleet's.
+    source is read once (two queries, whatever their number); windows, quality and alerts
+    only for the page's sources, so the page costs what its sources cost, not the whole fleet's.
     The baseline of each source's type is left out (:func:`sources_health` has it). A page
     past the last one: NotFoundError."""
     from busta_quality.health.summary import source_statuses
@@ -222,5 +222,5 @@ def health_page(
     counts: dict[str, int] = {}
     for st in statuses.values():
         counts[st.status] = counts.get(st.status, 0) + 1
-    health = many(cfg, store, shown, at, type_baselines=False) if shown else []
+    health = many(cfg, store, shown, at, type_baselines=False, statuses=statuses) if shown else []
     return HealthPage(at, len(order), counts, page, pages, health)
